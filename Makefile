@@ -1,0 +1,49 @@
+# Two commands set everything up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint typecheck initial-migration clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/hotline db upgrade
+	$(BIN)/hotline demo seed
+	@echo
+	@echo "Hotline 1379 is starting on http://$(HOST):$(PORT)/"
+	@echo "  Place a test call (another terminal):  $(BIN)/hotline call --url http://$(HOST):$(PORT)"
+	@echo "  Or scripted:  $(BIN)/hotline call --url http://$(HOST):$(PORT) --script field=2,support_type=1,callback=1,message=record"
+	@echo "  Console: http://$(HOST):$(PORT)/console/ (logins above)   Health: http://$(HOST):$(PORT)/healthz"
+	@echo
+	$(BIN)/hotline run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Until the first release the schema lives in one migration, regenerated from the models.
+initial-migration: $(VENV)/.installed-dev
+	rm -f migrations/versions/0001_initial_schema.py /tmp/hotline-migration.sqlite3
+	DATABASE_URL=sqlite:////tmp/hotline-migration.sqlite3 $(BIN)/alembic revision --autogenerate \
+		-m "initial schema" --rev-id 0001
+	$(BIN)/ruff check --fix --quiet migrations || true
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

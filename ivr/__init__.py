@@ -1,0 +1,1 @@
+"""The application shell: app factory, config, CLI, Twilio webhooks and REST gateway, the call simulator."""

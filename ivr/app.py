@@ -1,0 +1,39 @@
+"""The application factory: config in, a Flask app with every package's blueprints out."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask
+
+from ivr import health
+from ivr.config import HotlineConfig, load_config
+from tickets.db import db
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: HotlineConfig | None = None) -> Flask:
+    config = config or load_config()
+    app = Flask(__name__)
+    app.config.update(
+        HOTLINE=config,
+        DATABASE_URL=config.database_url,
+        SECRET_KEY=config.secret_key or _development_secret(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config.public_base_url and config.public_base_url.startswith("https://")),
+        MAX_CONTENT_LENGTH=1024 * 1024,  # webhooks and forms are small; refuse anything larger early
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    db.init_app(app)
+    health.init_app(app)
+    return app
+
+
+def _development_secret() -> str:
+    # Without SECRET_KEY sessions last only as long as this process: fine on a laptop, never in production
+    # (the serving commands say so when they start).
+    return secrets.token_hex(32)

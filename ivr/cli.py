@@ -1,0 +1,243 @@
+"""The `hotline` command: a Flask CLI group over the app factory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from ivr.app import create_app
+from ivr.config import ConfigError, HotlineConfig, load_config
+from scheduler.deadlines import deadline_policy
+from tickets import accounts, demo
+from tickets.db import db
+from tickets.migrate import upgrade
+from tickets.models import Ticket
+from tickets.references import normalise_reference
+from tickets.serialize import ticket_json
+
+
+def _config() -> HotlineConfig:
+    return current_app.config["HOTLINE"]
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False, add_version_option=False)
+def cli() -> None:
+    """Hotline 1379: call flow, expert callback queue and SLA escalation."""
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def run_command(host: str, port: int) -> None:
+    """Web app plus the embedded scheduler, in one process: for a single machine."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from scheduler import runner
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = BackgroundScheduler(timezone="UTC")
+    runner.configure(scheduler, app)
+    scheduler.start()
+    click.echo(f"Hotline 1379 on http://{host}:{port}/ (scheduler embedded; Ctrl+C stops both)")
+    try:
+        _serve(app, host, port)
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+@cli.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def web_command(host: str, port: int) -> None:
+    """The web app alone (webhooks, console, API). In production run it under gunicorn, see README."""
+    _serve(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
+
+
+def _serve(app: Flask, host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    if not app.config["HOTLINE"].secret_key:
+        click.echo("warning: SECRET_KEY is not set: console logins end when this process stops", err=True)
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@cli.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """The scheduler as its own process (SLA sweep, notifications, heartbeat). Stops cleanly on SIGTERM."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from scheduler import runner
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = BlockingScheduler(timezone="UTC")
+    runner.configure(scheduler, app)
+
+    def stop(signum: int, _frame: Any) -> None:
+        # shutdown(wait=True) lets the job in hand finish its transaction before the process exits.
+        click.echo(f"signal {signum}: finishing the job in hand, then stopping", err=True)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo("scheduler running; SIGTERM or Ctrl+C stops it", err=True)
+    scheduler.start()
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Apply every migration not yet applied (safe to run again)."""
+    assert db.engine is not None
+    upgrade(db.engine)
+    click.echo("database is at the latest schema")
+
+
+@cli.group("demo")
+def demo_group() -> None:
+    """Demo data."""
+
+
+@demo_group.command("seed")
+@with_appcontext
+def demo_seed() -> None:
+    """Consultants for every field, a supervisor, an admin and a few tickets. Safe to run again."""
+    with db.transaction() as session:
+        logins = demo.seed(session, _config(), deadline_policy(_config()))
+    click.echo("Demo logins (username / password):")
+    for username, role, password in logins:
+        click.echo(f"  {username:<16} {role:<11} {password}")
+
+
+@cli.group("users")
+def users_group() -> None:
+    """Consultant, supervisor and admin accounts."""
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["consultant", "supervisor", "admin"]), required=True)
+@click.option("--name", "display_name", help="Display name (defaults to the username).")
+@click.option("--fields", default="", help="Comma-separated field keys, e.g. it,bio.")
+@click.option("--phone", help="The phone click-to-call rings, e.g. 010-1234-5678.")
+@click.option("--email")
+@click.option("--password-stdin", is_flag=True, help="Read the console password from standard input.")
+@with_appcontext
+def users_add(
+    username: str,
+    role: str,
+    display_name: str | None,
+    fields: str,
+    phone: str | None,
+    email: str | None,
+    password_stdin: bool,
+) -> None:
+    """Add a user."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    try:
+        with db.transaction() as session:
+            user = accounts.add_user(
+                session,
+                username,
+                role,
+                display_name=display_name,
+                fields=[f.strip() for f in fields.split(",") if f.strip()],
+                known_fields=(*_config().routing.field_keys, "general"),
+                phone=phone,
+                email=email,
+                password=password,
+            )
+            click.echo(f"added {user.role} {user.username} (fields: {', '.join(user.fields) or '-'})")
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@users_group.command("token")
+@click.argument("username")
+@click.option("--label", help="What the token is for.")
+@with_appcontext
+def users_token(username: str, label: str | None) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is stored)."""
+    from tickets.models import User
+
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        click.echo(accounts.issue_token(session, user, label))
+
+
+@cli.group("tickets")
+def tickets_group() -> None:
+    """Look at tickets."""
+
+
+@tickets_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--status", help="Only tickets with this status.")
+@click.option("--limit", default=100, show_default=True)
+@with_appcontext
+def tickets_list(as_json: bool, status: str | None, limit: int) -> None:
+    """Newest tickets first."""
+    query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
+    if status:
+        query = query.where(Ticket.status == status)
+    tickets = db.session.scalars(query).all()
+    if as_json:
+        _print_json([ticket_json(t, detail=False) for t in tickets])
+        return
+    for t in tickets:
+        assignee = t.assignee.username if t.assignee else "-"
+        click.echo(
+            f"{t.reference}  {t.status:<11} {t.field:<12} {t.support_type or '-':<12} {assignee:<14} "
+            f"{t.callback_number or '-'}"
+        )
+
+
+@tickets_group.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def tickets_show(reference: str, as_json: bool) -> None:
+    """One ticket with its attempts and history."""
+    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == normalise_reference(reference)))
+    if ticket is None:
+        raise click.ClickException(f"no ticket {reference!r}")
+    data = ticket_json(ticket)
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        click.echo(f"{key:>18}: {value}")
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Validate the config before Flask's CLI machinery, so a broken file is a one-line message and exit 2.
+    try:
+        config = load_config()
+    except ConfigError as error:
+        click.echo(f"hotline: configuration error: {error}", err=True)
+        sys.exit(2)
+    cli.create_app = lambda: create_app(config)  # type: ignore[attr-defined]
+    cli.main(prog_name="hotline")

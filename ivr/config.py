@@ -1,0 +1,385 @@
+"""Load config.yaml (plus the environment) once, validate it, and split it into each package's config.
+
+Every problem is reported as a ConfigError naming the file and the key, e.g.
+`config.yaml: fields[2].digit: '3' is used twice (also fields[1])`; the CLI turns it into exit status 2.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Any, TypeVar
+
+import phonenumbers
+import yaml
+
+from callflows.config import LANGUAGES, FlowConfig, Language, MenuOption
+from scheduler.config import (
+    EscalationLevel,
+    EscalationRecipient,
+    NotificationConfig,
+    SchedulerConfig,
+    SlaPolicy,
+)
+from tickets.config import GENERAL_FIELD, RoutingConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config.yaml"
+CHANNELS = ("sms", "email", "webhook", "console")
+ROLES_TO_ALERT = ("assignee", "supervisor", "head")
+
+T = TypeVar("T")
+_REQUIRED: Any = object()
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class HotlineConfig:
+    path: Path
+    flow: FlowConfig
+    routing: RoutingConfig
+    scheduler: SchedulerConfig
+    hotline_name: dict[str, str]
+    timezone: str
+    verify_signatures: bool
+    # From the environment only.
+    database_url: str
+    secret_key: str | None
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    public_base_url: str | None
+
+
+class _Section:
+    """A mapping being read: remembers its path for messages and which keys were used."""
+
+    def __init__(self, data: Any, path: str, file: str) -> None:
+        self.path, self.file = path, file
+        if not isinstance(data, Mapping):
+            self.fail(f"expected a mapping, got {_kind(data)}")
+        self.data: Mapping[str, Any] = data
+        self.used: set[str] = set()
+
+    def fail(self, message: str, key: str | None = None) -> None:
+        where = self.path + (f".{key}" if self.path and key else key or "")
+        raise ConfigError(f"{self.file}: {where or '(top level)'}: {message}")
+
+    def get(self, key: str, kind: type[T] | tuple[type, ...], default: Any = _REQUIRED) -> Any:
+        self.used.add(key)
+        if key not in self.data or self.data[key] is None:
+            if default is _REQUIRED:
+                self.fail("missing", key)
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            self.fail(f"expected {_names(kinds)}, got {value!r}", key)
+        if not isinstance(value, kinds):
+            self.fail(f"expected {_names(kinds)}, got {_kind(value)} {value!r}", key)
+        return value
+
+    def section(self, key: str, default: Any = _REQUIRED) -> _Section:
+        value = self.get(key, dict, {} if default is not _REQUIRED else _REQUIRED)
+        return _Section(value, self.child(key), self.file)
+
+    def items(self, key: str) -> list[_Section]:
+        values = self.get(key, list)
+        return [_Section(v, f"{self.child(key)}[{i}]", self.file) for i, v in enumerate(values)]
+
+    def positive(self, key: str, default: Any = _REQUIRED, kind: type = int) -> Any:
+        value = self.get(key, (int, float) if kind is float else int, default)
+        if value is not None and value <= 0:
+            self.fail(f"must be greater than zero, got {value!r}", key)
+        return value
+
+    def child(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            self.fail(f"unknown key; expected one of: {', '.join(sorted(self.used))}", str(unknown[0]))
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def _names(kinds: tuple[type, ...]) -> str:
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _phone(section: _Section, key: str, required: bool = True) -> str | None:
+    raw = section.get(key, (str, int), _REQUIRED if required else None)
+    if raw is None:
+        return None
+    try:
+        number = phonenumbers.parse(str(raw), "KR")
+    except phonenumbers.NumberParseException as error:
+        section.fail(f"{raw!r} is not a phone number ({error})", key)
+    if not phonenumbers.is_valid_number(number):
+        section.fail(f"{raw!r} is not a valid phone number", key)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _clock(section: _Section, key: str, default: time) -> time:
+    raw = section.get(key, str, None)
+    if raw is None:
+        return default
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        section.fail(f"expected a time like '09:00', got {raw!r}", key)
+        raise
+
+
+def _names_by_language(section: _Section, key: str, required: bool = True) -> dict[str, str]:
+    names = section.section(key) if required else section.section(key, default={})
+    result = {}
+    for language in LANGUAGES:
+        value = names.get(language, str, None)
+        if value is not None and not value.strip():
+            names.fail("must not be empty", language)
+        if value:
+            result[language] = value
+    names.done()
+    if required and "ko" not in result:
+        names.fail("missing: every name needs a Korean (ko) text", "ko")
+    return result
+
+
+def _menu(top: _Section, key: str, reserved: Mapping[str, str]) -> tuple[MenuOption, ...]:
+    options: list[MenuOption] = []
+    seen_digits: dict[str, str] = {}
+    seen_keys: dict[str, str] = {}
+    entries = top.items(key)
+    if not entries:
+        top.fail("needs at least one entry", key)
+    for entry in entries:
+        option_key = entry.get("key", str)
+        digit = str(entry.get("digit", (str, int)))
+        if len(digit) != 1 or not digit.isdigit():
+            entry.fail(f"must be a single digit 0-9, got {digit!r}", "digit")
+        if digit in reserved:
+            entry.fail(f"{digit!r} is reserved for {reserved[digit]}", "digit")
+        if digit in seen_digits:
+            entry.fail(f"{digit!r} is used twice (also {seen_digits[digit]})", "digit")
+        if option_key in seen_keys:
+            entry.fail(f"{option_key!r} is used twice (also {seen_keys[option_key]})", "key")
+        seen_digits[digit] = seen_keys[option_key] = entry.path
+        hints = entry.get("hints", list, [])
+        if not all(isinstance(h, str | int) for h in hints):
+            entry.fail("expected a list of words", "hints")
+        options.append(
+            MenuOption(
+                key=option_key,
+                digit=digit,
+                names=_names_by_language(entry, "name"),
+                hints=tuple(str(h) for h in hints),
+                description=_names_by_language(entry, "description", required=False),
+            )
+        )
+        entry.done()
+    return tuple(options)
+
+
+def _languages(top: _Section) -> tuple[str, dict[str, Language]]:
+    section = top.section("languages")
+    default = section.get("default", str, "ko")
+    voices = section.section("voices")
+    languages = {}
+    for code in LANGUAGES:
+        entry = voices.section(code)
+        locale = entry.get("locale", str)
+        voice = entry.get("voice", str)
+        expected = {"ko": "ko-KR", "en": "en-"}[code]
+        if not locale.startswith(expected):
+            entry.fail(f"{locale!r} is not a locale for {code}", "locale")
+        entry.done()
+        languages[code] = Language(code=code, locale=locale, voice=voice)
+    voices.done()
+    if default not in languages:
+        section.fail(f"{default!r} is not one of {', '.join(LANGUAGES)}", "default")
+    section.done()
+    return default, languages
+
+
+def _sla(top: _Section, timezone: str) -> SlaPolicy:
+    section = top.section("sla")
+    mode = section.get("mode", str, "calendar")
+    if mode not in ("calendar", "working_days"):
+        section.fail(f"expected calendar or working_days, got {mode!r}", "mode")
+    hours = section.section("working_hours", default={})
+    start = _clock(hours, "start", time(9, 0))
+    end = _clock(hours, "end", time(18, 0))
+    hours.done()
+    if end <= start:
+        section.fail("end must be after start", "working_hours")
+    closed = []
+    for i, raw in enumerate(section.get("closed_days", list, [])):
+        try:
+            closed.append(raw if isinstance(raw, date) else date.fromisoformat(str(raw)))
+        except ValueError:
+            section.fail(f"expected ISO dates, got {raw!r}", f"closed_days[{i}]")
+    levels = []
+    for entry in section.items("escalation_levels") if "escalation_levels" in section.data else []:
+        level = entry.positive("level")
+        recipients = []
+        for target in entry.items("notify"):
+            role = target.get("role", str)
+            if role not in ROLES_TO_ALERT:
+                target.fail(f"expected one of {', '.join(ROLES_TO_ALERT)}, got {role!r}", "role")
+            channels = target.get("channels", list)
+            for channel in channels:
+                if channel not in CHANNELS:
+                    target.fail(f"unknown channel {channel!r}; expected {', '.join(CHANNELS)}", "channels")
+            target.done()
+            recipients.append(EscalationRecipient(role=role, channels=tuple(channels)))
+        after = entry.get("after_breach_hours", (int, float), 0)
+        if after < 0:
+            entry.fail("must not be negative", "after_breach_hours")
+        entry.done()
+        levels.append(EscalationLevel(level=level, after_breach_hours=float(after), notify=tuple(recipients)))
+    if [lv.level for lv in levels] != list(range(1, len(levels) + 1)):
+        section.fail("levels must be numbered 1, 2, … in order", "escalation_levels")
+    policy = SlaPolicy(
+        mode=mode,
+        resolve_within_days=section.positive("resolve_within_days", 3),
+        warn_before_hours=float(section.get("warn_before_hours", (int, float), 24)),
+        first_callback_within_working_hours=section.positive(
+            "first_callback_within_working_hours", None, kind=float
+        ),
+        workday_start=start,
+        workday_end=end,
+        closed_days=tuple(closed),
+        timezone=timezone,
+        levels=tuple(levels),
+    )
+    if policy.warn_before_hours < 0:
+        section.fail("must not be negative", "warn_before_hours")
+    section.done()
+    return policy
+
+
+def _notifications(top: _Section) -> NotificationConfig:
+    section = top.section("notifications", default={})
+    sms = section.section("sms", default={})
+    email = section.section("email", default={})
+    webhook = section.section("webhook", default={})
+    head = section.section("head_of_center", default={})
+    config = NotificationConfig(
+        max_tries=section.positive("max_tries", 6),
+        backoff_seconds=float(section.positive("backoff_seconds", 60, kind=float)),
+        sms_enabled=sms.get("enabled", bool, True),
+        email_enabled=email.get("enabled", bool, False),
+        smtp_host=email.get("smtp_host", str, "localhost"),
+        smtp_port=email.positive("smtp_port", 25),
+        email_sender=email.get("sender", str, "hotline1379@example.org"),
+        webhook_enabled=webhook.get("enabled", bool, False),
+        webhook_url=webhook.get("url", str, None),
+        head_name=head.get("name", str, "센터장"),
+        head_phone=_phone(head, "phone", required=False),
+        head_email=head.get("email", str, None),
+        digest_time=_clock(section, "digest_time", time(9, 0)),
+    )
+    if config.webhook_enabled and not config.webhook_url:
+        webhook.fail("missing: an enabled webhook needs a url", "url")
+    for part in (sms, email, webhook, head, section):
+        part.done()
+    return config
+
+
+def parse_config(
+    data: Any, file: str = "config.yaml", environ: Mapping[str, str] | None = None
+) -> HotlineConfig:
+    env = os.environ if environ is None else environ
+    top = _Section(data if data is not None else {}, "", file)
+    hotline = top.section("hotline")
+    number = _phone(hotline, "number")
+    assert number is not None
+    name = _names_by_language(hotline, "name")
+    timezone = hotline.get("timezone", str, "Asia/Seoul")
+    hotline.done()
+
+    default_language, languages = _languages(top)
+    fields = _menu(top, "fields", reserved={"0": "'not sure'", "9": "English"})
+    if any(f.key == GENERAL_FIELD for f in fields):
+        top.fail(f"{GENERAL_FIELD!r} is reserved for the 'not sure' pool", "fields")
+    support_types = _menu(top, "support_types", reserved={})
+
+    flow_section = top.section("call_flow", default={})
+    sla = _sla(top, timezone)
+    flow = FlowConfig(
+        hotline_number=number,
+        languages=languages,
+        fields=fields,
+        support_types=support_types,
+        default_language=default_language,
+        recording_max_seconds=flow_section.positive("recording_max_seconds", 120),
+        max_failures=flow_section.positive("max_failures", 3),
+        gather_timeout_seconds=flow_section.positive("gather_timeout_seconds", 6),
+        promise_days=sla.resolve_within_days,
+    )
+    verify = flow_section.get("verify_signatures", bool, True)
+    flow_section.done()
+
+    routing_section = top.section("routing", default={})
+    routing = RoutingConfig(
+        field_keys=tuple(f.key for f in fields),
+        support_type_keys=tuple(s.key for s in support_types),
+        release_unclaimed_after_working_hours=float(
+            routing_section.positive("release_unclaimed_after_working_hours", 9, kind=float)
+        ),
+        unreached_attempts_before_sms=routing_section.positive("unreached_attempts_before_sms", 3),
+        hotline_number=number,
+        timezone=timezone,
+    )
+    routing_section.done()
+
+    notifications = _notifications(top)
+    scheduler_section = top.section("scheduler", default={})
+    scheduler = SchedulerConfig(
+        sla=sla,
+        notifications=notifications,
+        sweep_interval_seconds=scheduler_section.positive("sweep_interval_seconds", 60),
+    )
+    scheduler_section.done()
+    top.done()
+
+    public_base_url = env.get("PUBLIC_BASE_URL") or None
+    if public_base_url and not public_base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"environment: PUBLIC_BASE_URL: expected http(s)://host, got {public_base_url!r}")
+    return HotlineConfig(
+        path=Path(file),
+        flow=flow,
+        routing=routing,
+        scheduler=scheduler,
+        hotline_name=name,
+        timezone=timezone,
+        verify_signatures=verify,
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{ROOT / 'var' / 'hotline.sqlite3'}",
+        secret_key=env.get("SECRET_KEY") or None,
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+        public_base_url=public_base_url.rstrip("/") if public_base_url else None,
+    )
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> HotlineConfig:
+    env = os.environ if environ is None else environ
+    file = Path(path or env.get("HOTLINE_CONFIG") or DEFAULT_CONFIG)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{file}: cannot read ({error.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{file}: not valid YAML: {error}") from None
+    return parse_config(data, str(file), env)

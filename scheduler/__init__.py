@@ -1,0 +1,1 @@
+"""SLA policy and calendar, escalation sweep, notification delivery, APScheduler runner, dashboard."""

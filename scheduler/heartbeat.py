@@ -1,0 +1,46 @@
+"""A row per scheduler process, touched by a job, so /healthz and the dashboard know whether one is alive."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tickets.db import utcnow
+from tickets.models import SchedulerHeartbeat
+
+HEARTBEAT_SECONDS = 15
+# Alive means: beat within three missed beats. A sweep that takes long still beats from its own thread.
+STALE_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 3)
+
+
+def beat(session: Session, name: str, started_at: datetime, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    row = session.get(SchedulerHeartbeat, name)
+    if row is None:
+        row = SchedulerHeartbeat(name=name, host=socket.gethostname(), pid=os.getpid(), started_at=started_at)
+        session.add(row)
+    row.host, row.pid, row.started_at, row.beat_at = socket.gethostname(), os.getpid(), started_at, now
+    session.flush()
+
+
+def scheduler_status(session: Session, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    rows = session.scalars(select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.beat_at.desc())).all()
+    if not rows:
+        return {"alive": False, "running": "none has run yet"}
+    latest = rows[0]
+    return {
+        "alive": now - latest.beat_at <= STALE_AFTER,
+        "last_beat_at": latest.beat_at.isoformat(),
+        "host": latest.host,
+        "pid": latest.pid,
+        "processes": [
+            {"name": r.name, "host": r.host, "pid": r.pid, "alive": now - r.beat_at <= STALE_AFTER}
+            for r in rows
+        ],
+    }

@@ -1,0 +1,173 @@
+"""Test fixtures: the schema built by the migrations, on SQLite and on PostgreSQL, each test rolled back.
+
+PostgreSQL comes from HOTLINE_TEST_POSTGRES (default: the local server); each test run creates its own
+database there and drops it at the end. HOTLINE_TEST_DATABASES names the backends. When it is unset, the
+tests run on SQLite, and on PostgreSQL too when one answers (the header says which); CI sets it to
+"sqlite,postgresql", and then an unreachable PostgreSQL fails the run instead of shrinking it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session
+
+from ivr.app import create_app
+from ivr.config import ROOT, HotlineConfig, load_config
+from tickets.db import db, make_engine
+from tickets.migrate import upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "HOTLINE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _postgres_answers() -> bool:
+    url = make_url(POSTGRES_ADMIN_URL)
+    try:
+        socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+DATABASES = [
+    name.strip()
+    for name in os.environ.get(
+        "HOTLINE_TEST_DATABASES", "sqlite,postgresql" if _postgres_answers() else "sqlite"
+    ).split(",")
+]
+
+
+def pytest_report_header() -> list[str]:
+    header = [f"databases: {', '.join(DATABASES)}"]
+    if "postgresql" not in DATABASES:
+        header.append(
+            "PostgreSQL is not tested in this run (none answers, or HOTLINE_TEST_DATABASES says so)"
+        )
+    return header
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk to loopback only: a real Twilio, SMTP or webhook call would be a bug."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")
+        ):
+            raise RuntimeError(f"test tried to reach {address!r}: only loopback is allowed")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def _postgres_database() -> Iterator[str]:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # pragma: no cover - depends on the machine
+        pytest.fail(
+            f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error}); start it (.ci/run does) "
+            "or set HOTLINE_TEST_DATABASES=sqlite",
+            pytrace=False,
+        )
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database of each kind, shared by the session (tests roll back their changes)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hotline.sqlite3'}"
+        _migrate(url)
+        yield url
+    elif request.param == "postgresql":
+        for url in _postgres_database():
+            _migrate(url)
+            yield url
+    else:
+        raise ValueError(f"unknown database {request.param!r} in HOTLINE_TEST_DATABASES")
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_config(database_url: str = "sqlite://", **environ: str) -> HotlineConfig:
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **environ}
+    return load_config(ROOT / "config.yaml", environ=env)
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@pytest.fixture
+def config(database_url: str) -> HotlineConfig:
+    return test_config(database_url)
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One connection in an outer transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        if transaction.is_active:
+            transaction.rollback()
+
+
+@pytest.fixture
+def app(config: HotlineConfig, connection: Connection) -> Iterator[Flask]:
+    app = create_app(config)
+    app.config["TESTING"] = True
+    assert db.engine is not None
+    db.engine.dispose()  # create_app made its own engine; the test's connection replaces it
+    db.bind(connection, join_transaction_mode="create_savepoint")  # type: ignore[arg-type]
+    with app.app_context():
+        yield app
+    db.session.remove()
+
+
+@pytest.fixture
+def session(app: Flask) -> Session:
+    return db.session()
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def tmp_config(tmp_path: Path) -> Path:
+    """A copy of config.yaml to break in a test."""
+    target = tmp_path / "config.yaml"
+    target.write_text((ROOT / "config.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return target

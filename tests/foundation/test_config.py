@@ -1,0 +1,113 @@
+"""A broken config.yaml is refused at start-up by file and key, with exit status 2 and no traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ivr.config import ROOT, ConfigError, load_config
+
+
+def _edit(path: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_loads_with_the_six_fields_and_seven_support_types() -> None:
+    config = load_config(ROOT / "config.yaml", environ={})
+    assert [(f.digit, f.key) for f in config.flow.fields] == [
+        ("1", "it"),
+        ("2", "machinery"),
+        ("3", "electronics"),
+        ("4", "bio"),
+        ("5", "chemistry"),
+        ("6", "energy"),
+    ]
+    assert [(s.digit, s.key) for s in config.flow.support_types] == [
+        ("1", "equipment"),
+        ("2", "advice"),
+        ("3", "rnd"),
+        ("4", "information"),
+        ("5", "transfer"),
+        ("6", "staffing"),
+        ("0", "other"),
+    ]
+    assert config.flow.fields[0].name("ko") == "정보통신(IT)"
+    assert config.flow.hotline_number == "+827040001379"
+    assert config.flow.languages["ko"].locale == "ko-KR"
+    assert config.scheduler.sla.resolve_within_days == 3
+    assert config.database_url.startswith("sqlite:///") and config.database_url.endswith(
+        "var/hotline.sqlite3"
+    )
+
+
+def test_secrets_and_deployment_values_come_from_the_environment() -> None:
+    config = load_config(
+        ROOT / "config.yaml",
+        environ={
+            "DATABASE_URL": "postgresql+psycopg://db/hotline",
+            "TWILIO_ACCOUNT_SID": "AC123",
+            "TWILIO_AUTH_TOKEN": "secret",
+            "PUBLIC_BASE_URL": "https://hotline.example.org/",
+            "SECRET_KEY": "k",
+        },
+    )
+    assert config.database_url == "postgresql+psycopg://db/hotline"
+    assert (config.twilio_account_sid, config.twilio_auth_token) == ("AC123", "secret")
+    assert config.public_base_url == "https://hotline.example.org"
+
+
+BROKEN = [
+    (
+        "unknown key",
+        lambda d: d["call_flow"].update(recordng_max_seconds=60),
+        "call_flow.recordng_max_seconds",
+    ),
+    ("duplicated digit", lambda d: d["fields"][2].update(digit="2"), "fields[2].digit"),
+    ("missing ko name", lambda d: d["support_types"][1]["name"].pop("ko"), "support_types[1].name.ko"),
+    ("invalid phone", lambda d: d["hotline"].update(number="1379"), "hotline.number"),
+    ("zero SLA", lambda d: d["sla"].update(resolve_within_days=0), "sla.resolve_within_days"),
+    ("digit 9 reserved for English", lambda d: d["fields"][0].update(digit="9"), "fields[0].digit"),
+    (
+        "unknown channel",
+        lambda d: d["sla"]["escalation_levels"][0]["notify"][0].update(channels=["fax"]),
+        "sla.escalation_levels[0].notify[0].channels",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "change", "key"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_broken_config_is_refused_naming_the_key(tmp_config: Path, what: str, change, key: str) -> None:  # type: ignore[no-untyped-def]
+    _edit(tmp_config, change)
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_config, environ={})
+    assert str(error.value).startswith(f"{tmp_config}: {key}:"), str(error.value)
+
+
+def test_not_yaml_at_all_is_refused(tmp_config: Path) -> None:
+    tmp_config.write_text("fields: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(tmp_config, environ={})
+
+
+def test_the_cli_exits_2_with_one_line_and_no_traceback(tmp_config: Path) -> None:
+    _edit(tmp_config, lambda d: d["fields"][2].update(digit="2"))
+    env = {**os.environ, "HOTLINE_CONFIG": str(tmp_config), "DATABASE_URL": "sqlite://"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from ivr.cli import main; main()", "tickets", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{tmp_config}: fields[2].digit: '2' is used twice (also fields[1])" in result.stderr

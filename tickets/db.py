@@ -1,0 +1,145 @@
+"""The one declarative base, its column types, and the database handle bound to the Flask app.
+
+Service functions use `db.session` and flush; the request or job wrapper commits (see `init_app`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on the way in and out, on SQLite (which drops the offset) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+str16 = Annotated[str, 16]
+str32 = Annotated[str, 32]
+str64 = Annotated[str, 64]
+str255 = Annotated[str, 255]
+intpk = Annotated[int, mapped_column(primary_key=True)]
+created = Annotated[datetime, mapped_column(default=utcnow)]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+        str16: String(16),
+        str32: String(32),
+        str64: String(64),
+        str255: String(255),
+    }
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine tuned for its backend.
+
+    SQLite runs in WAL mode with a busy timeout, and every transaction starts with BEGIN IMMEDIATE:
+    pysqlite's deferred transactions fail at once with "database is locked" when a reader tries to
+    write after another writer committed, which would turn a claim race into errors instead of a wait.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """Engine and a scoped session, created unbound and bound by `init_app`."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory = sessionmaker(expire_on_commit=False)
+        self.session = scoped_session(self._factory)
+
+    def init_app(self, app: Any) -> None:
+        self.bind(make_engine(app.config["DATABASE_URL"]))
+        app.extensions["hotline_db"] = self
+
+        @app.after_request
+        def _commit(response: Any) -> Any:
+            # One place commits: a request that answered with an error changes nothing.
+            if response.status_code < 400:
+                self.session.commit()
+            else:
+                self.session.rollback()
+            return response
+
+        @app.teardown_appcontext
+        def _remove(_exc: BaseException | None) -> None:
+            self.session.remove()
+
+    def bind(self, engine: Engine, **session_options: Any) -> None:
+        self.engine = engine
+        self.session.remove()
+        self._factory.configure(bind=engine, **session_options)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """For jobs and CLI commands: commit on success, roll back on error, always release the session."""
+        session = self.session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self.session.remove()
+
+
+db = Database()

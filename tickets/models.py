@@ -1,0 +1,294 @@
+"""The hotline's records: people, calls, tickets and what happens to them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tickets.db import Base, created, intpk, str16, str32, str64, str255, utcnow
+
+
+class Role(enum.StrEnum):
+    CONSULTANT = "consultant"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Status(enum.StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING)
+
+
+class Outcome(enum.StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong_number"
+    FAILED = "failed"
+
+
+def _enum_check(name: str, column: str, values: type[enum.StrEnum]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (_enum_check("role", "role", Role),)
+
+    id: Mapped[intpk]
+    username: Mapped[str64] = mapped_column(unique=True)
+    display_name: Mapped[str255]
+    role: Mapped[str16]
+    phone: Mapped[str32 | None]  # E.164; the phone click-to-call rings
+    email: Mapped[str255 | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    on_duty: Mapped[bool] = mapped_column(default=True)
+    away_from: Mapped[date | None]
+    away_until: Mapped[date | None]  # inclusive
+    password_hash: Mapped[str255 | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_assigned_at: Mapped[datetime | None]  # routing breaks ties by who waited longest
+    created_at: Mapped[created]
+
+    field_links: Mapped[list[UserField]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def fields(self) -> list[str]:
+        return sorted(link.field for link in self.field_links)
+
+    @fields.setter
+    def fields(self, keys: list[str]) -> None:
+        wanted = set(keys)
+        self.field_links = [link for link in self.field_links if link.field in wanted]
+        have = {link.field for link in self.field_links}
+        self.field_links.extend(UserField(field=key) for key in sorted(wanted - have))
+
+
+class UserField(Base):
+    """Which technical fields a consultant covers (or a supervisor oversees)."""
+
+    __tablename__ = "user_fields"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    field: Mapped[str32] = mapped_column(primary_key=True, index=True)
+
+    user: Mapped[User] = relationship(back_populates="field_links")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str64] = mapped_column(unique=True)  # sha256 hex: the token itself is never stored
+    label: Mapped[str64 | None]
+    created_at: Mapped[created]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Call(Base):
+    """One inbound call, saved at every step of the flow so a hang-up or a crash loses nothing."""
+
+    __tablename__ = "calls"
+    __table_args__ = (Index(None, "started_at"),)
+
+    id: Mapped[intpk]
+    call_sid: Mapped[str64] = mapped_column(unique=True)
+    from_number: Mapped[str64 | None]  # as Twilio sent it (may be "anonymous")
+    to_number: Mapped[str64 | None]
+    language: Mapped[str16] = mapped_column(default="ko")
+    step: Mapped[str32 | None]  # the step the caller is at; None once the flow finished
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)  # callflows.CallState.to_dict()
+    turn: Mapped[int] = mapped_column(default=0)  # numbers the prompts, so a replayed webhook is recognised
+    last_response: Mapped[str | None] = mapped_column(Text)  # TwiML of the latest turn, replayed as is
+    status: Mapped[str32] = mapped_column(default="in-progress")  # Twilio's CallStatus
+    flow_completed: Mapped[bool] = mapped_column(default=False)
+    recording_sid: Mapped[str64 | None]  # a recording callback may arrive before the ticket exists
+    recording_url: Mapped[str | None] = mapped_column(String(1024))
+    recording_duration: Mapped[int | None]
+    duration: Mapped[int | None]  # seconds, from the status callback
+    started_at: Mapped[created]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    ended_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket | None] = relationship(back_populates="call", foreign_keys="Ticket.call_id")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        _enum_check("status", "status", Status),
+        # The consultant's queue: mine, open, by deadline.
+        Index(None, "assignee_id", "status", "sla_due_at"),
+        # The field pool and the filters of GET /tickets.
+        Index(None, "field", "status", "created_at"),
+        Index(None, "status", "sla_due_at"),
+        # The SLA sweep reads only what is due; closed tickets have no next escalation.
+        Index(None, "next_escalation_at"),
+        # A repeat caller's open ticket.
+        Index(None, "callback_number", "field", "status"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[intpk]
+    reference: Mapped[str16] = mapped_column(unique=True)  # "4821-9135": digits, easy to read aloud
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), unique=True)
+    field: Mapped[str32]  # a field key from config, or "general" (not sure: supervisors triage)
+    support_type: Mapped[str32 | None]
+    language: Mapped[str16] = mapped_column(default="ko")
+    caller_number: Mapped[str64 | None]
+    callback_number: Mapped[str32 | None]  # E.164
+    recording_sid: Mapped[str64 | None]
+    recording_url: Mapped[str | None] = mapped_column(String(1024))
+    recording_duration: Mapped[int | None]
+    status: Mapped[str16] = mapped_column(default=Status.NEW)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    incomplete: Mapped[bool] = mapped_column(default=False)  # the caller hung up before the flow ended
+    created_at: Mapped[created]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    assigned_at: Mapped[datetime | None]
+    acted_at: Mapped[datetime | None]  # the assignee's last action; an untouched assignment is released
+    first_attempt_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # SLA: stored when the ticket changes, never recomputed by the sweep.
+    sla_due_at: Mapped[datetime | None]
+    first_callback_due_at: Mapped[datetime | None]
+    next_escalation_at: Mapped[datetime | None]  # when the sweep must look at it next (warning or level)
+    paused_at: Mapped[datetime | None]  # set while waiting: the clock is stopped
+    paused_seconds: Mapped[int] = mapped_column(default=0)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    unreached_notified_at: Mapped[datetime | None]
+    resolution_summary: Mapped[str | None] = mapped_column(Text)
+    resolution_type: Mapped[str32 | None]
+
+    call: Mapped[Call | None] = relationship(back_populates="ticket", foreign_keys=[call_id])
+    assignee: Mapped[User | None] = relationship(lazy="joined")
+    attempts: Mapped[list[CallbackAttempt]] = relationship(
+        back_populates="ticket", order_by="CallbackAttempt.at", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+    pauses: Mapped[list[SlaPause]] = relationship(
+        order_by="SlaPause.started_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class SlaPause(Base):
+    """A stretch of `waiting`: the company asked to be called later, or must send documents."""
+
+    __tablename__ = "sla_pauses"
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CallbackAttempt(Base):
+    __tablename__ = "callback_attempts"
+    __table_args__ = (_enum_check("outcome", "outcome", Outcome),)
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str16]
+    at: Mapped[created]
+    duration: Mapped[int | None]  # seconds
+    note: Mapped[str | None] = mapped_column(Text)
+    call_sid: Mapped[str64 | None] = mapped_column(unique=True)  # click-to-call: logged once per call
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attempts")
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class TicketEvent(Base):
+    """The audit trail: who did what to a ticket, when and why."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index(None, "ticket_id", "at"),)
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    type: Mapped[str32]
+    at: Mapped[created]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class OutboxMessage(Base):
+    """A side effect waiting to happen: written with the change, delivered by a job after commit."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "next_try_at"),)
+
+    id: Mapped[intpk]
+    key: Mapped[str255] = mapped_column(unique=True)  # one message per key: a replay never sends twice
+    channel: Mapped[str16]  # sms, email, webhook, console
+    recipient: Mapped[str255]
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str16] = mapped_column(default="pending")  # pending, sent, dead
+    tries: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[created]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[created]
+    sent_at: Mapped[datetime | None]
+
+
+class Escalation(Base):
+    """An SLA alert: level 0 warns before the deadline, 1 is the breach, 2 and up follow. Once per level."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("ticket_id", "level"), Index(None, "acknowledged_at", "created_at"))
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    level: Mapped[int]
+    due_at: Mapped[datetime]  # when it was due (a catch-up run may write it later)
+    created_at: Mapped[created]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class SchedulerHeartbeat(Base):
+    """One row per scheduler process name, touched by a job: /healthz tells whether it is alive."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    name: Mapped[str64] = mapped_column(primary_key=True)
+    host: Mapped[str255]
+    pid: Mapped[int]
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]

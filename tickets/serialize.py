@@ -1,0 +1,48 @@
+"""The ticket JSON of DESIGN.md, shared by the CLI and the API. Times are ISO 8601 with their offset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tickets.models import Ticket
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def ticket_json(ticket: Ticket, *, detail: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "reference": ticket.reference,
+        "status": ticket.status,
+        "field": ticket.field,
+        "support_type": ticket.support_type,
+        "language": ticket.language,
+        "caller_number": ticket.caller_number,
+        "callback_number": ticket.callback_number,
+        "recording_url": ticket.recording_url,
+        "recording_duration": ticket.recording_duration,
+        "call_sid": ticket.call.call_sid if ticket.call else None,
+        "incomplete": ticket.incomplete,
+        "assignee": ticket.assignee.username if ticket.assignee else None,
+        "created_at": iso(ticket.created_at),
+        "sla_due_at": iso(ticket.sla_due_at),
+        "escalation_level": ticket.escalation_level,
+    }
+    if detail:
+        data["attempts"] = [
+            {
+                "outcome": a.outcome,
+                "at": iso(a.at),
+                "duration": a.duration,
+                "note": a.note,
+                "by": a.user.username if a.user else None,
+            }
+            for a in ticket.attempts
+        ]
+        data["events"] = [
+            {"type": e.type, "at": iso(e.at), "by": e.actor.username if e.actor else None, "detail": e.detail}
+            for e in ticket.events
+        ]
+    return data
