@@ -53,8 +53,9 @@ class Reply:
 
     @property
     def pressed(self) -> str:
-        """Keys pressed, without the # that ends an entry; "" when none."""
-        return (self.digits or "")[: _MAX_DIGITS + 1].strip().rstrip("#")
+        """Keys pressed, "" when none. A lone # is a key at a menu (which has no finish key), while
+        `parse_entered_number` drops the # that ends a number."""
+        return (self.digits or "")[: _MAX_DIGITS + 1].strip()
 
     @property
     def said(self) -> str:

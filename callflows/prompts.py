@@ -34,13 +34,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "field_general_option": {"ko": "잘 모르시면 0번", "en": "If you're not sure, press 0."},
     "say_it_too": {"ko": "원하시는 항목을 말씀하셔도 됩니다.", "en": "You can also say your choice."},
     "switch_language": {"ko": "한국어 안내는 9번을 눌러 주세요.", "en": "For English, press 9."},
-    "field_chosen": {"ko": "{name} 분야로 접수할게요.", "en": "{name}, got it."},
+    "field_chosen": {"ko": "{name} 분야로 접수할게요.", "en": "Got it: {name}."},
     "field_general": {
         "ko": "일반 상담으로 접수할게요. 담당자가 내용을 확인하고 알맞은 전문위원을 연결해 드려요.",
         "en": "We'll file this as a general request, and a supervisor will pass it to the right expert.",
     },
     "support_question": {"ko": "필요하신 지원을 선택해 주세요.", "en": "What kind of help do you need?"},
-    "support_chosen": {"ko": "{name}, 알겠습니다.", "en": "{name}, got it."},
+    "support_chosen": {"ko": "{name}, 알겠습니다.", "en": "Got it: {name}."},
     "callback_question": {
         # "번호는 …입니다" rather than "… 번호로": 로/으로 would depend on the last digit
         "ko": "지금 거신 번호는 {number}입니다. 이 번호로 연락받으시려면 1번, "

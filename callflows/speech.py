@@ -60,11 +60,18 @@ _THIS_NUMBER = ("이번호", "지금번호", "이전화", "thisnumber", "thatnum
 _LANGUAGE_WORDS = {"en": ("english", "영어", "잉글리시"), "ko": ("korean", "한국어", "한국말", "코리안")}
 
 
-def normalise(text: str | None) -> str:
+def normalise(text: str | None, keep_case: bool = False) -> str:
     """Lower case, full-width folded, punctuation turned into spaces, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", (text or "")[: MAX_SPEECH_CHARS * 2]).lower()
+    text = unicodedata.normalize("NFKC", (text or "")[: MAX_SPEECH_CHARS * 2])
+    text = text if keep_case else text.lower()
     text = "".join(c if c.isalnum() or c == "'" else " " for c in text)
     return " ".join(text.split())[:MAX_SPEECH_CHARS]
+
+
+def _is_acronym(term: str) -> bool:
+    """ "IT", "R&D": matched in capitals only, or "it" in "it is machinery" would pick IT."""
+    letters = [c for c in term if c.isalpha()]
+    return 0 < len(letters) <= 4 and all(c.isascii() and c.isupper() for c in letters)
 
 
 def _is_hangul(text: str) -> bool:
@@ -76,14 +83,14 @@ def _term_pattern(term: str) -> re.Pattern[str] | None:
     """A pattern for one name or hint. Korean terms match inside words ("바이오분야요" has "바이오"
     with a particle attached) and across spaces; Latin terms only as whole words, so "it" does not
     match "it's" or "bit"."""
-    compact = normalise(term).replace(" ", "")
+    words = normalise(term, keep_case=_is_acronym(term)).split()
+    compact = "".join(words)
     if not compact:
         return None
     if _is_hangul(compact):
         return re.compile(r"\s?".join(re.escape(c) for c in compact))
-    words = normalise(term).split()
     body = r"\s?".join(re.escape(w) for w in words)
-    return re.compile(rf"(?<![a-z0-9']){body}(?![a-z0-9'])")
+    return re.compile(rf"(?<![A-Za-z0-9']){body}(?![A-Za-z0-9'])")
 
 
 def option_terms(option: MenuOption) -> tuple[str, ...]:
@@ -123,15 +130,19 @@ def match_option(text: str | None, options: Iterable[MenuOption]) -> str | None:
     A match inside a longer match of another option is dropped, so a short hint of one option that
     happens to be part of another option's longer name does not make the answer ambiguous.
     """
-    words = normalise(text)
+    cased = normalise(text, keep_case=True)
+    words = cased.lower()
     if not words:
         return None
+    if len(words) != len(cased):  # a rare letter whose lower case is longer: give up on case
+        cased = words
     spans: list[tuple[int, int, str]] = []
     for option in options:
         for term in option_terms(option):
             pattern = _term_pattern(term)
             if pattern is not None:
-                spans.extend((m.start(), m.end(), option.key) for m in pattern.finditer(words))
+                haystack = cased if _is_acronym(term) else words
+                spans.extend((m.start(), m.end(), option.key) for m in pattern.finditer(haystack))
     keys = {
         key
         for start, end, key in spans

@@ -7,27 +7,62 @@ import pytest
 from callflows.config import FlowConfig, Language, MenuOption
 
 
-def _option(key: str, digit: str, ko: str, en: str, *hints: str) -> MenuOption:
-    return MenuOption(key=key, digit=digit, names={"ko": ko, "en": en}, hints=hints)
+def _option(key: str, digit: str, ko: str, en: str, hints: str) -> MenuOption:
+    return MenuOption(key=key, digit=digit, names={"ko": ko, "en": en}, hints=tuple(hints.split(", ")))
 
 
+# as config.yaml ships them
 FIELDS = (
-    _option("it", "1", "정보통신(IT)", "IT and telecommunications", "아이티", "소프트웨어", "software"),
-    _option("machinery", "2", "기계·소재", "Machinery and materials", "금속", "mechanical"),
-    _option("electronics", "3", "전기·전자", "Electrical and electronics", "반도체", "electric"),
-    _option("bio", "4", "바이오·의료", "Bio and medical", "제약", "biotech", "medicine"),
-    _option("chemistry", "5", "화학·공정", "Chemistry and processes", "chemical"),
-    _option("energy", "6", "에너지·환경", "Energy and environment", "탄소", "environmental"),
+    _option(
+        "it",
+        "1",
+        "정보통신(IT)",
+        "information and communication technology",
+        "정보통신, 아이티, IT, 소프트웨어, 통신, 네트워크, software, computer",
+    ),
+    _option(
+        "machinery", "2", "기계·소재", "machinery and materials", "기계, 소재, 금속, 재료, machine, materials"
+    ),
+    _option(
+        "electronics",
+        "3",
+        "전기·전자",
+        "electrical and electronics",
+        "전기, 전자, 반도체, 회로, electric, electronics",
+    ),
+    _option("bio", "4", "바이오·의료", "bio and medical", "바이오, 의료, 생명, 제약, bio, medical"),
+    _option(
+        "chemistry",
+        "5",
+        "화학·공정",
+        "chemistry and processes",
+        "화학, 공정, 섬유, chemical, chemistry, process",
+    ),
+    _option(
+        "energy",
+        "6",
+        "에너지·환경",
+        "energy and environment",
+        "에너지, 환경, 태양광, 배터리, energy, environment",
+    ),
 )
 
 SUPPORT_TYPES = (
-    _option("equipment", "1", "장비활용", "Equipment use", "장비", "equipment"),
-    _option("advice", "2", "기술자문", "Technical advice", "자문", "advice"),
-    _option("rnd", "3", "연구개발", "Research and development", "연구", "개발", "R&D"),
-    _option("information", "4", "기술정보", "Technical information", "정보", "information"),
-    _option("transfer", "5", "기술이전", "Technology transfer", "이전", "transfer"),
-    _option("staffing", "6", "인력지원", "Staffing", "인력", "staff"),
-    _option("other", "0", "기타", "Other", "기타", "other"),
+    _option(
+        "equipment",
+        "1",
+        "장비활용",
+        "equipment use",
+        "장비, 시험, 분석, 시제품, equipment, testing, prototype",
+    ),
+    _option("advice", "2", "기술자문", "technical advice", "자문, 상담, advice, consulting"),
+    _option(
+        "rnd", "3", "연구개발", "research and development", "연구, 개발, 알앤디, R&D, research, development"
+    ),
+    _option("information", "4", "기술정보", "technical information", "정보, 특허, 동향, information, patent"),
+    _option("transfer", "5", "기술이전", "technology transfer", "이전, 사업화, transfer, licensing"),
+    _option("staffing", "6", "인력지원", "staffing", "인력, 채용, 파견, staffing, people"),
+    _option("other", "0", "기타", "other", "기타, other"),
 )
 
 
