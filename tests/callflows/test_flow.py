@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from callflows.actions import Gather, Hangup, Pause, Record, Say
@@ -12,12 +14,15 @@ from .conftest import make_config
 from .helpers import answer, listening, spoken
 
 CALLER = "+821012345678"
-RECORDING = {"recording_url": "https://api.twilio.com/rec/RE1", "recording_duration": 42}
+RECORDING_URL = "https://api.twilio.com/rec/RE1"
+RECORDING: dict[str, object] = {"recording_url": RECORDING_URL, "recording_duration": 42}
+RECORDED = Reply(recording_url=RECORDING_URL, recording_duration=42)
 
 
 def test_full_korean_call_by_keys(config: FlowConfig) -> None:
     turn = start(config, CALLER)
     field_menu = listening(turn)
+    assert isinstance(field_menu, Gather)
     assert field_menu.step == "field" and field_menu.language == "ko"
     assert field_menu.input_modes == ("dtmf", "speech") and field_menu.num_digits == 1
     assert "중소기업 기술애로 상담" in spoken(turn.actions)
@@ -178,7 +183,11 @@ NO_INPUT = {"ko": "입력이 없었습니다.", "en": "We didn't receive any inp
     ],
 )
 def test_wrong_keys_are_explained_then_the_default_is_taken(
-    config: FlowConfig, step: str, reach, wrong: dict[str, str], default: dict[str, str]
+    config: FlowConfig,
+    step: str,
+    reach: Callable[[FlowConfig], Turn],
+    wrong: dict[str, str],
+    default: dict[str, str],
 ) -> None:
     turn = reach(config)
     assert turn.state.step == step
@@ -349,14 +358,14 @@ def test_a_stale_step_asks_the_current_question_again_without_counting(config: F
     assert again.state == turn.state
     assert listening(again).step == "support_type"
     assert "없는 번호" not in spoken(again.actions)
-    later = respond(config, turn.state, "message", Reply(**RECORDING))  # jumping ahead does nothing
+    later = respond(config, turn.state, "message", RECORDED)  # jumping ahead does nothing
     assert later.state == turn.state and listening(later).step == "support_type"
 
 
 def test_a_finished_call_stays_finished(config: FlowConfig) -> None:
     turn = answer(config, _at_callback(config), digits="1")
     turn = answer(config, turn, **RECORDING)
-    replay = respond(config, turn.state, "message", Reply(**RECORDING))
+    replay = respond(config, turn.state, "message", RECORDED)
     assert replay == Turn(turn.state, ())
 
 
