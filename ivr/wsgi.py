@@ -1,0 +1,18 @@
+"""The WSGI entry point for production servers: `gunicorn -w 4 'ivr.wsgi:app'`.
+
+Each worker builds its own app (and connection pool) from config.yaml and the environment; none starts a
+scheduler. A broken config stops the worker with the same one-line message as the CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ivr.app import create_app
+from ivr.config import ConfigError, load_config
+
+try:
+    app = create_app(load_config())
+except ConfigError as error:
+    print(f"hotline: configuration error: {error}", file=sys.stderr)
+    sys.exit(2)
