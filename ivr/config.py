@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,6 +54,8 @@ class HotlineConfig:
     twilio_account_sid: str | None
     twilio_auth_token: str | None
     public_base_url: str | None
+    # TWILIO_WEBHOOK_SHARED_KEYS="id=secret,…": webhook SharedKeys (HMAC-SHA256 signatures), by key id
+    twilio_webhook_shared_keys: dict[str, str] = field(default_factory=dict)
 
 
 class _Section:
@@ -355,6 +357,12 @@ def parse_config(
     public_base_url = env.get("PUBLIC_BASE_URL") or None
     if public_base_url and not public_base_url.startswith(("http://", "https://")):
         raise ConfigError(f"environment: PUBLIC_BASE_URL: expected http(s)://host, got {public_base_url!r}")
+    if public_base_url and not env.get("TWILIO_AUTH_TOKEN"):
+        # Reachable from Twilio means reachable from anyone: the public development token must not guard it.
+        raise ConfigError(
+            "environment: TWILIO_AUTH_TOKEN: missing; it is required when PUBLIC_BASE_URL is set "
+            "(Twilio signs every webhook with it)"
+        )
     return HotlineConfig(
         path=Path(file),
         flow=flow,
@@ -368,7 +376,20 @@ def parse_config(
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         public_base_url=public_base_url.rstrip("/") if public_base_url else None,
+        twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
     )
+
+
+def _shared_keys(raw: str) -> dict[str, str]:
+    keys = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key_id, separator, secret = item.partition("=")
+        if not separator or not key_id.strip() or not secret.strip():
+            raise ConfigError("environment: TWILIO_WEBHOOK_SHARED_KEYS: expected id=secret[,id=secret…]")
+        keys[key_id.strip()] = secret.strip()
+    return keys
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> HotlineConfig:

@@ -64,6 +64,18 @@ def test_secrets_and_deployment_values_come_from_the_environment() -> None:
     assert config.public_base_url == "https://hotline.example.org"
 
 
+@pytest.mark.parametrize(
+    "environ, message",
+    [
+        ({"PUBLIC_BASE_URL": "https://hotline.example.org"}, "TWILIO_AUTH_TOKEN"),
+        ({"TWILIO_WEBHOOK_SHARED_KEYS": "only-an-id"}, "TWILIO_WEBHOOK_SHARED_KEYS"),
+    ],
+)
+def test_unsafe_or_malformed_twilio_environment_is_refused(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(ROOT / "config.yaml", environ=environ)
+
+
 BROKEN = [
     (
         "unknown key",
