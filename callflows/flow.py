@@ -8,7 +8,7 @@ Nothing here does I/O, so every path is cheap to test and safe to replay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from callflows import prompts, speech
@@ -16,10 +16,13 @@ from callflows.actions import Action, Hangup, Prompt, Record, Say
 from callflows.config import FlowConfig, MenuOption
 from callflows.phones import callable_number, parse_entered_number, speak_digits
 from callflows.questions import GENERAL_OPTION, LANGUAGE_SWITCH_DIGIT, ask
+from callflows.replies import Reply
 from callflows.state import GENERAL_FIELD, OTHER_SUPPORT_TYPE, STEPS, CallState
 
 MESSAGE_ATTEMPTS = 2  # an empty recording is asked for once more, then the call is filed without one
-_MAX_DIGITS = 64  # keypad input beyond this is a stuck key or an attack; it is refused, not parsed
+
+
+__all__ = ["Reply", "Turn", "UnknownStep", "apology", "farewell", "respond", "restart", "start"]
 
 
 class UnknownStep(LookupError):
@@ -28,50 +31,6 @@ class UnknownStep(LookupError):
     def __init__(self, step: str) -> None:
         super().__init__(f"unknown call-flow step: {step[:40]!r}")
         self.step = step
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The caller's input from one webhook request."""
-
-    digits: str | None = None
-    speech: str | None = None
-    confidence: float | None = None  # informational: Twilio reports 0.0 for some correct results
-    recording_url: str | None = None
-    recording_duration: int | None = None  # seconds
-
-    @classmethod
-    def from_twilio(cls, form: Mapping[str, str]) -> Reply:
-        """Read Twilio's form fields (Digits, SpeechResult, Confidence, RecordingUrl, RecordingDuration)."""
-        return cls(
-            digits=form.get("Digits") or None,
-            speech=form.get("SpeechResult") or None,
-            confidence=_float(form.get("Confidence")),
-            recording_url=form.get("RecordingUrl") or None,
-            recording_duration=_seconds(form.get("RecordingDuration")),
-        )
-
-    @property
-    def pressed(self) -> str:
-        """Keys pressed, "" when none. A lone # is a key at a menu (which has no finish key), while
-        `parse_entered_number` drops the # that ends a number."""
-        return (self.digits or "")[: _MAX_DIGITS + 1].strip()
-
-    @property
-    def said(self) -> str:
-        return (self.speech or "").strip()
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
-def _seconds(value: str | None) -> int | None:
-    number = _float(value)
-    return int(number) if number is not None and number == number and abs(number) < 1e9 else None
 
 
 @dataclass(frozen=True)

@@ -451,3 +451,23 @@ def test_apology_takes_a_message_then_hangs_up(config: FlowConfig, language: str
     assert record.language in ("ko", "en") and record.max_length == config.recording_max_seconds
     assert spoken((record,)).startswith("죄송합니다" if record.language == "ko" else "We're sorry")
     assert hangup == Hangup()
+
+
+@pytest.mark.parametrize(
+    ("form", "reply"),
+    [
+        ({}, Reply()),
+        ({"Digits": "", "SpeechResult": ""}, Reply()),
+        ({"Digits": "1", "CallSid": "CA1"}, Reply(digits="1")),
+        ({"SpeechResult": "바이오요", "Confidence": "0.91"}, Reply(speech="바이오요", confidence=0.91)),
+        ({"Confidence": "nan"}, Reply()),
+        (
+            {"RecordingUrl": "https://x/r", "RecordingDuration": "12"},
+            Reply(recording_url="https://x/r", recording_duration=12),
+        ),
+        ({"RecordingUrl": "https://x/r", "RecordingDuration": "abc"}, Reply(recording_url="https://x/r")),
+        ({"RecordingDuration": "1e400"}, Reply()),
+    ],
+)
+def test_reply_from_twilio_form(form: dict[str, str], reply: Reply) -> None:
+    assert Reply.from_twilio(form) == reply
