@@ -178,6 +178,11 @@ class Ticket(Base):
     paused_at: Mapped[datetime | None]  # set while waiting: the clock is stopped
     paused_seconds: Mapped[int] = mapped_column(default=0)
     escalation_level: Mapped[int] = mapped_column(default=0)
+    # The SLA clock of the current round: set from creation, cleared when the ticket closes, restarted at a
+    # reopen (which starts a new round, so its escalations are new rows). warned_at: the warning went out.
+    sla_started_at: Mapped[datetime | None]
+    sla_round: Mapped[int] = mapped_column(default=0)
+    warned_at: Mapped[datetime | None]
     unreached_notified_at: Mapped[datetime | None]
     resolution_summary: Mapped[str | None] = mapped_column(Text)
     resolution_type: Mapped[str32 | None]
@@ -269,10 +274,14 @@ class Escalation(Base):
     """An SLA alert: level 0 warns before the deadline, 1 is the breach, 2 and up follow. Once per level."""
 
     __tablename__ = "escalations"
-    __table_args__ = (UniqueConstraint("ticket_id", "level"), Index(None, "acknowledged_at", "created_at"))
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "sla_round", "level"),
+        Index(None, "acknowledged_at", "created_at"),
+    )
 
     id: Mapped[intpk]
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    sla_round: Mapped[int] = mapped_column(default=0)  # Ticket.sla_round: a reopened ticket escalates anew
     level: Mapped[int]
     due_at: Mapped[datetime]  # when it was due (a catch-up run may write it later)
     created_at: Mapped[created]

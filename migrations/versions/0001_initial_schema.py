@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 04:02:10.614797
+Create Date: 2026-11-27 04:09:06.422402
 """
 
 from collections.abc import Sequence
@@ -123,6 +123,9 @@ def upgrade() -> None:
         sa.Column("paused_at", tickets.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("paused_seconds", sa.Integer(), nullable=False),
         sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("sla_started_at", tickets.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sla_round", sa.Integer(), nullable=False),
+        sa.Column("warned_at", tickets.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("unreached_notified_at", tickets.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolution_summary", sa.Text(), nullable=True),
         sa.Column("resolution_type", sa.String(length=32), nullable=True),
@@ -201,6 +204,7 @@ def upgrade() -> None:
         "escalations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("sla_round", sa.Integer(), nullable=False),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("due_at", tickets.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_at", tickets.db.UTCDateTime(timezone=True), nullable=False),
@@ -213,7 +217,7 @@ def upgrade() -> None:
             ["ticket_id"], ["tickets.id"], name=op.f("fk_escalations_ticket_id_tickets"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_escalations")),
-        sa.UniqueConstraint("ticket_id", "level", name=op.f("uq_escalations_ticket_id")),
+        sa.UniqueConstraint("ticket_id", "sla_round", "level", name=op.f("uq_escalations_ticket_id")),
     )
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.create_index(
