@@ -233,6 +233,7 @@ def _print_json(data: Any) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per job run
     # Validate the config before Flask's CLI machinery, so a broken file is a one-line message and exit 2.
     try:
         config = load_config()

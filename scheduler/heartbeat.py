@@ -7,7 +7,7 @@ import socket
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tickets.db import utcnow
@@ -16,6 +16,7 @@ from tickets.models import SchedulerHeartbeat
 HEARTBEAT_SECONDS = 15
 # Alive means: beat within three missed beats. A sweep that takes long still beats from its own thread.
 STALE_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 3)
+FORGET_AFTER = timedelta(days=1)
 
 
 def beat(session: Session, name: str, started_at: datetime, now: datetime | None = None) -> None:
@@ -25,6 +26,8 @@ def beat(session: Session, name: str, started_at: datetime, now: datetime | None
         row = SchedulerHeartbeat(name=name, host=socket.gethostname(), pid=os.getpid(), started_at=started_at)
         session.add(row)
     row.host, row.pid, row.started_at, row.beat_at = socket.gethostname(), os.getpid(), started_at, now
+    # Each process beats under its own name; forget the ones that stopped long ago.
+    session.execute(delete(SchedulerHeartbeat).where(SchedulerHeartbeat.beat_at < now - FORGET_AFTER))
     session.flush()
 
 
