@@ -17,40 +17,20 @@ from callflows.config import MenuOption
 
 MAX_SPEECH_CHARS = 300  # an answer to a menu is a few words; the rest of a long transcript is noise
 
-_KOREAN_DIGIT_WORDS = {
-    "영": "0",
-    "공": "0",
-    "일": "1",
-    "이": "2",
-    "삼": "3",
-    "사": "4",
-    "오": "5",
-    "육": "6",
-    "륙": "6",
-    "칠": "7",
-    "팔": "8",
-    "구": "9",
-}
+_KOREAN_DIGIT_WORDS = dict(zip("영공일이삼사오육륙칠팔구", "001234566789", strict=True))
 _ENGLISH_DIGIT_WORDS = {
-    "zero": "0",
-    "oh": "0",
-    "one": "1",
-    "two": "2",
-    "to": "2",
-    "too": "2",
-    "three": "3",
-    "four": "4",
-    "for": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-}
-# Words around a bare number that do not change it: "1번이요", "number one please", "일 번 눌러 주세요".
-_NUMBER_FILLER = re.compile(
-    r"^(?:number|option|press|pressed|it's|its|is|the)\s+|\s+(?:please|thanks|thank you)$"
-    r"|(?:번|이요|요|입니다|이에요|예요|을|를|눌러|누를게요|주세요|할게요|선택)$"
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "to": "2", "too": "2", "three": "3", "four": "4",
+    "for": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+# A digit as the whole answer, with the words around it that do not change it:
+# "1번이요", "일 번 눌러 주세요", "이요", "number one please".
+_KOREAN_NUMBER = re.compile(
+    r"(?P<digit>[0-9]|[영공일이삼사오육륙칠팔구])\s?번?\s?(?:이요|이에요|예요|입니다|요|을|를)?"
+    r"(?:\s?(?:눌러|누를게요|눌러요|선택|할게요|해|주세요|요))*"
+)
+_ENGLISH_NUMBER = re.compile(
+    r"(?:(?:number|option|press|pressed|it's|it is|the)\s)*"
+    rf"(?P<digit>[0-9]|{'|'.join(_ENGLISH_DIGIT_WORDS)})(?:\s(?:please|thanks|thank you))?"
 )
 _YES_KO = ("네", "예", "응", "맞", "좋아", "그래", "그렇")
 _NO_KO = ("아니", "아뇨", "다른", "틀려", "틀렸", "바꿀", "말고")
@@ -112,16 +92,11 @@ def spoken_number(text: str | None) -> str | None:
     Only whole answers count: "이번" inside a sentence ("이번에 …") is not the digit 2.
     """
     words = normalise(text)
-    previous = None
-    while words != previous:  # strip fillers until nothing changes
-        previous = words
-        words = _NUMBER_FILLER.sub("", words).strip()
-    compact = words.replace(" ", "")
-    if len(compact) == 1 and compact.isdecimal() and compact.isascii():
-        return compact
-    if compact in _KOREAN_DIGIT_WORDS:
-        return _KOREAN_DIGIT_WORDS[compact]
-    return _ENGLISH_DIGIT_WORDS.get(words)
+    match = _KOREAN_NUMBER.fullmatch(words) or _ENGLISH_NUMBER.fullmatch(words)
+    if match is None:
+        return None
+    digit = match.group("digit")
+    return _KOREAN_DIGIT_WORDS.get(digit) or _ENGLISH_DIGIT_WORDS.get(digit) or digit
 
 
 def match_option(text: str | None, options: Iterable[MenuOption]) -> str | None:

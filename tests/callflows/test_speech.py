@@ -76,6 +76,10 @@ def test_support_type_matches(config: FlowConfig, text: str, key: str) -> None:
         ("일 번이요", "1"),
         ("삼번 눌러 주세요", "3"),
         ("영번", "0"),
+        ("이요", "2"),
+        ("이 번이요", "2"),
+        ("사번 선택할게요", "4"),
+        ("1번 눌러 주세요", "1"),
         ("공", "0"),
         ("One.", "1"),
         ("number two please", "2"),
@@ -87,7 +91,9 @@ def test_spoken_numbers(text: str, digit: str) -> None:
     assert spoken_number(text) == digit
 
 
-@pytest.mark.parametrize("text", ["이번에 기계 쪽 문제가 있어요", "12", "one two", "", "번", "칠십"])
+@pytest.mark.parametrize(
+    "text", ["이번에 기계 쪽 문제가 있어요", "12", "one two", "", "번", "칠십", "요", "일이", "for example"]
+)
 def test_not_a_spoken_number(text: str) -> None:
     assert spoken_number(text) is None
 
