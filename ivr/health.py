@@ -18,7 +18,7 @@ bp = Blueprint("health", __name__)
 def healthz() -> Any:
     try:
         db.session.execute(text("SELECT 1"))
-        scheduler = scheduler_status(db.session)
+        scheduler = scheduler_status(db.session())
     except SQLAlchemyError as error:
         db.session.rollback()
         return jsonify(status="error", database=f"unreachable: {type(error).__name__}"), 503
