@@ -9,6 +9,8 @@ from flask import Flask
 
 from ivr import health
 from ivr.config import HotlineConfig, load_config
+from ivr.gateway import make_telephony
+from tickets import auth
 from tickets.db import db
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app)
     health.init_app(app)
+    auth.init_app(app)
+    app.extensions["telephony"] = make_telephony(config)  # tickets.telephony.telephony() finds it
     return app
 
 

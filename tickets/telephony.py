@@ -1,0 +1,43 @@
+"""The telephone as tickets see it: place a call, fetch a recording, send an SMS.
+
+`tickets` may not import `ivr`, where the Twilio REST gateway lives, so this is the seam: `ivr.gateway`
+provides a console implementation (development, tests) and the real one over `twilio.rest.Client`;
+`create_app` puts the chosen one in `app.extensions["telephony"]`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, cast
+
+from flask import current_app
+
+
+class TelephonyError(RuntimeError):
+    """The telephone service refused or could not be reached; the message is safe to show."""
+
+
+class Telephony(Protocol):
+    def start_call(self, to: str, url: str, status_callback: str, caller_id: str) -> str:
+        """Ring `to`; when answered, Twilio fetches TwiML from `url`. Returns the call's sid."""
+        ...
+
+    def fetch_recording(self, url: str) -> tuple[bytes, str]:
+        """The audio behind a recording URL (with the account's credentials) and its content type."""
+        ...
+
+    def send_sms(self, to: str, body: str) -> str:
+        """Send a text message from the hotline's number. Returns the message sid."""
+        ...
+
+
+def telephony() -> Telephony:
+    return cast(Telephony, current_app.extensions["telephony"])
+
+
+def mask_phone(number: str | None) -> str:
+    """For logs: enough to tell numbers apart, not enough to call them ("+8210****5678")."""
+    if not number:
+        return "-"
+    if len(number) <= 6:
+        return "*" * len(number)
+    return number[:5] + "*" * (len(number) - 9) + number[-4:] if len(number) > 9 else number[:2] + "****"
