@@ -17,6 +17,7 @@ import phonenumbers
 import yaml
 
 from callflows.config import LANGUAGES, FlowConfig, Language, MenuOption
+from callflows.state import OTHER_SUPPORT_TYPE
 from scheduler.config import (
     EscalationLevel,
     EscalationRecipient,
@@ -314,6 +315,8 @@ def parse_config(
     if any(f.key == GENERAL_FIELD for f in fields):
         top.fail(f"{GENERAL_FIELD!r} is reserved for the 'not sure' pool", "fields")
     support_types = _menu(top, "support_types", reserved={})
+    if not any(s.key == OTHER_SUPPORT_TYPE for s in support_types):
+        top.fail(f"needs an entry with key {OTHER_SUPPORT_TYPE!r}: the call flow's default", "support_types")
 
     flow_section = top.section("call_flow", default={})
     sla = _sla(top, timezone)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GENERAL_FIELD = "general"  # "not sure" at the field menu: a pool that supervisors triage
+from callflows.state import GENERAL_FIELD  # noqa: F401  ("not sure" at the menu: the pool supervisors triage)
 
 
 @dataclass(frozen=True)
