@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask
 
-from ivr import health
+from ivr import health, webhooks
 from ivr.config import HotlineConfig, load_config
 from ivr.gateway import make_telephony
 from tickets import auth
@@ -33,6 +33,7 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     db.init_app(app)
     health.init_app(app)
     auth.init_app(app)
+    webhooks.init_app(app)  # the Twilio call flow under /ivr
     app.extensions["telephony"] = make_telephony(config)  # tickets.telephony.telephony() finds it
     return app
 

@@ -1,0 +1,330 @@
+"""Calls in the database: one row per CallSid, moved on by every webhook, and the ticket at the end.
+
+The replay rule: every action URL carries the number of the turn that asked the question
+(`/ivr/voice/field?turn=3`) and the row keeps its latest turn number and TwiML. A request for an older
+turn is Twilio retrying one we already answered: it gets the saved TwiML back and changes nothing. A
+new key press (even the same wrong key again) answers the latest turn and so is a new turn.
+
+Service functions here change rows and flush; the webhook view commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from callflows import flow, prompts
+from callflows.actions import Action, Hangup
+from callflows.config import FlowConfig
+from callflows.flow import Reply, Turn
+from callflows.phones import callable_number, is_mobile
+from callflows.state import GENERAL_FIELD, CallState
+from tickets import events
+from tickets.deadlines import DeadlinePolicy
+from tickets.intake import open_ticket
+from tickets.models import Call, OutboxMessage, Ticket
+
+log = logging.getLogger(__name__)
+
+FALLBACK_STEP = "fallback_message"  # the apology's <Record> posts here (see callflows.flow.apology)
+ENDED_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+_MAX_TEXT = 64  # Call.from_number and friends are String(64); Twilio never sends more
+
+# (actions, turn) -> TwiML; the webhook view builds it from the public URL of each step
+Renderer = Callable[[tuple[Action, ...], int], str]
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What every call-flow service needs besides the session."""
+
+    flow: FlowConfig
+    policy: DeadlinePolicy
+    render: Renderer
+    now: datetime
+
+
+def _clip(value: str | None, limit: int = _MAX_TEXT) -> str | None:
+    return value[:limit] if value else None
+
+
+def find_call(session: Session, call_sid: str) -> Call | None:
+    """The call row, locked until commit so two webhooks of one call are handled one after the other."""
+    return session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+
+
+def _new_call(session: Session, call_sid: str, form: Mapping[str, str], now: datetime) -> Call:
+    """Insert the row; if a concurrent request of the same call won the race, use its row."""
+    call = Call(
+        call_sid=call_sid,
+        from_number=_clip(form.get("From")),
+        to_number=_clip(form.get("To")),
+        turn=0,
+        state={},
+        started_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        existing = find_call(session, call_sid)
+        if existing is None:
+            raise
+        return existing
+    return call
+
+
+def answer_new_call(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> str:
+    """POST /ivr/voice: the greeting and the field menu (or, for a retried request, the same TwiML)."""
+    call = find_call(session, call_sid)
+    if call is not None and call.last_response:
+        return call.last_response
+    call = call or _new_call(session, call_sid, form, ctx.now)
+    if call.last_response:
+        return call.last_response
+    return _advance(session, ctx, call, flow.start(ctx.flow, call.from_number))
+
+
+def answer_step(
+    session: Session, ctx: CallContext, call_sid: str, step: str, turn: int | None, form: Mapping[str, str]
+) -> str:
+    """POST /ivr/voice/<step>: the caller's answer moves the flow on by one turn.
+
+    Raises flow.UnknownStep for a step the flow does not have (the view answers 404).
+    """
+    call = find_call(session, call_sid)
+    if call is None:
+        # a later step for a call we never saw (a lost row, another deployment): start again politely
+        call = _new_call(session, call_sid, form, ctx.now)
+        if call.last_response:
+            return call.last_response
+        return _advance(session, ctx, call, flow.restart(ctx.flow, call.from_number))
+    if call.last_response and turn is not None and turn < call.turn:
+        return call.last_response  # Twilio retrying a request we answered
+    state = CallState.from_dict(call.state) if call.state else CallState(caller_number=call.from_number)
+    reply = Reply.from_twilio(form)
+    if call.flow_completed and call.last_response:
+        return call.last_response  # the farewell again; nothing more to ask
+    return _advance(session, ctx, call, flow.respond(ctx.flow, state, step, reply))
+
+
+def _advance(session: Session, ctx: CallContext, call: Call, result: Turn) -> str:
+    state = result.state
+    call.turn += 1
+    call.state = state.to_dict()
+    call.language = state.language
+    call.step = None if state.finished else state.step
+    call.updated_at = ctx.now
+    actions = result.actions
+    if state.finished:
+        if isinstance(state.recording, dict) and not call.recording_url:
+            # the <Record> action came first; the status callback adds the RecordingSid later
+            call.recording_url = _clip(str(state.recording.get("url") or ""), 1024)
+            call.recording_duration = state.recording.get("duration")
+        ticket = _file_ticket(session, ctx, call, state)
+        sms = _queue_confirmation_sms(session, ctx, call, state, ticket)
+        call.flow_completed = True
+        actions = flow.farewell(ctx.flow, state, ticket.reference, sms)
+    call.last_response = ctx.render(actions, call.turn)
+    session.flush()
+    return call.last_response
+
+
+def _file_ticket(session: Session, ctx: CallContext, call: Call, state: CallState) -> Ticket:
+    """The complete ticket; an incomplete one already made for this call (the status callback came
+    first) is completed instead of duplicated."""
+    if call.ticket is None:
+        return open_ticket(
+            session,
+            ctx.policy,
+            now=ctx.now,
+            field=state.field or GENERAL_FIELD,
+            support_type=state.support_type,
+            language=state.language,
+            caller_number=call.from_number,
+            callback_number=state.callback_number,
+            call=call,
+            incomplete=False,
+        )
+    ticket = call.ticket
+    ticket.field = state.field or ticket.field
+    ticket.support_type = state.support_type or ticket.support_type
+    ticket.callback_number = state.callback_number or ticket.callback_number
+    if call.recording_url and not ticket.recording_url:
+        _copy_recording(call, ticket)
+    if ticket.incomplete:
+        ticket.incomplete = False
+        events.record(session, ticket, "call_completed", at=ctx.now)
+    return ticket
+
+
+def _queue_confirmation_sms(
+    session: Session, ctx: CallContext, call: Call, state: CallState, ticket: Ticket
+) -> bool:
+    """The confirmation SMS into the outbox, once per call, and only to a mobile number."""
+    number = state.callback_number
+    if not number or not is_mobile(number):
+        return False
+    key = f"confirm-sms:{call.call_sid}"
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is None:
+        body = prompts.confirmation_sms(ctx.flow, state.language, ticket.reference, ticket.field)
+        session.add(
+            OutboxMessage(
+                key=key,
+                channel="sms",
+                recipient=number,
+                payload={"body": body, "kind": "call_confirmation", "reference": ticket.reference},
+                ticket_id=ticket.id,
+                next_try_at=ctx.now,
+                created_at=ctx.now,
+            )
+        )
+    return True
+
+
+def _copy_recording(call: Call, ticket: Ticket) -> None:
+    ticket.recording_sid = call.recording_sid
+    ticket.recording_url = call.recording_url
+    ticket.recording_duration = call.recording_duration
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(float(value)) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and 0 <= number < 10**9 else None
+
+
+def call_ended(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> Ticket | None:
+    """POST /ivr/status: record how the call ended; a caller who hung up before the end still gets a
+    ticket (`incomplete`) when we have a number to call back. Returns that ticket, if one was made."""
+    call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
+    status = (form.get("CallStatus") or "").strip()[:32]
+    if status:
+        call.status = status
+    call.duration = _int(form.get("CallDuration")) if form.get("CallDuration") else call.duration
+    if status not in ENDED_STATUSES:
+        session.flush()
+        return None
+    call.ended_at = call.ended_at or ctx.now
+    call.updated_at = ctx.now
+    ticket = None
+    if not call.flow_completed and call.ticket is None:
+        ticket = _file_incomplete_ticket(session, ctx, call)
+    session.flush()
+    return ticket
+
+
+def _saved_state(call: Call) -> CallState:
+    try:
+        return CallState.from_dict(call.state) if call.state else CallState(caller_number=call.from_number)
+    except ValueError:
+        log.error("call %s: unreadable saved state %r; filing with defaults", call.call_sid, call.state)
+        return CallState(caller_number=call.from_number)
+
+
+def _file_incomplete_ticket(session: Session, ctx: CallContext, call: Call) -> Ticket | None:
+    state = _saved_state(call)
+    number = state.callback_number or callable_number(call.from_number)
+    if number is None:
+        log.info("call %s ended early without a number to call back: kept for reporting", call.call_sid)
+        return None
+    return open_ticket(
+        session,
+        ctx.policy,
+        now=ctx.now,
+        field=state.field or GENERAL_FIELD,
+        support_type=state.support_type,
+        language=state.language,
+        caller_number=call.from_number,
+        callback_number=number,
+        call=call,
+        incomplete=True,
+    )
+
+
+def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> None:
+    """POST /ivr/recording: before or after the `message` step's action, the recording ends up on the
+    call and on its ticket. A second recording (the apology's) is kept as an event, never dropped."""
+    if (form.get("RecordingStatus") or "completed") != "completed":
+        log.warning("call %s: recording %s", call_sid, form.get("RecordingStatus"))
+        return
+    url = _clip(form.get("RecordingUrl"), 1024)
+    duration = _int(form.get("RecordingDuration"))
+    if not url or duration == 0:
+        return
+    recording_sid = _clip(form.get("RecordingSid"))
+    call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
+    if call.recording_url in (None, url):
+        call.recording_url, call.recording_sid = url, recording_sid or call.recording_sid
+        call.recording_duration = duration if duration is not None else call.recording_duration
+    ticket = call.ticket
+    if ticket is not None:
+        _attach_to_ticket(session, ctx, ticket, url, recording_sid, duration)
+    session.flush()
+
+
+def _attach_to_ticket(
+    session: Session,
+    ctx: CallContext,
+    ticket: Ticket,
+    url: str,
+    recording_sid: str | None,
+    duration: int | None,
+) -> None:
+    if ticket.recording_url in (None, url):
+        changed = (ticket.recording_url, ticket.recording_sid) != (url, recording_sid or ticket.recording_sid)
+        ticket.recording_url = url
+        ticket.recording_sid = recording_sid or ticket.recording_sid
+        ticket.recording_duration = duration if duration is not None else ticket.recording_duration
+        if changed:
+            events.record(session, ticket, "recording_added", at=ctx.now, url=url, duration=duration)
+        return
+    already = any(e.type == "recording_added" and e.detail.get("url") == url for e in ticket.events)
+    if not already:
+        events.record(session, ticket, "recording_added", at=ctx.now, url=url, duration=duration, extra=True)
+
+
+def fallback_message(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> str:
+    """POST /ivr/voice/fallback_message: the message left after the apology. It goes on the call row
+    and, when there is a number to call back, on a ticket; then the call ends."""
+    call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
+    reply = Reply.from_twilio(form)
+    language = _saved_state(call).language
+    if reply.recording_url:
+        recording_form = {
+            "RecordingUrl": reply.recording_url,
+            "RecordingDuration": str(reply.recording_duration or ""),
+            "RecordingSid": form.get("RecordingSid") or "",
+        }
+        recording_ready(session, ctx, call_sid, recording_form)
+        if call.ticket is None:
+            _file_incomplete_ticket(session, ctx, call)
+    call.updated_at = ctx.now
+    session.flush()
+    return ctx.render(_goodbye(ctx.flow, language), call.turn)
+
+
+def _goodbye(config: FlowConfig, language: str) -> tuple[Action, ...]:
+    return (prompts.say("thanks", language), Hangup())
+
+
+def apology_twiml(ctx: CallContext, language: str = "ko") -> str:
+    """What Twilio hears when handling a webhook failed: an apology and a <Record> of a message."""
+    return ctx.render(flow.apology(ctx.flow, language), 0)
+
+
+def parse_turn(raw: str | None) -> int | None:
+    try:
+        value = int(raw) if raw and len(raw) < 10 else None
+    except ValueError:
+        return None
+    return value if value is not None and value >= 0 else None

@@ -1,0 +1,133 @@
+"""The Twilio webhooks: /ivr/voice, /ivr/voice/<step>, /ivr/status and /ivr/recording.
+
+Every view checks the signature first (403, nothing stored), then hands the form to ivr.calls.
+These views are the request wrapper of the call flow, so they commit themselves: Twilio must get
+well-formed TwiML even when the commit fails, and a failure anywhere is answered with an apology
+and a <Record> of the caller's message instead of a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from callflows.actions import Action
+from callflows.config import FlowConfig
+from callflows.state import STEPS
+from ivr import calls, twiml
+from ivr.signature import public_url, twilio_signed, warn_about_signatures
+from scheduler.deadlines import deadline_policy
+from tickets.db import db, utcnow
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+
+_CALL_SID = re.compile(r"[A-Za-z0-9]{2,64}")
+_POLICY = "hotline_deadline_policy"
+
+
+def step_path(step: str) -> str:
+    return f"/ivr/voice/{step}"
+
+
+def renderer(flow_config: FlowConfig) -> calls.Renderer:
+    """TwiML whose action URLs carry the turn (replays) and the language (the apology's language)."""
+    recording_callback = public_url("/ivr/recording")
+
+    def render(actions: tuple[Action, ...], turn: int) -> str:
+        def step_url(step: str, language: str) -> str:
+            return public_url(step_path(step), urlencode({"turn": turn, "lang": language}))
+
+        return twiml.render(actions, flow_config, step_url, recording_callback)
+
+    return render
+
+
+def _context() -> calls.CallContext:
+    config = current_app.config["HOTLINE"]
+    return calls.CallContext(
+        flow=config.flow,
+        policy=current_app.extensions[_POLICY],
+        render=renderer(config.flow),
+        now=utcnow(),
+    )
+
+
+def _call_sid() -> str:
+    sid = request.form.get("CallSid", "")
+    if not _CALL_SID.fullmatch(sid):
+        abort(400, "CallSid missing or malformed")
+    return sid
+
+
+def _xml(body: str) -> Response:
+    return Response(body, status=200, content_type=twiml.XML_CONTENT_TYPE)
+
+
+def _voice(handle: Callable[[calls.CallContext], str]) -> Response:
+    """Run a voice webhook; on any failure roll back and apologise, recording the caller's message."""
+    call_sid = _call_sid()
+    ctx = _context()
+    try:
+        body = handle(ctx)
+        db.session.commit()
+    except Exception:  # whatever broke, the caller hears an apology and can still leave a message
+        db.session.rollback()
+        log.exception("call %s: %s failed; answering with the apology and a recording", call_sid, request.url)
+        language = request.args.get("lang", "")
+        return _xml(calls.apology_twiml(ctx, language if language in ctx.flow.languages else "ko"))
+    return _xml(body)
+
+
+def _callback(handle: Callable[[calls.CallContext, str], object]) -> Response:
+    """Run a status or recording callback. Twilio does not retry these, so a failure is logged with
+    everything it carried (the recording URL above all) and answered 200."""
+    call_sid = _call_sid()
+    try:
+        handle(_context(), call_sid)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("call %s: %s failed; its data: %s", call_sid, request.path, dict(request.form))
+    return _xml(str(VoiceResponse().to_xml()))
+
+
+@bp.post("/voice")
+@twilio_signed
+def incoming_call() -> Response:
+    return _voice(lambda ctx: calls.answer_new_call(db.session(), ctx, _call_sid(), request.form))
+
+
+@bp.post("/voice/<step>")
+@twilio_signed
+def call_step(step: str) -> Response:
+    if step == calls.FALLBACK_STEP:
+        return _voice(lambda ctx: calls.fallback_message(db.session(), ctx, _call_sid(), request.form))
+    if step not in STEPS:
+        abort(404)
+    turn = calls.parse_turn(request.args.get("turn"))
+    return _voice(lambda ctx: calls.answer_step(db.session(), ctx, _call_sid(), step, turn, request.form))
+
+
+@bp.post("/status")
+@twilio_signed
+def call_status() -> Response:
+    return _callback(lambda ctx, sid: calls.call_ended(db.session(), ctx, sid, request.form))
+
+
+@bp.post("/recording")
+@twilio_signed
+def recording_status() -> Response:
+    return _callback(lambda ctx, sid: calls.recording_ready(db.session(), ctx, sid, request.form))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_POLICY] = deadline_policy(app.config["HOTLINE"])
+    app.register_blueprint(bp)
+    warn_about_signatures(app)
