@@ -30,6 +30,10 @@ class SlaPolicy:
     closed_days: tuple[date, ...] = ()
     timezone: str = "Asia/Seoul"
     levels: tuple[EscalationLevel, ...] = ()
+    # Who hears the warning before the deadline (level 0).
+    warning_notify: tuple[EscalationRecipient, ...] = (
+        EscalationRecipient(role="assignee", channels=("sms", "email", "console")),
+    )
 
 
 @dataclass(frozen=True)
