@@ -227,6 +227,26 @@ def tickets_show(reference: str, as_json: bool) -> None:
         click.echo(f"{key:>18}: {value}")
 
 
+@cli.command("call")
+@click.option("--url", help="A running server, e.g. http://127.0.0.1:5000 (default: this process).")
+@click.option("--script", help="Answers without a person: field=2,support_type=1,callback=1,message=record.")
+@click.option("--from", "from_number", default="+821012345678", show_default=True, help="The caller ID.")
+@click.option("--recording-callback-first", is_flag=True, help="Recording callback before the action.")
+@with_appcontext
+def call_command(
+    url: str | None, script: str | None, from_number: str, recording_callback_first: bool
+) -> None:
+    """Place a call without Twilio: follow the TwiML, sign each request, print what the caller hears.
+
+    Answers: digits ("2", "01012345678#"), "say:바이오 분야요", "record", "record:45", "record:45:hangup",
+    "silence", "hangup". Without --script you are asked at each question.
+    """
+    from ivr.call_console import place_call
+
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    place_call(app, url, script, from_number, recording_callback_first)
+
+
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
