@@ -1,0 +1,68 @@
+"""Factories for the ticket tests: people and tickets, with an injected clock."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from scheduler.deadlines import deadline_policy
+from tickets import accounts
+from tickets.deadlines import DeadlinePolicy
+from tickets.intake import open_ticket
+from tickets.models import Ticket, User
+
+# A Friday morning in Seoul (00:30 UTC = 09:30 KST).
+NOW = datetime(2026, 11, 27, 0, 30, tzinfo=UTC)
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def policy(config: Any) -> DeadlinePolicy:
+    return deadline_policy(config)
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., User]:
+    def make(
+        username: str, role: str = "consultant", fields: tuple[str, ...] = ("it",), **extra: Any
+    ) -> User:
+        user = accounts.add_user(
+            session,
+            username,
+            role,
+            fields=list(fields),
+            password="hotline1379",
+            phone=extra.pop("phone", None),
+        )
+        for key, value in extra.items():
+            setattr(user, key, value)
+        session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_ticket(session: Session, policy: DeadlinePolicy) -> Callable[..., Ticket]:
+    def make(
+        field: str = "it", *, now: datetime = NOW, callback_number: str | None = None, **extra: Any
+    ) -> Ticket:
+        number = callback_number or f"+8210{70000000 + next(_numbers):08d}"
+        return open_ticket(
+            session,
+            policy,
+            now=now,
+            field=field,
+            support_type=extra.pop("support_type", "advice"),
+            language=extra.pop("language", "ko"),
+            caller_number=number,
+            callback_number=number,
+            **extra,
+        )
+
+    return make
