@@ -247,6 +247,51 @@ def call_command(
     place_call(app, url, script, from_number, recording_callback_first)
 
 
+@cli.group("sla")
+def sla_group() -> None:
+    """SLA deadlines and escalations."""
+
+
+@sla_group.command("sweep")
+@click.option("--now", "now_text", help="Sweep as if it were this time (ISO 8601 with offset); default: now.")
+@click.option("--dry-run", is_flag=True, help="List what would escalate; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--batch-size", default=500, show_default=True, hidden=True)
+@with_appcontext
+def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: int) -> None:
+    """Run one escalation sweep by hand (the scheduler runs it every minute)."""
+    from scheduler.sweep import AlertSettings, sweep
+
+    now = _parse_now(now_text)
+    swept = sweep(
+        db.transaction, AlertSettings.from_config(_config()), now, batch_size=batch_size, dry_run=dry_run
+    )
+    if as_json:
+        _print_json({"now": now.isoformat(), "dry_run": dry_run, "escalations": [s.to_json() for s in swept]})
+        return
+    verb = "would escalate" if dry_run else "escalated"
+    for s in swept:
+        kind = "warning" if s.level == 0 else f"level {s.level}"
+        click.echo(f"{s.reference}  {kind:<8} due {s.due_at.isoformat()}  notifications: {s.notifications}")
+    click.echo(f"{verb} {len(swept)} ticket(s) at {now.isoformat()}")
+
+
+def _parse_now(text: str | None) -> Any:
+    from datetime import datetime
+
+    from tickets.db import utcnow
+
+    if not text:
+        return utcnow()
+    try:
+        now = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint="--now") from None
+    if now.tzinfo is None:
+        raise click.BadParameter("give an offset, e.g. 2026-11-30T09:00:00+09:00", param_hint="--now")
+    return now
+
+
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
