@@ -10,6 +10,7 @@ from flask import Flask
 from ivr import health, webhooks
 from ivr.config import HotlineConfig, load_config
 from ivr.gateway import make_telephony
+from scheduler import dashboard
 from tickets import auth
 from tickets.db import db
 
@@ -34,6 +35,7 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     health.init_app(app)
     auth.init_app(app)
     webhooks.init_app(app)  # the Twilio call flow under /ivr
+    dashboard.init_app(app)  # the supervisor dashboard under /supervisor
     app.extensions["telephony"] = make_telephony(config)  # tickets.telephony.telephony() finds it
     return app
 

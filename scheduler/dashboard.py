@@ -1,0 +1,313 @@
+"""The supervisor dashboard under /supervisor/: the live picture, reports, CSV exports and the actions.
+
+Server-rendered Korean pages. The live page refreshes itself: a few lines of plain JavaScript poll
+`live.json?fragments=1` and swap in the re-rendered sections (the same templates render the first page),
+so there is one set of templates and no build step. Only supervisors and admins get in; consultants get 403.
+Actions go through the ticket and scheduler services; the request wrapper commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from scheduler import charts, exports, reports
+from scheduler.deadlines import deadline_policy
+from scheduler.labels import Labels
+from scheduler.overview import Overview, overview
+from scheduler.reports import Period
+from tickets import queue, routing
+from tickets.auth import current_user, login_required
+from tickets.config import GENERAL_FIELD
+from tickets.db import db, utcnow
+from tickets.lifecycle import TransitionError
+from tickets.models import Role, Ticket, User
+
+bp = Blueprint("supervisor", __name__, url_prefix="/supervisor", template_folder="templates")
+SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)
+LIVE_SECTIONS = ("status", "alerts", "backlog", "consultants", "calls", "pool", "dead")
+REFRESH_SECONDS = 15
+DEFAULT_REPORT_DAYS = 30
+MAX_REPORT_DAYS = 366 * 5
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def now() -> datetime:
+    """The request's clock: tests set HOTLINE_CLOCK to pin it."""
+    clock: Callable[[], datetime] = current_app.config.get("HOTLINE_CLOCK") or utcnow
+    return clock()
+
+
+def _config() -> Any:
+    return current_app.config["HOTLINE"]
+
+
+def labels() -> Labels:
+    return Labels(_config().flow, _config().timezone)
+
+
+@bp.context_processor
+def _template_helpers() -> dict[str, Any]:
+    return {"labels": labels(), "GENERAL_FIELD": GENERAL_FIELD}
+
+
+# --- the live page ----------------------------------------------------------------------------------------
+
+
+def _live_context(picture: Overview) -> dict[str, Any]:
+    by_field: dict[str, list[Any]] = {}
+    for consultant in picture.consultants:
+        for field_key in consultant.fields:
+            by_field.setdefault(field_key, []).append(consultant)
+    return {"o": picture, "consultants_by_field": by_field}
+
+
+def _render_sections(picture: Overview) -> dict[str, Markup]:
+    context = _live_context(picture)
+    return {
+        name: Markup(render_template(f"supervisor/live/{name}.html", **context)) for name in LIVE_SECTIONS
+    }
+
+
+@bp.get("/")
+@login_required(roles=SUPERVISORS)
+def dashboard() -> str:
+    picture = overview(db.session, now(), _config().timezone)
+    return render_template(
+        "supervisor/dashboard.html",
+        sections=_render_sections(picture),
+        live_sections=LIVE_SECTIONS,
+        refresh_seconds=current_app.config.get("SUPERVISOR_REFRESH_SECONDS", REFRESH_SECONDS),
+        **_live_context(picture),
+    )
+
+
+@bp.get("/live.json")
+@login_required(roles=SUPERVISORS)
+def live() -> Response:
+    picture = overview(db.session, now(), _config().timezone)
+    data = picture.to_json()
+    if request.args.get("fragments"):
+        data["fragments"] = _render_sections(picture)
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- reports ----------------------------------------------------------------------------------------------
+
+
+def _period_from_request() -> Period:
+    today = now().astimezone(labels().local_zone).date()
+    try:
+        last = date.fromisoformat(request.args["last"]) if request.args.get("last") else today
+        first = (
+            date.fromisoformat(request.args["first"])
+            if request.args.get("first")
+            else last - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+        )
+        field_key = request.args.get("field") or None
+        if field_key is not None and field_key not in (*labels().field_keys, GENERAL_FIELD):
+            raise ValueError(f"unknown field {field_key!r}")
+        period = Period(first, last, field_key, _config().timezone)
+    except ValueError as error:
+        abort(400, description=f"기간 또는 분야가 올바르지 않습니다: {error}")
+    if (period.last - period.first).days >= MAX_REPORT_DAYS:
+        abort(400, description="기간은 5년 이내로 선택하세요.")
+    return period
+
+
+def _report(period: Period) -> reports.Report:
+    return reports.build_report(db.session, period, now(), labels().support_type_keys)
+
+
+@bp.get("/reports")
+@login_required(roles=SUPERVISORS)
+def report_page() -> str:
+    period = _period_from_request()
+    report = _report(period)
+    names = labels()
+    days = report.days
+    short_days = [d.day[5:] for d in days]  # MM-DD
+    shares = [(names.support_type(key), n) for key, n in report.by_support_type().items()]
+    shares.sort(key=lambda item: -item[1])
+    return render_template(
+        "supervisor/reports.html",
+        period=period,
+        report=report,
+        volume_chart=charts.bar_chart(
+            "일별 접수 건수", [(d.day, d.received) for d in days], short_labels=short_days
+        ),
+        compliance_chart=charts.line_chart(
+            "일별 기한 준수율 (접수일 기준)", [(d.day, d.compliance) for d in days], short_labels=short_days
+        ),
+        share_chart=charts.share_chart("지원유형별 비중", shares),
+        query=request.args.to_dict(),
+    )
+
+
+@bp.get("/reports.json")
+@login_required(roles=SUPERVISORS)
+def report_json() -> Response:
+    report = _report(_period_from_request())
+    return jsonify(
+        {
+            "period": {
+                "first": report.period.first.isoformat(),
+                "last": report.period.last.isoformat(),
+                "field": report.period.field,
+            },
+            "received": report.received,
+            "by_field": report.by_field(),
+            "by_support_type": {key or "": n for key, n in report.by_support_type().items()},
+            "by_field_and_support_type": [
+                {"field": f, "support_type": s, "count": n}
+                for (f, s), n in report.by_field_and_support_type.items()
+            ],
+            "sla_compliance": {
+                "met": report.compliance.met,
+                "breached": report.compliance.breached,
+                "percent": report.compliance.percent,
+            },
+            "time_to_first_callback": vars(report.first_callback),
+            "time_to_close": vars(report.close),
+            "escalations_by_level": {str(level): n for level, n in report.escalations.items()},
+            "unreached": {
+                "attempts_by_outcome": report.unreached.attempts_by_outcome,
+                "unreached_attempts": report.unreached.unreached_attempts,
+                "tickets_notified": report.unreached.tickets_notified,
+            },
+            "daily": [vars(d) | {"compliance": d.compliance} for d in report.days],
+            "monthly": [
+                {
+                    "month": m.month,
+                    "received": m.received,
+                    "by_support_type": {key or "": n for key, n in m.by_support_type.items()},
+                    "finished": m.finished,
+                    "met": m.met,
+                    "breached": m.breached,
+                    "compliance": m.compliance,
+                }
+                for m in report.months
+            ],
+        }
+    )
+
+
+def _csv(lines: Any, filename: str) -> Response:
+    response = Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/export/tickets.csv")
+@login_required(roles=SUPERVISORS)
+def export_tickets() -> Response:
+    period = _period_from_request()
+    suffix = f"-{period.field}" if period.field else ""
+    return _csv(
+        exports.ticket_rows(db.session, period, labels()),
+        f"hotline1379-tickets-{period.first}-{period.last}{suffix}.csv",
+    )
+
+
+@bp.get("/export/monthly.csv")
+@login_required(roles=SUPERVISORS)
+def export_monthly() -> Response:
+    period = _period_from_request()
+    months = reports.monthly(db.session, period, now(), labels().support_type_keys)
+    suffix = f"-{period.field}" if period.field else ""
+    return _csv(
+        exports.monthly_rows(months, labels()),
+        f"hotline1379-monthly-{period.first}-{period.last}{suffix}.csv",
+    )
+
+
+# --- actions ----------------------------------------------------------------------------------------------
+
+
+def _ticket_or_404(reference: str) -> Ticket:
+    ticket = db.session.scalar(select(Ticket).where(Ticket.reference == reference))
+    if ticket is None:
+        abort(404, description=f"접수번호 {reference}을(를) 찾을 수 없습니다.")
+    return ticket
+
+
+def _back() -> BaseResponse:
+    return redirect(url_for("supervisor.dashboard"))
+
+
+@bp.post("/tickets/<reference>/assign")
+@login_required(roles=SUPERVISORS)
+def reassign(reference: str) -> BaseResponse:
+    ticket = _ticket_or_404(reference)
+    username = request.form.get("username", "")
+    consultant = db.session.scalar(select(User).where(User.username == username))
+    if consultant is None:
+        abort(400, description="담당자를 선택하세요.")
+    by = current_user()
+    assert by is not None
+    try:
+        queue.reassign(db.session, deadline_policy(_config()), ticket, consultant, by=by, now=now())
+    except TransitionError as error:
+        abort(409, description=f"재배정할 수 없습니다: {error}")
+    flash(f"{ticket.reference}을(를) {consultant.display_name}에게 배정했습니다.")
+    return _back()
+
+
+@bp.post("/tickets/<reference>/field")
+@login_required(roles=SUPERVISORS)
+def triage(reference: str) -> BaseResponse:
+    ticket = _ticket_or_404(reference)
+    field_key = request.form.get("field", "")
+    by = current_user()
+    assert by is not None
+    try:
+        assignee = routing.set_field(
+            db.session,
+            deadline_policy(_config()),
+            ticket,
+            field_key,
+            by=by,
+            now=now(),
+            known_fields=labels().field_keys,
+            timezone=_config().timezone,
+        )
+    except TransitionError as error:
+        abort(409, description=f"분야를 지정할 수 없습니다: {error}")
+    names = labels()
+    if assignee is not None:
+        flash(f"{ticket.reference}: {names.field(field_key)} 분야, {assignee.display_name}에게 배정했습니다.")
+    else:
+        flash(
+            f"{ticket.reference}: {names.field(field_key)} 분야 대기열로 보냈습니다 (근무 중인 담당자 없음)."
+        )
+    return _back()
+
+
+@bp.post("/alerts/<int:alert_id>/ack")
+@login_required(roles=SUPERVISORS)
+def acknowledge(alert_id: int) -> BaseResponse:
+    abort(501, description="alert acknowledgement lands with the SLA alerts service")

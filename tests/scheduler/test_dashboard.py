@@ -1,0 +1,359 @@
+"""The supervisor dashboard: who gets in, the figures it shows, its CSV files and the actions it offers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.scheduler import report_fixture as fx
+from tickets import accounts
+from tickets.models import Escalation, OutboxMessage, Ticket, TicketEvent, User
+
+OPEN = ("new", "assigned", "in_progress", "waiting")
+GET_PAGES = (
+    "/supervisor/",
+    "/supervisor/live.json",
+    "/supervisor/reports",
+    "/supervisor/reports.json",
+    "/supervisor/export/tickets.csv",
+    "/supervisor/export/monthly.csv",
+)
+
+
+@pytest.fixture
+def clocked(app: Flask) -> Flask:
+    app.config["HOTLINE_CLOCK"] = lambda: fx.NOW
+    return app
+
+
+def _user(session: Session, username: str, role: str, fields: tuple[str, ...] = ()) -> User:
+    return accounts.add_user(session, username, role, display_name=f"{username} 님", fields=fields)
+
+
+def _log_in(client: Any, user: User) -> str:
+    with client.session_transaction() as cookie:
+        cookie["user_id"] = user.id
+        cookie["csrf"] = "test-csrf-token"
+    return "test-csrf-token"
+
+
+@pytest.fixture
+def supervisor(session: Session) -> User:
+    return _user(session, "boss", "supervisor")
+
+
+@pytest.fixture
+def history(session: Session, clocked: Flask) -> list[fx.Spec]:
+    specs = fx.make_specs()
+    fx.write(session, specs)
+    fx.write_calls(session)
+    # Committed (to the test's savepoint): a request answering 4xx rolls its session back, which is this one.
+    session.commit()
+    return specs
+
+
+# --- who gets in ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", GET_PAGES)
+def test_consultants_get_403(session: Session, client: Any, clocked: Flask, path: str) -> None:
+    _log_in(client, _user(session, "it-kim", "consultant", ("it",)))
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["supervisor", "admin"])
+@pytest.mark.parametrize("path", GET_PAGES)
+def test_supervisors_and_admins_get_in(
+    session: Session, client: Any, clocked: Flask, role: str, path: str
+) -> None:
+    _log_in(client, _user(session, f"someone-{role}", role))
+    assert client.get(path).status_code == 200
+
+
+def test_strangers_are_sent_to_the_login_page(client: Any, clocked: Flask) -> None:
+    response = client.get("/supervisor/")
+    assert response.status_code == 302 and "login" in response.headers["Location"]
+    assert client.get("/supervisor/live.json").status_code == 302
+
+
+def test_consultants_cannot_act(session: Session, client: Any, history: list[fx.Spec]) -> None:
+    csrf = _log_in(client, _user(session, "it-kim", "consultant", ("it",)))
+    reference = next(s.reference for s in history if s.status in OPEN)
+    response = client.post(
+        f"/supervisor/tickets/{reference}/assign", data={"csrf_token": csrf, "username": "it-kim"}
+    )
+    assert response.status_code == 403
+
+
+# --- the live figures -------------------------------------------------------------------------------------
+
+
+def _expected_backlog(specs: list[fx.Spec]) -> dict[str, dict[str, int]]:
+    table: dict[str, dict[str, int]] = {}
+    for s in specs:
+        if s.status in OPEN:
+            row = table.setdefault(s.field, {"overdue": 0})
+            row[s.status] = row.get(s.status, 0) + 1
+            row["overdue"] += s.sla_due_at <= fx.NOW
+    return table
+
+
+def _today_tickets() -> list[tuple[str, str]]:
+    """(status, field) of the open tickets write_calls adds: all 'new', field 'it', due in three days."""
+    return [("new", "it")] * 5
+
+
+def test_live_json_equals_the_figures_computed_from_the_data(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _log_in(client, supervisor)
+    data = client.get("/supervisor/live.json").get_json()
+
+    backlog = _expected_backlog(history)
+    for status, field_key in _today_tickets():
+        backlog.setdefault(field_key, {"overdue": 0})[status] = backlog[field_key].get(status, 0) + 1
+    assert data["backlog"] == backlog
+
+    open_specs = [s for s in history if s.status in OPEN]
+    assert data["deadlines"] == {
+        "overdue": sum(s.sla_due_at <= fx.NOW for s in open_specs),
+        "due_soon": sum(fx.NOW < s.sla_due_at <= fx.NOW + timedelta(hours=24) for s in open_specs),
+    }
+    alerts = [(s, level) for s in open_specs for level, _ in s.escalations]
+    assert data["alerts_total"] == len(alerts)
+    levels = [a["level"] for a in data["alerts"]]
+    assert levels == sorted(levels, reverse=True) and len(levels) == min(len(alerts), 50)
+
+    assert data["calls"] == {
+        "total": 6,
+        "completed": 2,
+        "in_progress": 1,
+        "incomplete": 3,
+        "no_callable_number": 3,
+    }
+    general = [s for s in open_specs if s.field == "general"]
+    assert data["pool_total"] == len(general)
+    assert [p["reference"] for p in data["pool"]] == [
+        s.reference for s in sorted(general, key=lambda s: s.created_at)
+    ][:50]
+    (consultant,) = data["consultants"]
+    assert consultant["open"] == sum(s.status != "new" for s in open_specs)
+    assert consultant["overdue"] == sum(s.status != "new" and s.sla_due_at <= fx.NOW for s in open_specs)
+    assert data["scheduler"]["alive"] is False
+
+
+def test_acknowledged_alerts_and_closed_tickets_leave_the_list(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _log_in(client, supervisor)
+    before = client.get("/supervisor/live.json").get_json()["alerts_total"]
+    first = session.get(Escalation, client.get("/supervisor/live.json").get_json()["alerts"][0]["id"])
+    assert first is not None
+    first.acknowledged_at = fx.NOW
+    session.flush()
+    assert client.get("/supervisor/live.json").get_json()["alerts_total"] == before - 1
+
+
+def test_dead_notifications_are_counted_and_listed(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    for n, status in enumerate(("dead", "dead", "sent", "pending")):
+        session.add(
+            OutboxMessage(
+                key=f"test-{n}",
+                channel="sms",
+                recipient="+821012345678",
+                payload={},
+                status=status,
+                last_error="503",
+            )
+        )
+    session.flush()
+    _log_in(client, supervisor)
+    data = client.get("/supervisor/live.json").get_json()
+    assert data["dead_total"] == 2 and len(data["dead"]) == 2
+    page = client.get("/supervisor/").get_data(as_text=True)
+    assert '발송 실패 알림 <span class="count">(2건)</span>' in page
+
+
+def test_the_page_shows_the_same_numbers(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _log_in(client, supervisor)
+    data = client.get("/supervisor/live.json").get_json()
+    page = client.get("/supervisor/").get_data(as_text=True)
+    assert re.search(rf'id="tile-alerts">{data["alerts_total"]}<', page)
+    for name, value in data["calls"].items():
+        assert re.search(rf'data-figure="{name}"[^>]*>{value}<', page), name
+    it_row = re.search(r'<tr data-field="it">(.*?)</tr>', page, re.S)
+    assert it_row is not None
+    cells = re.findall(r'<td class="num[^"]*">(\d+)</td>', it_row.group(1))
+    row = data["backlog"]["it"]
+    assert [int(c) for c in cells] == [row.get(s, 0) for s in OPEN] + [row["overdue"]]
+    assert "정보통신(IT)" in page  # fields by their Korean names
+    # The page polls the fragments of the live endpoint.
+    assert "/supervisor/live.json?fragments=1" in page
+    fragments = client.get("/supervisor/live.json?fragments=1").get_json()["fragments"]
+    assert set(fragments) == {"status", "alerts", "backlog", "consultants", "calls", "pool", "dead"}
+
+
+# --- reports, charts and CSV ------------------------------------------------------------------------------
+
+
+def test_report_json_and_page_match_the_data(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _log_in(client, supervisor)
+    query = "first=2026-10-01&last=2026-10-31&field=it"
+    data = client.get(f"/supervisor/reports.json?{query}").get_json()
+    chosen = fx.in_period(history, date(2026, 10, 1), date(2026, 10, 31), "it")
+    met, breached = sum(map(fx.met, chosen)), sum(map(fx.breached, chosen))
+    assert data["received"] == len(chosen)
+    assert data["by_support_type"] == {k or "": n for k, n in Counter(s.support_type for s in chosen).items()}
+    assert data["sla_compliance"] == {
+        "met": met,
+        "breached": breached,
+        "percent": round(100 * met / (met + breached), 1),
+    }
+    close = [(s.finished_at - s.created_at).total_seconds() for s in chosen if s.finished and s.finished_at]
+    assert data["time_to_close"]["median"] == pytest.approx(fx.median(close), abs=0.2)
+    assert data["time_to_close"]["p90"] == pytest.approx(fx.percentile(close, 0.9), abs=0.2)
+    assert [d["received"] for d in data["daily"]] == [
+        len(fx.in_period(chosen, d, d)) for d in (date(2026, 10, 1) + timedelta(n) for n in range(31))
+    ]
+
+    page = client.get(f"/supervisor/reports?{query}").get_data(as_text=True)
+    assert re.search(rf'data-figure="received">{len(chosen)}<', page)
+    assert re.search(rf'data-figure="compliance">{round(100 * met / (met + breached), 1):.1f}%<', page)
+    # Daily volume as an inline SVG: one bar per day, each titled with its figure.
+    busiest = max(
+        (len(fx.in_period(chosen, d, d)), d) for d in (date(2026, 10, 1) + timedelta(n) for n in range(31))
+    )
+    assert f"<title>{busiest[1]}: {busiest[0]}</title></rect>" in page
+    assert page.count('class="bar"') == 31
+    assert "지원유형별 비중" in page and "<svg" in page
+
+
+def test_a_bad_period_is_refused(session: Session, client: Any, supervisor: User, clocked: Flask) -> None:
+    _log_in(client, supervisor)
+    assert client.get("/supervisor/reports?first=2026-11-02&last=2026-11-01").status_code == 400
+    assert client.get("/supervisor/reports?first=yesterday").status_code == 400
+    assert client.get("/supervisor/reports?field=astrology").status_code == 400
+
+
+def _csv_rows(response: Any) -> list[list[str]]:
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode()), "Excel needs the BOM to read UTF-8"
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _log_in(client, supervisor)
+    response = client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-10-31")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    header, *rows = _csv_rows(response)
+    assert header[:4] == ["접수번호", "접수일시", "분야", "지원유형"]
+    chosen = fx.in_period(history, date(2026, 10, 1), date(2026, 10, 31))
+    assert sorted(r[0] for r in rows) == sorted(s.reference for s in chosen)
+    by_reference = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    spec = next(s for s in chosen if s.field == "it" and s.support_type == "advice")
+    row = by_reference[spec.reference]
+    assert row["분야"] == "정보통신(IT)" and row["지원유형"] == "기술자문"
+    assert row["접수일시"] == spec.created_at.astimezone(fx.SEOUL).strftime("%Y-%m-%d %H:%M")
+    finished = next(s for s in chosen if s.finished and s.finished_at)
+    assert by_reference[finished.reference]["기한 준수"] == ("예" if fx.met(finished) else "아니오")
+
+
+def test_monthly_csv_matches_the_monthly_figures(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _log_in(client, supervisor)
+    response = client.get("/supervisor/export/monthly.csv?first=2026-10-01&last=2026-11-27&field=bio")
+    header, *rows = _csv_rows(response)
+    assert header[0] == "월" and "장비활용" in header and header[-1] == "기한 준수율(%)"
+    assert [r[0] for r in rows] == ["2026-10", "2026-11"]
+    for row in rows:
+        year, month = map(int, row[0].split("-"))
+        chosen = [
+            s
+            for s in fx.in_period(history, date(2026, 10, 1), date(2026, 11, 27), "bio")
+            if (s.local_day.year, s.local_day.month) == (year, month)
+        ]
+        figures = dict(zip(header, row, strict=True))
+        assert int(figures["접수"]) == len(chosen)
+        assert int(figures["장비활용"]) == sum(s.support_type == "equipment" for s in chosen)
+        assert int(figures["기한 내 완료"]) == sum(map(fx.met, chosen))
+
+
+# --- actions ----------------------------------------------------------------------------------------------
+
+
+def test_a_supervisor_reassigns_a_ticket(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    consultant = _user(session, "it-park", "consultant", ("it",))
+    spec = next(s for s in history if s.field == "it" and s.status in ("assigned", "in_progress"))
+    csrf = _log_in(client, supervisor)
+    response = client.post(
+        f"/supervisor/tickets/{spec.reference}/assign", data={"csrf_token": csrf, "username": "it-park"}
+    )
+    assert response.status_code == 302
+    ticket = session.scalar(select(Ticket).where(Ticket.reference == spec.reference))
+    assert ticket is not None and ticket.assignee_id == consultant.id
+    event = session.scalar(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.type == "reassigned")
+    )
+    assert event is not None and event.actor_id == supervisor.id
+    assert "it-park 님에게 배정했습니다" in client.get("/supervisor/").get_data(as_text=True)
+
+
+def test_reassigning_needs_the_csrf_token_and_a_consultant_of_the_field(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _user(session, "bio-lee", "consultant", ("bio",))
+    session.commit()
+    spec = next(s for s in history if s.field == "it" and s.status in OPEN)
+    csrf = _log_in(client, supervisor)
+    url = f"/supervisor/tickets/{spec.reference}/assign"
+    assert client.post(url, data={"username": "bio-lee"}).status_code == 400
+    assert client.post(url, data={"csrf_token": csrf, "username": "bio-lee"}).status_code == 409
+    assert client.post(url, data={"csrf_token": csrf, "username": "nobody"}).status_code == 400
+    assert client.post("/supervisor/tickets/0000-0000/assign", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_triage_sets_the_field_and_routes_the_ticket(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    consultant = _user(session, "bio-lee", "consultant", ("bio",))
+    spec = next(s for s in history if s.field == "general" and s.status == "new")
+    csrf = _log_in(client, supervisor)
+    response = client.post(
+        f"/supervisor/tickets/{spec.reference}/field", data={"csrf_token": csrf, "field": "bio"}
+    )
+    assert response.status_code == 302
+    ticket = session.scalar(select(Ticket).where(Ticket.reference == spec.reference))
+    assert ticket is not None and (ticket.field, ticket.status, ticket.assignee_id) == (
+        "bio",
+        "assigned",
+        consultant.id,
+    )
+    pool = client.get("/supervisor/live.json").get_json()["pool"]
+    assert spec.reference not in [p["reference"] for p in pool]
+    assert (
+        client.post(
+            f"/supervisor/tickets/{spec.reference}/field", data={"csrf_token": csrf, "field": "bio"}
+        ).status_code
+        == 409
+    )  # no longer in the pool
