@@ -66,6 +66,25 @@ class BusinessHours:
             current = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
         raise ValueError(f"no working time within {MAX_DAYS} days of {moment.isoformat()}")
 
+    def back(self, moment: datetime, seconds: float) -> datetime:
+        """The instant `seconds` of working time before `moment` (UTC): "one working day ago"."""
+        remaining = timedelta(seconds=seconds)
+        current = moment.astimezone(self.zone)
+        if remaining <= timedelta(0):
+            return moment.astimezone(UTC)
+        for _ in range(MAX_DAYS):
+            day = current.date()
+            if self.is_working_day(day):
+                opens, closes = self._window(day)
+                current = min(current, closes)
+                if current > opens:
+                    available = current - opens
+                    if remaining <= available:
+                        return (current - remaining).astimezone(UTC)
+                    remaining -= available
+            current = datetime.combine(day, time(0), tzinfo=self.zone) - timedelta(microseconds=1)
+        raise ValueError(f"no working time within {MAX_DAYS} days before {moment.isoformat()}")
+
     def between(self, begin: datetime, end: datetime) -> float:
         """Seconds of working time from `begin` to `end` (0 when end is not after begin)."""
         if end <= begin:

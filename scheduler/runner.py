@@ -1,7 +1,13 @@
-"""The APScheduler process: fixed job ids, each run inside an app context with its own transaction.
+"""The APScheduler process: fixed job ids, each run inside an app context with its own transactions.
 
 `hotline scheduler` runs it alone (BlockingScheduler); `hotline run` embeds one (BackgroundScheduler) in its
 single process. Web workers never start one.
+
+Every job has a fixed id and `replace_existing=True` (a restart replaces it instead of adding a copy) and
+`max_instances=1`. Missed runs are coalesced into one: the sweep and the delivery catch up on everything due
+in a single run, so running them once per missed interval would only repeat work. Their misfire grace is
+unlimited (late is better than never); the heartbeat's is short (a late beat says nothing), and the digest
+may start up to three hours late (after midday a morning digest is noise).
 """
 
 from __future__ import annotations
@@ -14,24 +20,27 @@ from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
-from sqlalchemy.orm import Session
 
 from scheduler import heartbeat
+from scheduler.delivery import build_channels, deliver_due_messages
+from scheduler.digest import send_daily_digest
+from scheduler.sweep import AlertSettings, sweep
 from tickets.db import db, utcnow
 
 log = logging.getLogger(__name__)
 
-Job = Callable[[Flask, Session], None]
+SMS_EXTENSION = "hotline_sms"  # app.extensions key of the SMS sender (ivr.gateway), if the app has one
+DELIVERY_SECONDS = 15
+RELEASE_SECONDS = 300
 
 
-def in_app(app: Flask, job: Job, name: str) -> Callable[[], None]:
-    """Run `job` in an app context and one transaction; log and swallow errors so the scheduler lives on."""
+def in_app(app: Flask, job: Callable[[], None], name: str) -> Callable[[], None]:
+    """Run `job` in an app context; log and swallow errors so the scheduler lives on."""
 
     def run() -> None:
         with app.app_context():
             try:
-                with db.transaction() as session:
-                    job(app, session)
+                job()
             except Exception:
                 log.exception("scheduled job %s failed", name)
 
@@ -39,34 +48,92 @@ def in_app(app: Flask, job: Job, name: str) -> Callable[[], None]:
     return run
 
 
-def add_jobs(scheduler: BaseScheduler, app: Flask, jobs: dict[str, tuple[Job, dict[str, Any]]]) -> None:
-    for job_id, (job, trigger) in jobs.items():
-        scheduler.add_job(
-            in_app(app, job, job_id),
-            id=job_id,
-            name=job_id,
-            replace_existing=True,  # a restart replaces the job instead of adding a copy
-            max_instances=1,
-            coalesce=True,  # after downtime, one catch-up run instead of one per missed interval
-            misfire_grace_time=None,  # late is better than never: a missed sweep still runs
-            **trigger,
-        )
+def add_job(
+    scheduler: BaseScheduler,
+    app: Flask,
+    job_id: str,
+    job: Callable[[], None],
+    *,
+    grace: int | None,
+    **trigger: Any,
+) -> None:
+    scheduler.add_job(
+        in_app(app, job, job_id),
+        id=job_id,
+        name=job_id,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=grace,
+        **trigger,
+    )
 
 
 def configure(scheduler: BaseScheduler, app: Flask) -> None:
+    config = app.config["HOTLINE"]
+    settings = AlertSettings.from_config(config)
+    notifications = settings.notifications
+    channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION))
+    hours = settings.deadlines.hours
     started_at = utcnow()
     name = f"{socket.gethostname()}:{os.getpid()}"
 
-    def beat(_app: Flask, session: Session) -> None:
-        heartbeat.beat(session, name, started_at)
+    def beat() -> None:
+        with db.transaction() as session:
+            heartbeat.beat(session, name, started_at)
 
-    add_jobs(
-        scheduler,
-        app,
-        {
-            "heartbeat": (
-                beat,
-                {"trigger": "interval", "seconds": heartbeat.HEARTBEAT_SECONDS, "next_run_time": utcnow()},
-            )
-        },
-    )
+    def escalate() -> None:
+        swept = sweep(db.transaction, settings, utcnow())
+        if swept:
+            log.info("SLA sweep: %d alert(s)", len(swept))
+
+    def deliver() -> None:
+        report = deliver_due_messages(db.transaction, channels, notifications, utcnow(), clock=utcnow)
+        if report.sent or report.retrying or report.dead:
+            log.info("outbox: %d sent, %d to retry, %d dead", report.sent, report.retrying, report.dead)
+
+    def digest() -> None:
+        with db.transaction() as session:
+            send_daily_digest(session, hours, notifications, utcnow(), config.public_base_url)
+
+    add_job(
+        scheduler, app, "heartbeat", beat, grace=heartbeat.HEARTBEAT_SECONDS,
+        trigger="interval", seconds=heartbeat.HEARTBEAT_SECONDS, next_run_time=utcnow(),
+    )  # fmt: skip
+    add_job(
+        scheduler, app, "sla_sweep", escalate, grace=None,
+        trigger="interval", seconds=config.scheduler.sweep_interval_seconds, next_run_time=utcnow(),
+    )  # fmt: skip
+    add_job(
+        scheduler, app, "outbox_delivery", deliver, grace=None,
+        trigger="interval", seconds=DELIVERY_SECONDS, next_run_time=utcnow(),
+    )  # fmt: skip
+    add_job(
+        scheduler, app, "sla_digest", digest, grace=3 * 3600,
+        trigger="cron", day_of_week="mon-fri", hour=notifications.digest_time.hour,
+        minute=notifications.digest_time.minute, timezone=hours.timezone,
+    )  # fmt: skip
+    release = _release_stale_job(app, settings)
+    if release is not None:
+        add_job(scheduler, app, "release_stale_assignments", release, grace=None,
+                trigger="interval", seconds=RELEASE_SECONDS)  # fmt: skip
+
+
+def _release_stale_job(app: Flask, settings: AlertSettings) -> Callable[[], None] | None:
+    """Assignments nobody acted on for a working day go back to the pool (tickets.queue decides which)."""
+    try:
+        from tickets.queue import release_stale_assignments
+    except ImportError:  # the queue module is not part of this build
+        return None
+    routing = app.config["HOTLINE"].routing
+    hours = settings.deadlines.hours
+
+    def release() -> None:
+        now = utcnow()
+        cutoff = hours.back(now, routing.release_unclaimed_after_working_hours * 3600)
+        with db.transaction() as session:
+            released = release_stale_assignments(session, settings.deadlines, now, assigned_before=cutoff)
+        if released:
+            log.info("released %d untouched assignment(s)", len(released))
+
+    return release
