@@ -48,6 +48,7 @@ class CallContext:
     policy: DeadlinePolicy
     render: Renderer
     now: datetime
+    timezone: str = "Asia/Seoul"  # the center's, for routing's working hours
 
 
 def _clip(value: str | None, limit: int = _MAX_TEXT) -> str | None:
@@ -152,6 +153,7 @@ def _file_ticket(session: Session, ctx: CallContext, call: Call, state: CallStat
             callback_number=state.callback_number,
             call=call,
             incomplete=False,
+            timezone=ctx.timezone,
         )
     ticket = call.ticket
     ticket.field = state.field or ticket.field
@@ -248,6 +250,7 @@ def _file_incomplete_ticket(session: Session, ctx: CallContext, call: Call) -> T
         callback_number=number,
         call=call,
         incomplete=True,
+        timezone=ctx.timezone,
     )
 
 

@@ -56,6 +56,7 @@ def _context() -> calls.CallContext:
         policy=current_app.extensions[_POLICY],
         render=renderer(config.flow),
         now=utcnow(),
+        timezone=config.timezone,
     )
 
 
