@@ -7,11 +7,12 @@ import secrets
 
 from flask import Flask
 
-from ivr import health, webhooks
+from ivr import health, outbound, webhooks
 from ivr.config import HotlineConfig, load_config
 from ivr.gateway import make_telephony
 from scheduler import dashboard
-from tickets import auth
+from scheduler.deadlines import deadline_policy
+from tickets import api, auth, console
 from tickets.db import db
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     webhooks.init_app(app)  # the Twilio call flow under /ivr
     dashboard.init_app(app)  # the supervisor dashboard under /supervisor
     app.extensions["telephony"] = make_telephony(config)  # tickets.telephony.telephony() finds it
+    app.extensions["deadline_policy"] = deadline_policy(config)  # ticket services stamp deadlines with it
+    api.init_app(app)  # the consultant JSON API under /api/v1
+    console.init_app(app)  # the consultant console under /console
+    outbound.init_app(app)  # click-to-call's consultant leg under /ivr/outbound
     return app
 
 

@@ -1,0 +1,199 @@
+"""What a person may do to tickets, shared by the JSON API and the console.
+
+Consultants see tickets of their own fields and act on the ones they hold (claiming from their fields'
+pools); supervisors see and act on all and (re)assign; admins manage users, not tickets. A ticket outside
+someone's fields is "not found" for them: its existence is private. Every refusal is an ActionError with an
+HTTP status, a stable code and a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from flask import current_app
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from tickets import events, lifecycle, queue, routing
+from tickets.config import GENERAL_FIELD, RoutingConfig
+from tickets.deadlines import DeadlinePolicy
+from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
+from tickets.references import normalise_reference
+from tickets.telephony import TelephonyError, telephony
+
+TICKET_ROLES = (Role.CONSULTANT.value, Role.SUPERVISOR.value)
+SUPERVISORS = (Role.SUPERVISOR.value,)
+
+
+class ActionError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every action needs besides the ticket: the session, the clock, the policy and the config."""
+
+    session: Session
+    policy: DeadlinePolicy
+    routing: RoutingConfig
+    now: datetime
+
+    @classmethod
+    def current(cls, session: Session, now: datetime) -> Context:
+        config = current_app.config["HOTLINE"]
+        return cls(
+            session, cast(DeadlinePolicy, current_app.extensions["deadline_policy"]), config.routing, now
+        )
+
+
+def is_supervisor(user: User) -> bool:
+    return user.role == Role.SUPERVISOR
+
+
+def visible(query: Select[Any], user: User) -> Select[Any]:
+    """Restrict a ticket query to what `user` may see."""
+    if is_supervisor(user):
+        return query
+    if user.role != Role.CONSULTANT:
+        return query.where(False)
+    return query.where(Ticket.field.in_(user.fields))
+
+
+def find(session: Session, user: User, reference: str) -> Ticket:
+    ticket = session.scalar(
+        visible(select(Ticket), user).where(Ticket.reference == normalise_reference(reference))
+    )
+    if ticket is None:
+        raise ActionError(404, "not_found", f"No ticket {reference!r} you can see.")
+    return ticket
+
+
+def _must_hold(user: User, ticket: Ticket) -> None:
+    if not is_supervisor(user) and ticket.assignee_id != user.id:
+        raise ActionError(
+            403, "not_yours", "Only the consultant holding this ticket (or a supervisor) may do this."
+        )
+
+
+def _transition(error: lifecycle.TransitionError) -> ActionError:
+    status = 409 if error.code in ("invalid_transition", "not_assigned", "not_in_pool") else 422
+    return ActionError(status, error.code, str(error))
+
+
+def claim(ctx: Context, user: User, ticket: Ticket) -> Ticket:
+    if ticket.field == GENERAL_FIELD and not is_supervisor(user):
+        raise ActionError(403, "triage_only", "Tickets of the general pool are triaged by supervisors.")
+    try:
+        return queue.claim(ctx.session, ctx.policy, ticket, user, now=ctx.now)
+    except queue.ClaimConflict as error:
+        raise ActionError(409, "already_claimed", str(error)) from None
+
+
+def release(ctx: Context, user: User, ticket: Ticket) -> Ticket:
+    _must_hold(user, ticket)
+    try:
+        return queue.release(ctx.session, ctx.policy, ticket, by=user, now=ctx.now)
+    except lifecycle.TransitionError as error:
+        raise _transition(error) from None
+
+
+def assign(ctx: Context, user: User, ticket: Ticket, *, assignee: str | None, field: str | None) -> Ticket:
+    """Supervisors: set the field (triage, which routes the ticket) and/or give it to a consultant."""
+    if not is_supervisor(user):
+        raise ActionError(403, "forbidden", "Only supervisors assign tickets.")
+    if not assignee and not field:
+        raise ActionError(
+            422, "invalid_request", "Give 'assignee' (a username) or 'field' (triage), or both."
+        )
+    try:
+        if field and field != ticket.field:
+            routing.set_field(
+                ctx.session, ctx.policy, ticket, field, by=user, now=ctx.now,
+                known_fields=ctx.routing.field_keys, timezone=ctx.routing.timezone,
+            )  # fmt: skip
+        if assignee:
+            target = ctx.session.scalar(select(User).where(User.username == assignee))
+            if target is None:
+                raise ActionError(422, "invalid_assignee", f"No user {assignee!r}.")
+            if ticket.assignee_id != target.id:
+                queue.reassign(ctx.session, ctx.policy, ticket, target, by=user, now=ctx.now)
+    except lifecycle.TransitionError as error:
+        raise _transition(error) from None
+    return ticket
+
+
+def log_attempt(
+    ctx: Context, user: User, ticket: Ticket, *, outcome: Any, duration: Any = None, note: Any = None
+) -> Any:
+    _must_hold(user, ticket)
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int)):
+        raise ActionError(422, "invalid_duration", "duration is a whole number of seconds.")
+    if note is not None and not isinstance(note, str):
+        raise ActionError(422, "invalid_note", "note is text.")
+    try:
+        return queue.log_attempt(
+            ctx.session, ctx.policy, ticket, by=user, outcome=str(outcome), now=ctx.now, duration=duration,
+            note=(note or "").strip() or None, sms_after=ctx.routing.unreached_attempts_before_sms,
+            hotline_number="1379",  # the short number companies know
+        )  # fmt: skip
+    except lifecycle.TransitionError as error:
+        raise _transition(error) from None
+
+
+def change_status(ctx: Context, user: User, ticket: Ticket, status: Any, **fields: Any) -> Ticket:
+    _must_hold(user, ticket)
+    for key, value in fields.items():
+        if value is not None and not isinstance(value, str):
+            raise ActionError(422, f"invalid_{key}", f"{key} is text.")
+    try:
+        return lifecycle.change_status(
+            ctx.session, ctx.policy, ticket, str(status), by=user, now=ctx.now,
+            resolution_types=ctx.routing.support_type_keys, **fields,
+        )  # fmt: skip
+    except lifecycle.TransitionError as error:
+        raise _transition(error) from None
+
+
+def add_note(ctx: Context, user: User, ticket: Ticket, text: Any) -> None:
+    _must_hold(user, ticket)
+    if not isinstance(text, str):
+        raise ActionError(422, "invalid_note", "text is required.")
+    try:
+        lifecycle.add_note(ctx.session, ticket, text, by=user, now=ctx.now)
+    except lifecycle.TransitionError as error:
+        raise _transition(error) from None
+
+
+def start_callback(ctx: Context, user: User, ticket: Ticket, *, twiml_url: str, status_url: str) -> str:
+    """Click-to-call: ring the consultant's phone; Twilio then fetches `twiml_url` (ivr.outbound)."""
+    _must_hold(user, ticket)
+    if ticket.status not in OPEN_STATUSES or ticket.status == Status.NEW:
+        raise ActionError(409, "invalid_transition", f"A {ticket.status} ticket is not called back.")
+    if not ticket.callback_number:
+        raise ActionError(422, "no_callback_number", "This ticket has no number to call back.")
+    if not user.phone:
+        raise ActionError(
+            422, "no_phone", "Your account has no phone number to ring: ask an admin to set it."
+        )
+    try:
+        sid = telephony().start_call(user.phone, twiml_url, status_url, ctx.routing.hotline_number)
+    except TelephonyError as error:
+        raise ActionError(502, "telephony_failed", str(error)) from None
+    if user.id == ticket.assignee_id:
+        ticket.acted_at = ctx.now
+    events.record(ctx.session, ticket, "callback_started", by=user, at=ctx.now, call_sid=sid)
+    ctx.session.flush()
+    return sid
+
+
+def recording(user: User, ticket: Ticket) -> tuple[bytes, str]:
+    if not ticket.recording_url:
+        raise ActionError(404, "no_recording", "This ticket has no recording.")
+    try:
+        return telephony().fetch_recording(ticket.recording_url)
+    except TelephonyError as error:
+        raise ActionError(502, "telephony_failed", str(error)) from None

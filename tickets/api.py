@@ -1,0 +1,246 @@
+"""The consultant JSON API under /api/v1 (Authorization: Bearer <token>). Its document: /api/v1/openapi.json.
+
+Views parse and answer; tickets.actions decides who may do what; the request wrapper commits. Errors are
+`{"error": {"code", "message"}}` with the HTTP status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from tickets import actions, openapi
+from tickets.actions import ActionError, Context
+from tickets.auth import api_auth, current_user, json_error
+from tickets.db import db, utcnow
+from tickets.models import OPEN_STATUSES, Status, Ticket, User
+from tickets.serialize import iso, ticket_json
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_PAGE = 200
+OUTBOUND_PATH = "/ivr/outbound/{reference}"  # ivr.outbound serves the consultant's leg of click-to-call
+OUTBOUND_STATUS_PATH = "/ivr/outbound/{reference}/status"
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None  # api_auth let the request in
+    return user
+
+
+def _ctx() -> Context:
+    return Context.current(db.session(), utcnow())
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ActionError(400, "invalid_json", "The body must be a JSON object.")
+    return data
+
+
+def queue_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    data = ticket_json(ticket, detail=False)
+    data["seconds_left"] = int((ticket.sla_due_at - now).total_seconds()) if ticket.sla_due_at else None
+    return data
+
+
+@bp.errorhandler(ActionError)
+def _action_error(error: ActionError) -> Any:
+    return json_error(error.status, error.code, error.message)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Any:
+    code = (error.name or "error").lower().replace(" ", "_")
+    return json_error(error.code or 500, code, error.description or error.name)
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Any:
+    return openapi.document()
+
+
+@bp.get("/queue")
+@api_auth(roles=actions.TICKET_ROLES)
+def my_queue() -> Any:
+    """Open tickets I hold, the nearest deadline first."""
+    now = utcnow()
+    tickets = db.session.scalars(
+        select(Ticket)
+        .where(Ticket.assignee_id == _me().id, Ticket.status.in_(list(OPEN_STATUSES)))
+        .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
+        .limit(MAX_PAGE)
+    ).all()
+    return {"tickets": [queue_json(t, now) for t in tickets]}
+
+
+@bp.get("/tickets")
+@api_auth(roles=actions.TICKET_ROLES)
+def list_tickets() -> Any:
+    args = request.args
+    now = utcnow()
+    try:
+        limit = min(int(args.get("limit", 50)), MAX_PAGE)
+    except ValueError:
+        raise ActionError(400, "invalid_limit", "limit is a number") from None
+    query = actions.visible(select(Ticket), _me())
+    if status := args.get("status"):
+        if status not in set(Status):
+            raise ActionError(400, "invalid_status", f"status is one of {', '.join(Status)}")
+        query = query.where(Ticket.status == status)
+    if field := args.get("field"):
+        query = query.where(Ticket.field == field)
+    if (assignee := args.get("assignee")) is not None:
+        if assignee in ("", "none"):
+            query = query.where(Ticket.assignee_id.is_(None))
+        else:
+            query = query.join(User, User.id == Ticket.assignee_id).where(User.username == assignee)
+    overdue = args.get("overdue", "").lower()
+    if overdue not in ("", "true", "false"):
+        raise ActionError(400, "invalid_overdue", "overdue is true or false")
+    if overdue == "true":
+        # Served by the (status, sla_due_at) index: open statuses, deadline passed, the longest overdue first.
+        query = query.where(Ticket.status.in_(list(OPEN_STATUSES)), Ticket.sla_due_at < now)
+        query = query.order_by(Ticket.sla_due_at, Ticket.id)
+    else:
+        if overdue == "false":
+            query = query.where((Ticket.sla_due_at >= now) | Ticket.status.not_in(list(OPEN_STATUSES)))
+        query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    tickets = db.session.scalars(query.limit(limit)).all()
+    return {"tickets": [queue_json(t, now) for t in tickets]}
+
+
+@bp.get("/tickets/<reference>")
+@api_auth(roles=actions.TICKET_ROLES)
+def show_ticket(reference: str) -> Any:
+    ticket = actions.find(db.session(), _me(), reference)
+    data = ticket_json(ticket)
+    data.update(
+        resolution_summary=ticket.resolution_summary,
+        resolution_type=ticket.resolution_type,
+        unreached_sms_sent_at=iso(ticket.unreached_notified_at),
+    )
+    return data
+
+
+@bp.post("/tickets/<reference>/claim")
+@api_auth(roles=actions.TICKET_ROLES)
+def claim(reference: str) -> Any:
+    ticket = actions.find(db.session(), _me(), reference)
+    return ticket_json(actions.claim(_ctx(), _me(), ticket), detail=False)
+
+
+@bp.post("/tickets/<reference>/release")
+@api_auth(roles=actions.TICKET_ROLES)
+def release(reference: str) -> Any:
+    ticket = actions.find(db.session(), _me(), reference)
+    return ticket_json(actions.release(_ctx(), _me(), ticket), detail=False)
+
+
+@bp.post("/tickets/<reference>/assign")
+@api_auth(roles=actions.SUPERVISORS)
+def assign(reference: str) -> Any:
+    body = _body()
+    ticket = actions.find(db.session(), _me(), reference)
+    assignee, field = body.get("assignee"), body.get("field")
+    if not isinstance(assignee, str | None) or not isinstance(field, str | None):
+        raise ActionError(422, "invalid_request", "assignee and field are text")
+    return ticket_json(actions.assign(_ctx(), _me(), ticket, assignee=assignee, field=field), detail=False)
+
+
+@bp.post("/tickets/<reference>/attempts")
+@api_auth(roles=actions.TICKET_ROLES)
+def attempts(reference: str) -> Any:
+    body = _body()
+    ticket = actions.find(db.session(), _me(), reference)
+    if "outcome" not in body:
+        raise ActionError(422, "invalid_outcome", "outcome is required")
+    attempt = actions.log_attempt(
+        _ctx(), _me(), ticket, outcome=body["outcome"], duration=body.get("duration"), note=body.get("note")
+    )
+    return {
+        "attempt": {
+            "outcome": attempt.outcome,
+            "at": iso(attempt.at),
+            "duration": attempt.duration,
+            "note": attempt.note,
+            "by": attempt.user.username if attempt.user else None,
+        },
+        "ticket": ticket_json(ticket, detail=False),
+    }, 201
+
+
+@bp.post("/tickets/<reference>/callback")
+@api_auth(roles=actions.TICKET_ROLES)
+def callback(reference: str) -> Any:
+    me = _me()
+    ticket = actions.find(db.session(), me, reference)
+    query = urlencode({"by": me.id})
+    sid = actions.start_callback(
+        _ctx(),
+        me,
+        ticket,
+        twiml_url=public_url(OUTBOUND_PATH.format(reference=ticket.reference)) + f"?{query}",
+        status_url=public_url(OUTBOUND_STATUS_PATH.format(reference=ticket.reference)) + f"?{query}",
+    )
+    return {"call_sid": sid, "calling": me.phone, "ticket": ticket_json(ticket, detail=False)}, 202
+
+
+@bp.post("/tickets/<reference>/status")
+@api_auth(roles=actions.TICKET_ROLES)
+def status(reference: str) -> Any:
+    body = _body()
+    ticket = actions.find(db.session(), _me(), reference)
+    if "status" not in body:
+        raise ActionError(422, "invalid_status", "status is required")
+    actions.change_status(
+        _ctx(),
+        _me(),
+        ticket,
+        body["status"],
+        note=body.get("note"),
+        summary=body.get("summary"),
+        resolution_type=body.get("resolution_type"),
+    )
+    return ticket_json(ticket, detail=False)
+
+
+@bp.post("/tickets/<reference>/notes")
+@api_auth(roles=actions.TICKET_ROLES)
+def notes(reference: str) -> Any:
+    body = _body()
+    ticket = actions.find(db.session(), _me(), reference)
+    actions.add_note(_ctx(), _me(), ticket, body.get("text"))
+    return ticket_json(ticket, detail=False), 201
+
+
+@bp.get("/tickets/<reference>/recording")
+@api_auth(roles=actions.TICKET_ROLES)
+def recording(reference: str) -> Any:
+    return recording_response(actions.find(db.session(), _me(), reference))
+
+
+def recording_response(ticket: Ticket) -> Response:
+    user = current_user()
+    assert user is not None
+    audio, content_type = actions.recording(user, ticket)
+    response = Response(audio, content_type=content_type)
+    response.headers["Cache-Control"] = "private, no-store"  # a caller's voice stays off shared caches
+    return response
+
+
+def public_url(path: str) -> str:
+    base = current_app.config["HOTLINE"].public_base_url or request.host_url.rstrip("/")
+    return base + path
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

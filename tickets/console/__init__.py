@@ -1,0 +1,269 @@
+"""The consultant console: server-rendered Korean pages (Jinja, no build step) under /console.
+
+Login, my queue (time left to each deadline, shown in Asia/Seoul), the pools of my fields, and a ticket page
+with the company's numbers, the recording (through the app's authorised proxy), history, attempts,
+click-to-call, notes and status buttons. Every form carries the CSRF token; actions go through
+tickets.actions, exactly as the API's do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from tickets import actions, auth
+from tickets.actions import ActionError, Context
+from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
+from tickets.auth import current_user, login_required
+from tickets.config import GENERAL_FIELD
+from tickets.db import db, utcnow
+from tickets.lifecycle import allowed_next
+from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+
+STATUS_LABELS = {
+    "new": "대기(풀)", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류(고객 요청)",
+    "resolved": "해결", "closed": "종결",
+}  # fmt: skip
+OUTCOME_LABELS = {
+    "reached": "통화 성공", "no_answer": "받지 않음", "busy": "통화 중", "voicemail": "음성사서함",
+    "wrong_number": "잘못된 번호", "failed": "연결 실패",
+}  # fmt: skip
+STATUS_BUTTONS = {
+    "in_progress": "처리 시작", "waiting": "보류(고객 요청)", "resolved": "해결", "closed": "종결",
+}  # fmt: skip
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "-"
+    return value.astimezone(ZoneInfo(current_app.config["HOTLINE"].timezone)).strftime(fmt)
+
+
+def time_left(due: datetime | None, now: datetime | None = None) -> str:
+    """ "2일 3시간 남음" or "5시간 12분 초과": how a consultant reads a deadline at a glance."""
+    if due is None:
+        return "-"
+    seconds = int((due - (now or utcnow())).total_seconds())
+    days, rest = divmod(abs(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    text = f"{days}일 {hours}시간" if days else f"{hours}시간 {minutes}분"
+    return f"{text} {'남음' if seconds >= 0 else '초과'}"
+
+
+def _names() -> dict[str, Any]:
+    flow = current_app.config["HOTLINE"].flow
+    fields = {f.key: f.name("ko") for f in flow.fields}
+    fields[GENERAL_FIELD] = "분야 미정(분류 필요)"
+    return {"fields": fields, "support_types": {s.key: s.name("ko") for s in flow.support_types}}
+
+
+@bp.app_template_filter("local")
+def _local_filter(value: datetime | None) -> str:
+    return _local(value)
+
+
+@bp.context_processor
+def _globals() -> dict[str, Any]:
+    return {
+        "STATUS_LABELS": STATUS_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS, "time_left": time_left,
+        "names": _names(), "Status": Status,
+    }  # fmt: skip
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: a login link must not bounce people elsewhere.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("console.my_queue")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        auth.check_csrf()
+        try:
+            user = auth.authenticate(
+                db.session(), request.form.get("username", ""), request.form.get("password", ""), utcnow()
+            )
+        except auth.LoginError as failure:
+            error = str(failure)  # 200, so the failure count is committed by the request wrapper
+        else:
+            auth.log_in(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("console/login.html", error=error)
+
+
+@bp.post("/logout")
+@login_required()
+def logout() -> Any:
+    auth.log_out()
+    return redirect(url_for("console.login"))
+
+
+@bp.get("/")
+@login_required(roles=actions.TICKET_ROLES)
+def my_queue() -> Any:
+    me = _me()
+    mine = db.session.scalars(
+        select(Ticket)
+        .where(Ticket.assignee_id == me.id, Ticket.status.in_(list(OPEN_STATUSES)))
+        .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
+        .limit(200)
+    ).all()
+    pool = db.session.scalars(
+        actions.visible(select(Ticket), me)
+        .where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None))
+        .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
+        .limit(200)
+    ).all()
+    return render_template("console/queue.html", mine=mine, pool=pool, now=utcnow())
+
+
+@bp.get("/tickets/<reference>")
+@login_required(roles=actions.TICKET_ROLES)
+def ticket_page(reference: str) -> Any:
+    me = _me()
+    ticket = _find(reference)
+    holds = ticket.assignee_id == me.id or actions.is_supervisor(me)
+    consultants = []
+    if actions.is_supervisor(me):
+        consultants = [
+            u for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+            if u.role == "consultant" and ticket.field in u.fields
+        ]  # fmt: skip
+    next_statuses = [s for s in STATUS_BUTTONS if holds and Status(s) in _allowed(ticket)]
+    return render_template(
+        "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=utcnow(),
+        STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
+        field_keys=current_app.config["HOTLINE"].routing.field_keys,
+    )  # fmt: skip
+
+
+def _allowed(ticket: Ticket) -> frozenset[Status]:
+    return allowed_next(ticket.status)
+
+
+def _find(reference: str) -> Ticket:
+    try:
+        return actions.find(db.session(), _me(), reference)
+    except ActionError:
+        abort(404)
+
+
+def _act(reference: str, action: Any, success: str) -> Any:
+    """Run an action for a form post; show the outcome on the ticket page (errors roll back)."""
+    ticket = _find(reference)
+    ctx = Context.current(db.session(), utcnow())
+    try:
+        action(ctx, _me(), ticket)
+    except ActionError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("console.ticket_page", reference=ticket.reference), code=303)
+    flash(success, "ok")
+    return redirect(url_for("console.ticket_page", reference=ticket.reference), code=303)
+
+
+@bp.post("/tickets/<reference>/claim")
+@login_required(roles=actions.TICKET_ROLES)
+def claim(reference: str) -> Any:
+    return _act(reference, actions.claim, "이 건을 가져왔습니다.")
+
+
+@bp.post("/tickets/<reference>/release")
+@login_required(roles=actions.TICKET_ROLES)
+def release(reference: str) -> Any:
+    return _act(reference, actions.release, "풀로 돌려보냈습니다.")
+
+
+@bp.post("/tickets/<reference>/assign")
+@login_required(roles=actions.SUPERVISORS)
+def assign(reference: str) -> Any:
+    form = request.form
+    return _act(
+        reference,
+        lambda c, u, t: actions.assign(
+            c, u, t, assignee=form.get("assignee") or None, field=form.get("field") or None
+        ),
+        "배정했습니다.",
+    )
+
+
+@bp.post("/tickets/<reference>/attempts")
+@login_required(roles=actions.TICKET_ROLES)
+def attempt(reference: str) -> Any:
+    form = request.form
+    raw = form.get("duration_minutes", "").strip()
+    duration = int(float(raw) * 60) if raw.replace(".", "", 1).isdigit() else None
+    return _act(
+        reference,
+        lambda c, u, t: actions.log_attempt(c, u, t, outcome=form.get("outcome", ""), duration=duration,
+                                            note=form.get("note")),
+        "통화 시도를 기록했습니다.",
+    )  # fmt: skip
+
+
+@bp.post("/tickets/<reference>/callback")
+@login_required(roles=actions.TICKET_ROLES)
+def callback(reference: str) -> Any:
+    query = urlencode({"by": _me().id})
+
+    def start(c: Context, u: User, t: Ticket) -> str:
+        return actions.start_callback(
+            c, u, t,
+            twiml_url=public_url(OUTBOUND_PATH.format(reference=t.reference)) + f"?{query}",
+            status_url=public_url(OUTBOUND_STATUS_PATH.format(reference=t.reference)) + f"?{query}",
+        )  # fmt: skip
+
+    return _act(reference, start, "내 전화로 연결 중입니다. 전화를 받으면 고객에게 연결됩니다.")
+
+
+@bp.post("/tickets/<reference>/status")
+@login_required(roles=actions.TICKET_ROLES)
+def status(reference: str) -> Any:
+    form = request.form
+    label = STATUS_BUTTONS.get(form.get("status", ""), form.get("status", ""))
+    return _act(
+        reference,
+        lambda c, u, t: actions.change_status(
+            c, u, t, form.get("status", ""), note=form.get("note") or None,
+            summary=form.get("summary") or None, resolution_type=form.get("resolution_type") or None,
+        ),
+        f"상태를 '{label}'(으)로 바꿨습니다.",
+    )  # fmt: skip
+
+
+@bp.post("/tickets/<reference>/notes")
+@login_required(roles=actions.TICKET_ROLES)
+def note(reference: str) -> Any:
+    text = request.form.get("text", "")
+    return _act(reference, lambda c, u, t: actions.add_note(c, u, t, text), "메모를 남겼습니다.")
+
+
+@bp.get("/tickets/<reference>/recording")
+@login_required(roles=actions.TICKET_ROLES)
+def recording(reference: str) -> Any:
+    ticket = _find(reference)
+    try:
+        return recording_response(ticket)
+    except ActionError as error:
+        return error.message, error.status
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

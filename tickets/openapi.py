@@ -1,0 +1,274 @@
+"""The OpenAPI 3.1 document of /api/v1, kept next to the API and checked against real responses in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tickets.models import Outcome, Status
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "Attempt": {
+        "type": "object",
+        "required": ["outcome", "at", "duration", "note", "by"],
+        "properties": {
+            "outcome": {"type": "string", "enum": [o.value for o in Outcome]},
+            "at": TIME,
+            "duration": {"type": ["integer", "null"]},
+            "note": NULLABLE_STRING,
+            "by": NULLABLE_STRING,
+        },
+    },
+    "Event": {
+        "type": "object",
+        "required": ["type", "at", "by", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "at": TIME,
+            "by": NULLABLE_STRING,
+            "detail": {"type": "object"},
+        },
+    },
+    "TicketSummary": {
+        "type": "object",
+        "required": [
+            "reference",
+            "status",
+            "field",
+            "support_type",
+            "language",
+            "caller_number",
+            "callback_number",
+            "recording_url",
+            "recording_duration",
+            "call_sid",
+            "incomplete",
+            "assignee",
+            "created_at",
+            "sla_due_at",
+            "escalation_level",
+        ],  # fmt: skip
+        "properties": {
+            "reference": {"type": "string", "pattern": r"^\d{4}-\d{4}$"},
+            "status": {"type": "string", "enum": [s.value for s in Status]},
+            "field": {"type": "string"},
+            "support_type": NULLABLE_STRING,
+            "language": {"type": "string", "enum": ["ko", "en"]},
+            "caller_number": NULLABLE_STRING,
+            "callback_number": NULLABLE_STRING,
+            "recording_url": NULLABLE_STRING,
+            "recording_duration": {"type": ["integer", "null"]},
+            "call_sid": NULLABLE_STRING,
+            "incomplete": {"type": "boolean"},
+            "assignee": NULLABLE_STRING,
+            "created_at": TIME,
+            "sla_due_at": NULLABLE_TIME,
+            "escalation_level": {"type": "integer"},
+        },
+    },
+    "QueueTicket": {
+        "allOf": [_ref("TicketSummary")],
+        "type": "object",
+        "required": ["seconds_left"],
+        "properties": {"seconds_left": {"type": ["integer", "null"], "description": "negative when overdue"}},
+    },
+    "Ticket": {
+        "allOf": [_ref("TicketSummary")],
+        "type": "object",
+        "required": ["attempts", "events", "resolution_summary", "resolution_type", "unreached_sms_sent_at"],
+        "properties": {
+            "attempts": {"type": "array", "items": _ref("Attempt")},
+            "events": {"type": "array", "items": _ref("Event")},
+            "resolution_summary": NULLABLE_STRING,
+            "resolution_type": NULLABLE_STRING,
+            "unreached_sms_sent_at": NULLABLE_TIME,
+        },
+    },
+    "TicketList": {
+        "type": "object",
+        "required": ["tickets"],
+        "properties": {"tickets": {"type": "array", "items": _ref("QueueTicket")}},
+    },
+    "AttemptCreated": {
+        "type": "object",
+        "required": ["attempt", "ticket"],
+        "properties": {"attempt": _ref("Attempt"), "ticket": _ref("TicketSummary")},
+    },
+    "CallbackStarted": {
+        "type": "object",
+        "required": ["call_sid", "calling", "ticket"],
+        "properties": {
+            "call_sid": {"type": "string"},
+            "calling": {"type": "string"},
+            "ticket": _ref("TicketSummary"),
+        },
+    },
+}
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+ERRORS = {
+    "401": _json("Error", "no valid bearer token"),
+    "403": _json("Error", "your role or your hold on the ticket does not allow it"),
+    "404": _json("Error", "no such ticket among those you can see"),
+}
+CONFLICT = {"409": _json("Error", "the ticket is not in a state that allows it")}
+INVALID = {"422": _json("Error", "the body is incomplete or wrong")}
+REFERENCE = [{"name": "reference", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _post(
+    summary: str, ok: dict[str, Any], body: dict[str, Any] | None = None, **more: Any
+) -> dict[str, Any]:
+    operation = {"summary": summary, "parameters": REFERENCE, "responses": {**ok, **ERRORS, **more}}
+    if body is not None:
+        operation["requestBody"] = body
+    return {"post": operation}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Hotline 1379 consultant API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": SCHEMAS,
+        },
+        "paths": {
+            "/queue": {
+                "get": {
+                    "summary": "My open tickets, the nearest SLA deadline first",
+                    "responses": {
+                        "200": _json("TicketList", "my queue"),
+                        "401": ERRORS["401"],
+                        "403": ERRORS["403"],
+                    },
+                }
+            },
+            "/tickets": {
+                "get": {
+                    "summary": "Tickets I may see, filtered",
+                    "parameters": [
+                        {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(Status)}},
+                        {"name": "field", "in": "query", "schema": {"type": "string"}},
+                        {"name": "assignee", "in": "query", "schema": {"type": "string"}},
+                        {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
+                    ],
+                    "responses": {
+                        "200": _json("TicketList", "tickets (overdue: the longest overdue first)"),
+                        "400": _json("Error", "a bad filter"),
+                        "401": ERRORS["401"],
+                        "403": ERRORS["403"],
+                    },
+                }
+            },
+            "/tickets/{reference}": {
+                "get": {
+                    "summary": "One ticket with its attempts and history",
+                    "parameters": REFERENCE,
+                    "responses": {"200": _json("Ticket", "the ticket"), **ERRORS},
+                }
+            },
+            "/tickets/{reference}/claim": _post(
+                "Take a ticket from the pool (atomic: one winner)",
+                {"200": _json("TicketSummary", "claimed")},
+                **{"409": _json("Error", "someone else has it")},
+            ),
+            "/tickets/{reference}/release": _post(
+                "Give the ticket back to the pool", {"200": _json("TicketSummary", "released")}, **CONFLICT
+            ),
+            "/tickets/{reference}/assign": _post(
+                "Supervisors: give the ticket to a consultant and/or set its field (triage, which routes it)",
+                {"200": _json("TicketSummary", "assigned")},
+                _body({"assignee": {"type": "string"}, "field": {"type": "string"}}, []),
+                **CONFLICT,
+                **INVALID,
+            ),
+            "/tickets/{reference}/attempts": _post(
+                "Log a callback attempt",
+                {"201": _json("AttemptCreated", "logged")},
+                _body(
+                    {
+                        "outcome": {"type": "string", "enum": [o.value for o in Outcome]},
+                        "note": {"type": "string"},
+                        "duration": {"type": "integer", "minimum": 0},
+                    },
+                    ["outcome"],
+                ),
+                **CONFLICT,
+                **INVALID,
+            ),
+            "/tickets/{reference}/callback": _post(
+                "Click-to-call: ring my phone, then connect me to the company",
+                {"202": _json("CallbackStarted", "my phone is ringing")},
+                **CONFLICT,
+                **INVALID,
+                **{"502": _json("Error", "the telephone service failed")},
+            ),
+            "/tickets/{reference}/status": _post(
+                "Change the status (resolved needs summary and resolution_type)",
+                {"200": _json("TicketSummary", "changed")},
+                _body(
+                    {
+                        "status": {
+                            "type": "string",
+                            "enum": ["in_progress", "waiting", "resolved", "closed"],
+                        },
+                        "note": {"type": "string"},
+                        "summary": {"type": "string"},
+                        "resolution_type": {"type": "string"},
+                    },
+                    ["status"],
+                ),
+                **CONFLICT,
+                **INVALID,
+            ),
+            "/tickets/{reference}/notes": _post(
+                "Add a note to the history",
+                {"201": _json("TicketSummary", "noted")},
+                _body({"text": {"type": "string"}}, ["text"]),
+                **INVALID,
+            ),
+            "/tickets/{reference}/recording": {
+                "get": {
+                    "summary": "The caller's recording, proxied from Twilio with the account's credentials",
+                    "parameters": REFERENCE,
+                    "responses": {
+                        "200": {"description": "audio", "content": {"audio/mpeg": {}, "audio/wav": {}}},
+                        **ERRORS,
+                        "502": _json("Error", "the telephone service failed"),
+                    },
+                }
+            },
+        },
+    }
