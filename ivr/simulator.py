@@ -282,13 +282,13 @@ class CallSimulator:
                 self._hear(verb)
             elif verb.tag == "Gather":
                 following = self._gather(verb, url)
-                if following == "hangup":
+                if isinstance(following, str):  # the caller hung up
                     return None
                 if following is not None:
                     return following
             elif verb.tag == "Record":
                 following = self._record(verb, url)
-                if following == "hangup":
+                if isinstance(following, str):  # the caller hung up
                     return None
                 if following is not None:
                     return following
