@@ -8,6 +8,7 @@ none, so an alert never goes nowhere) and `head` (the head of the center, from c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import phonenumbers
 from sqlalchemy import select
@@ -31,6 +32,7 @@ class Contact:
         return cls(name=user.display_name, username=user.username, phone=user.phone, email=user.email)
 
 
+@lru_cache(maxsize=4096)  # the same supervisors' numbers come up for every ticket of a sweep
 def is_mobile(number: str | None) -> bool:
     """SMS goes to mobile numbers only: a landline cannot receive it."""
     if not number:
