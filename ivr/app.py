@@ -10,7 +10,7 @@ from flask import Flask
 from ivr import health, outbound, webhooks
 from ivr.config import HotlineConfig, load_config
 from ivr.gateway import make_telephony
-from scheduler import dashboard
+from scheduler import alerts_api, dashboard
 from scheduler.deadlines import deadline_policy
 from tickets import api, auth, console
 from tickets.db import db
@@ -37,6 +37,7 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     auth.init_app(app)
     webhooks.init_app(app)  # the Twilio call flow under /ivr
     dashboard.init_app(app)  # the supervisor dashboard under /supervisor
+    alerts_api.init_app(app)  # supervisors' SLA alerts under /api/v1/sla
     app.extensions["telephony"] = make_telephony(config)  # tickets.telephony.telephony() finds it
     app.extensions["deadline_policy"] = deadline_policy(config)  # ticket services stamp deadlines with it
     api.init_app(app)  # the consultant JSON API under /api/v1

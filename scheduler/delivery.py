@@ -48,12 +48,17 @@ class SmsSender(Protocol):
     def send_sms(self, to: str, body: str) -> Any: ...
 
 
+def message_text(payload: Mapping[str, Any]) -> str:
+    """SLA alerts carry `text`; the ticket services' messages (caller confirmations) carry `body`."""
+    return str(payload.get("text") or payload.get("body") or "")
+
+
 @dataclass
 class SmsChannel:
     sender: SmsSender
 
     def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
-        self.sender.send_sms(recipient, str(payload["text"]))
+        self.sender.send_sms(recipient, message_text(payload))
 
 
 @dataclass
@@ -66,9 +71,9 @@ class EmailChannel:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = recipient
-        message["Subject"] = str(payload.get("subject") or payload["text"])[:200]
+        message["Subject"] = str(payload.get("subject") or message_text(payload))[:200]
         message["Message-ID"] = f"<{key.replace(':', '.')}@hotline1379>"
-        message.set_content(str(payload["text"]))
+        message.set_content(message_text(payload))
         with smtplib.SMTP(self.host, self.port, timeout=NETWORK_TIMEOUT) as smtp:
             smtp.send_message(message)
 
@@ -78,7 +83,7 @@ class WebhookChannel:
     """JSON POST; `text` is what Slack-compatible incoming webhooks show."""
 
     def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
-        body = json.dumps({**payload, "text": payload["text"]}, ensure_ascii=False).encode()
+        body = json.dumps({**payload, "text": message_text(payload)}, ensure_ascii=False).encode()
         request = urllib.request.Request(
             recipient,
             data=body,
@@ -97,8 +102,8 @@ class ConsoleChannel:
     sent: list[tuple[str, str]] = field(default_factory=list)
 
     def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
-        log.info("notify %s: %s", recipient, payload["text"])
-        self.sent.append((recipient, str(payload["text"])))
+        log.info("notify %s: %s", recipient, message_text(payload))
+        self.sent.append((recipient, message_text(payload)))
 
 
 class LoggingSmsSender:

@@ -29,7 +29,7 @@ from tickets.db import db, utcnow
 
 log = logging.getLogger(__name__)
 
-SMS_EXTENSION = "hotline_sms"  # app.extensions key of the SMS sender (ivr.gateway), if the app has one
+SMS_EXTENSION = "telephony"  # app.extensions key of ivr.gateway's Telephony (its send_sms sends our SMS)
 DELIVERY_SECONDS = 15
 RELEASE_SECONDS = 300
 

@@ -1,0 +1,109 @@
+"""Supervisors' SLA alerts: `GET /api/v1/sla/alerts` and `POST /api/v1/sla/alerts/<id>/ack`.
+
+An alert is an escalation row (level 0 is the warning, 1 the breach, 2 and up follow). The list shows the
+unacknowledged alerts of open tickets by default (`?all=1`: every alert, newest first) and the outbox
+messages that could not be delivered (`dead_messages`), so a supervisor learns that a notification failed.
+Supervisors see the fields they oversee (all of them when they oversee none); admins see everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.delivery import dead_messages
+from tickets.auth import api_auth, current_user, json_error
+from tickets.db import db, utcnow
+from tickets.events import record
+from tickets.models import OPEN_STATUSES, Escalation, Role, Ticket, User
+from tickets.serialize import iso
+
+bp = Blueprint("sla_alerts", __name__, url_prefix="/api/v1/sla")
+ROLES = ("supervisor", "admin")
+LIMIT = 200
+
+
+def alert_json(escalation: Escalation, session: Session) -> dict[str, Any]:
+    ticket = escalation.ticket
+    by = session.get(User, escalation.acknowledged_by_id) if escalation.acknowledged_by_id else None
+    return {
+        "id": escalation.id,
+        "reference": ticket.reference,
+        "field": ticket.field,
+        "status": ticket.status,
+        "assignee": ticket.assignee.username if ticket.assignee else None,
+        "level": escalation.level,
+        "kind": "warning" if escalation.level == 0 else "escalation",
+        "due_at": iso(escalation.due_at),
+        "created_at": iso(escalation.created_at),
+        "sla_due_at": iso(ticket.sla_due_at),
+        "acknowledged_at": iso(escalation.acknowledged_at),
+        "acknowledged_by": by.username if by else None,
+    }
+
+
+def _visible(user: User) -> Any:
+    if user.role == Role.SUPERVISOR and user.fields:
+        return Ticket.field.in_(user.fields)
+    return True
+
+
+@bp.get("/alerts")
+@api_auth(roles=ROLES)
+def list_alerts() -> Any:
+    user = current_user()
+    assert user is not None
+    session = db.session
+    query = (
+        select(Escalation)
+        .join(Ticket, Ticket.id == Escalation.ticket_id)
+        .where(_visible(user))
+        .order_by(Escalation.created_at.desc(), Escalation.id.desc())
+        .limit(LIMIT)
+    )
+    if request.args.get("all") not in ("1", "true"):
+        query = query.where(Escalation.acknowledged_at.is_(None), Ticket.status.in_(OPEN_STATUSES))
+    alerts = [alert_json(e, session) for e in session.scalars(query)]
+    dead = [
+        {
+            "id": m.id,
+            "channel": m.channel,
+            "recipient": m.recipient,
+            "reference": (m.payload or {}).get("reference"),
+            "tries": m.tries,
+            "last_error": m.last_error,
+            "created_at": iso(m.created_at),
+        }
+        for m in dead_messages(session, LIMIT)
+    ]
+    return jsonify(alerts=alerts, dead_messages=dead)
+
+
+@bp.post("/alerts/<int:alert_id>/ack")
+@api_auth(roles=ROLES)
+def acknowledge(alert_id: int) -> Any:
+    """Acknowledge an alert; again is harmless (the first acknowledgement stands)."""
+    user = current_user()
+    assert user is not None
+    session = db.session
+    escalation = session.scalar(
+        select(Escalation)
+        .join(Ticket, Ticket.id == Escalation.ticket_id)
+        .where(Escalation.id == alert_id, _visible(user))
+    )
+    if escalation is None:
+        return json_error(404, "not_found", f"No SLA alert {alert_id}.")
+    if escalation.acknowledged_at is None:
+        now = utcnow()
+        escalation.acknowledged_at = now
+        escalation.acknowledged_by_id = user.id
+        record(session, escalation.ticket, "sla_alert_acknowledged", by=user, at=now, level=escalation.level)
+        session.flush()
+    return jsonify(alert=alert_json(escalation, session))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
