@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from functools import cache, wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, g, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, jsonify, redirect, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -41,6 +41,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)  # one working day; then the consultant logs in again
+_USER_KEY = "hotline1379.user"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -120,15 +121,16 @@ def check_csrf() -> None:
 
 def current_user() -> User | None:
     """The user of this request (console session or API token), or None."""
-    if "hotline_user" not in g:
+    # Cached per request (not on `g`, which an app context may share between requests in tests and CLI).
+    if _USER_KEY not in request.environ:
         user = None
         user_id = session.get("user_id")
         if user_id is not None:
             user = db.session.get(User, user_id)
             if user is not None and not user.active:
                 user = None
-        g.hotline_user = user
-    return cast(User | None, g.hotline_user)
+        request.environ[_USER_KEY] = user
+    return cast(User | None, request.environ[_USER_KEY])
 
 
 def _role_allowed(user: User, roles: tuple[str, ...] | None) -> bool:
@@ -187,7 +189,7 @@ def api_auth(roles: tuple[str, ...] | list[str] | None = None) -> Callable[[F], 
                 )
                 response.headers["WWW-Authenticate"] = 'Bearer realm="hotline1379"'
                 return response
-            g.hotline_user = user
+            request.environ[_USER_KEY] = user
             if not _role_allowed(user, allowed):
                 return json_error(403, "forbidden", f"Your role ({user.role}) may not do this.")
             return view(*args, **kwargs)

@@ -1,0 +1,100 @@
+"""Console login: hashed passwords, CSRF on every form, the lock-out, roles, and the session cookie."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.tickets.conftest import NOW
+from tickets import auth
+from tickets.db import db
+
+
+def _csrf(page: bytes) -> str:
+    match = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the form carries no CSRF token"
+    return match.group(1).decode()
+
+
+def login(client, username: str, password: str = "hotline1379"):
+    db.session.commit()  # keep the test's rows: a refused request rolls back its own changes
+    token = _csrf(client.get("/console/login").data)
+    return client.post(
+        "/console/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def test_login_then_the_queue_and_a_secure_cookie(client, make_user, app) -> None:
+    user = make_user("it-kim")
+    assert user.password_hash and "hotline1379" not in user.password_hash
+    assert client.get("/console/").status_code == 302  # to the login page
+    response = login(client, "it-kim")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/console/")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "내 대기열" in client.get("/console/").get_data(as_text=True)
+
+
+def test_the_cookie_is_secure_behind_https(make_user) -> None:
+    from ivr.app import create_app
+    from tests.conftest import test_config
+
+    app = create_app(test_config(PUBLIC_BASE_URL="https://hotline.example", TWILIO_AUTH_TOKEN="t"))
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_forms_without_the_csrf_token_are_refused(client, make_user, make_ticket) -> None:
+    make_user("it-kim")
+    ticket = make_ticket()
+    db.session.commit()
+    assert (
+        client.post("/console/login", data={"username": "it-kim", "password": "hotline1379"}).status_code
+        == 400
+    )
+    login(client, "it-kim")
+    note = f"/console/tickets/{ticket.reference}/notes"
+    assert client.post(note, data={"text": "hi"}).status_code == 400
+    assert client.post(note, data={"text": "hi", "csrf_token": "forged"}).status_code == 400
+    token = _csrf(client.get(f"/console/tickets/{ticket.reference}").data)
+    assert client.post(note, data={"text": "hi", "csrf_token": token}).status_code == 303
+
+
+def test_five_wrong_passwords_lock_the_account(session, make_user) -> None:
+    user = make_user("it-kim")
+    for _ in range(auth.MAX_FAILED_LOGINS):
+        with pytest.raises(auth.LoginError):
+            auth.authenticate(session, "it-kim", "wrong-password", NOW)
+    with pytest.raises(auth.LoginError, match="잠겼습니다"):
+        auth.authenticate(session, "it-kim", "hotline1379", NOW + timedelta(minutes=5))
+    assert (
+        auth.authenticate(session, "it-kim", "hotline1379", NOW + auth.LOCKOUT + timedelta(seconds=1)) is user
+    )
+    assert user.failed_logins == 0
+    with pytest.raises(auth.LoginError):
+        auth.authenticate(session, "nobody", "hotline1379", NOW)
+
+
+def test_roles_and_fields_in_the_console(client, make_user, make_ticket) -> None:
+    make_user("it-kim")
+    make_user("bio-park", fields=("bio",))
+    make_user("root", role="admin", fields=())
+    ticket = make_ticket()
+    db.session.commit()
+    login(client, "root")
+    assert client.get("/console/").status_code == 403
+    client.post("/console/logout", data={"csrf_token": _csrf(client.get("/console/login").data)})
+    login(client, "bio-park")
+    assert client.get(f"/console/tickets/{ticket.reference}").status_code == 404
+
+
+def test_a_login_link_never_sends_people_off_site(client, make_user) -> None:
+    make_user("it-kim")
+    db.session.commit()
+    token = _csrf(client.get("/console/login").data)
+    response = client.post(
+        "/console/login?next=//evil.example/",
+        data={"username": "it-kim", "password": "hotline1379", "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/console/"
