@@ -74,16 +74,23 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _local_bucket(session: Session, column: Any, period: Period, unit: str) -> ColumnElement[str]:
-    """The local calendar day ('YYYY-MM-DD') or month ('YYYY-MM') of a UTC timestamp column."""
+def _local_bucket(session: Session, column: Any, period: Period, unit: str) -> ColumnElement[Any]:
+    """The local calendar day or month of a UTC timestamp column; `_bucket_key` turns it into text."""
     if _dialect(session) == "postgresql":
-        pattern = "YYYY-MM-DD" if unit == "day" else "YYYY-MM"
-        return func.to_char(func.timezone(period.timezone, column), pattern)
+        # date_trunc on the local timestamp: much cheaper per row than formatting text with to_char.
+        return func.date_trunc(unit, func.timezone(period.timezone, column))
     # SQLite stores UTC text; shift by the zone's offset at the period's start (Korea has no DST).
     offset = period.zone.utcoffset(datetime.combine(period.first, time(12)))
     seconds = int(offset.total_seconds()) if offset else 0
     pattern = "%Y-%m-%d" if unit == "day" else "%Y-%m"
     return func.strftime(pattern, column, f"{seconds:+d} seconds")
+
+
+def _bucket_key(value: Any, unit: str) -> str:
+    """'YYYY-MM-DD' or 'YYYY-MM' from either backend's bucket value."""
+    if isinstance(value, str):
+        return value
+    return f"{value:%Y-%m-%d}" if unit == "day" else f"{value:%Y-%m}"
 
 
 def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
@@ -176,7 +183,7 @@ def daily(session: Session, period: Period, now: datetime) -> list[DayFigures]:
         .where(*_received_in(period))
         .group_by(bucket)
     )
-    found = {day: (int(n), int(m), int(b)) for day, n, m, b in rows}
+    found = {_bucket_key(day, "day"): (int(n), int(m), int(b)) for day, n, m, b in rows}
     return [DayFigures(f"{d:%Y-%m-%d}", *found.get(f"{d:%Y-%m-%d}", (0, 0, 0))) for d in period.days()]
 
 
@@ -219,7 +226,8 @@ def monthly(
     for month, received, finished, met, breached, other, *counts in rows:
         split: dict[str | None, int] = {key: int(n) for key, n in zip(known, counts, strict=True)}
         split[None] = int(other)
-        found[month] = MonthFigures(month, int(received), split, int(finished), int(met), int(breached))
+        key = _bucket_key(month, "month")
+        found[key] = MonthFigures(key, int(received), split, int(finished), int(met), int(breached))
     empty = {**dict.fromkeys(known, 0), None: 0}
     return [found.get(m) or MonthFigures(m, 0, dict(empty), 0, 0, 0) for m in period.months()]
 
@@ -353,15 +361,17 @@ class Report:
 
 def build_report(session: Session, period: Period, now: datetime, support_types: tuple[str, ...]) -> Report:
     split = volume_by_field_and_support_type(session, period)
+    days = daily(session, period, now)
     return Report(
         period=period,
         received=sum(split.values()),
         by_field_and_support_type=split,
-        compliance=sla_compliance(session, period, now),
+        # The period's compliance is the sum of its days': one scan fewer than sla_compliance().
+        compliance=Compliance(met=sum(d.met for d in days), breached=sum(d.breached for d in days)),
         first_callback=time_to_first_callback(session, period),
         close=time_to_close(session, period),
         escalations=escalations_by_level(session, period),
         unreached=unreached_callbacks(session, period),
-        days=daily(session, period, now),
+        days=days,
         months=monthly(session, period, now, support_types),
     )

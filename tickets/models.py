@@ -134,6 +134,18 @@ class Call(Base):
     ticket: Mapped[Ticket | None] = relationship(back_populates="call", foreign_keys="Ticket.call_id")
 
 
+# What the period reports read from a ticket besides field and created_at (see Ticket's report indexes).
+REPORT_COLUMNS = [
+    "support_type",
+    "status",
+    "sla_due_at",
+    "first_attempt_at",
+    "resolved_at",
+    "closed_at",
+    "unreached_notified_at",
+]
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -148,6 +160,19 @@ class Ticket(Base):
         # A repeat caller's open ticket.
         Index(None, "callback_number", "field", "status"),
         Index(None, "created_at"),
+        # Reports (scheduler/reports.py) aggregate a period of receipt, optionally one field: on PostgreSQL
+        # these cover every column the aggregates read, so a year of tickets is an index-only scan.
+        Index(
+            "ix_tickets_report_received",
+            "created_at",
+            postgresql_include=REPORT_COLUMNS,
+        ),
+        Index(
+            "ix_tickets_report_field_received",
+            "field",
+            "created_at",
+            postgresql_include=REPORT_COLUMNS,
+        ),
     )
 
     id: Mapped[intpk]
@@ -218,7 +243,10 @@ class SlaPause(Base):
 
 class CallbackAttempt(Base):
     __tablename__ = "callback_attempts"
-    __table_args__ = (_enum_check("outcome", "outcome", Outcome),)
+    __table_args__ = (
+        _enum_check("outcome", "outcome", Outcome),
+        Index(None, "at", "outcome"),  # the reports count attempts of a period by outcome
+    )
 
     id: Mapped[intpk]
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
@@ -277,6 +305,7 @@ class Escalation(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "sla_round", "level"),
         Index(None, "acknowledged_at", "created_at"),
+        Index(None, "due_at", "level"),  # the reports count alerts that fell due in a period, by level
     )
 
     id: Mapped[intpk]

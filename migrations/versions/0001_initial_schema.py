@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 04:09:06.422402
+Create Date: 2026-11-27 04:23:46.356972
 """
 
 from collections.abc import Sequence
@@ -158,6 +158,34 @@ def upgrade() -> None:
             batch_op.f("ix_tickets_next_escalation_at"), ["next_escalation_at"], unique=False
         )
         batch_op.create_index(
+            "ix_tickets_report_field_received",
+            ["field", "created_at"],
+            unique=False,
+            postgresql_include=[
+                "support_type",
+                "status",
+                "sla_due_at",
+                "first_attempt_at",
+                "resolved_at",
+                "closed_at",
+                "unreached_notified_at",
+            ],
+        )
+        batch_op.create_index(
+            "ix_tickets_report_received",
+            ["created_at"],
+            unique=False,
+            postgresql_include=[
+                "support_type",
+                "status",
+                "sla_due_at",
+                "first_attempt_at",
+                "resolved_at",
+                "closed_at",
+                "unreached_notified_at",
+            ],
+        )
+        batch_op.create_index(
             batch_op.f("ix_tickets_status_sla_due_at"), ["status", "sla_due_at"], unique=False
         )
 
@@ -198,6 +226,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("call_sid", name=op.f("uq_callback_attempts_call_sid")),
     )
     with op.batch_alter_table("callback_attempts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_callback_attempts_at_outcome"), ["at", "outcome"], unique=False)
         batch_op.create_index(batch_op.f("ix_callback_attempts_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
@@ -225,6 +254,7 @@ def upgrade() -> None:
             ["acknowledged_at", "created_at"],
             unique=False,
         )
+        batch_op.create_index(batch_op.f("ix_escalations_due_at_level"), ["due_at", "level"], unique=False)
 
     op.create_table(
         "outbox",
@@ -303,11 +333,13 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("escalations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_escalations_due_at_level"))
         batch_op.drop_index(batch_op.f("ix_escalations_acknowledged_at_created_at"))
 
     op.drop_table("escalations")
     with op.batch_alter_table("callback_attempts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_callback_attempts_ticket_id"))
+        batch_op.drop_index(batch_op.f("ix_callback_attempts_at_outcome"))
 
     op.drop_table("callback_attempts")
     with op.batch_alter_table("user_fields", schema=None) as batch_op:
@@ -316,6 +348,30 @@ def downgrade() -> None:
     op.drop_table("user_fields")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tickets_status_sla_due_at"))
+        batch_op.drop_index(
+            "ix_tickets_report_received",
+            postgresql_include=[
+                "support_type",
+                "status",
+                "sla_due_at",
+                "first_attempt_at",
+                "resolved_at",
+                "closed_at",
+                "unreached_notified_at",
+            ],
+        )
+        batch_op.drop_index(
+            "ix_tickets_report_field_received",
+            postgresql_include=[
+                "support_type",
+                "status",
+                "sla_due_at",
+                "first_attempt_at",
+                "resolved_at",
+                "closed_at",
+                "unreached_notified_at",
+            ],
+        )
         batch_op.drop_index(batch_op.f("ix_tickets_next_escalation_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_field_status_created_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_created_at"))

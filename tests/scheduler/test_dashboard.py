@@ -48,7 +48,9 @@ def _log_in(client: Any, user: User) -> str:
 
 @pytest.fixture
 def supervisor(session: Session) -> User:
-    return _user(session, "boss", "supervisor")
+    user = _user(session, "boss", "supervisor")
+    session.commit()  # to the test's savepoint: survives a request that answers 4xx and rolls back
+    return user
 
 
 @pytest.fixture

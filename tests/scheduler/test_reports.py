@@ -154,6 +154,11 @@ def test_the_whole_report_agrees_with_its_parts(session: Session, specs: list[fx
     assert report.by_field() == dict(Counter(s.field for s in chosen))
     assert report.by_support_type() == dict(Counter(s.support_type for s in chosen))
     assert sum(m.received for m in report.months) == len(chosen)
+    assert report.compliance == reports.sla_compliance(session, Period(first, last), fx.NOW)
+    assert (report.compliance.met, report.compliance.breached) == (
+        sum(map(fx.met, chosen)),
+        sum(map(fx.breached, chosen)),
+    )
 
 
 def test_a_period_may_not_end_before_it_starts() -> None:
