@@ -35,12 +35,12 @@ from scheduler.deadlines import deadline_policy
 from scheduler.labels import Labels
 from scheduler.overview import Overview, overview
 from scheduler.reports import Period
-from tickets import queue, routing
+from tickets import events, queue, routing
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db, utcnow
 from tickets.lifecycle import TransitionError
-from tickets.models import Role, Ticket, User
+from tickets.models import Escalation, Role, Ticket, User
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor", template_folder="templates")
 SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)
@@ -310,4 +310,23 @@ def triage(reference: str) -> BaseResponse:
 @bp.post("/alerts/<int:alert_id>/ack")
 @login_required(roles=SUPERVISORS)
 def acknowledge(alert_id: int) -> BaseResponse:
-    abort(501, description="alert acknowledgement lands with the SLA alerts service")
+    """Acknowledge an alert; again is harmless (the first acknowledgement stands).
+
+    Same effect as `POST /api/v1/sla/alerts/<id>/ack` (scheduler.alerts_api), whose logic lives inside its
+    view; once it is a service function, call that from here instead.
+    """
+    escalation = db.session.get(Escalation, alert_id)
+    if escalation is None:
+        abort(404, description=f"경보 {alert_id}을(를) 찾을 수 없습니다.")
+    by = current_user()
+    assert by is not None
+    if escalation.acknowledged_at is None:
+        at = now()
+        escalation.acknowledged_at = at
+        escalation.acknowledged_by_id = by.id
+        events.record(
+            db.session, escalation.ticket, "sla_alert_acknowledged", by=by, at=at, level=escalation.level
+        )
+        db.session.flush()
+    flash(f"경보를 확인했습니다: {escalation.ticket.reference} ({labels().level(escalation.level)})")
+    return _back()
