@@ -23,7 +23,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The repository root instead of bench/ itself: a bench script named like a stdlib module (queue.py) must not
+# shadow it.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from sqlalchemy import Engine, create_engine, make_url, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
