@@ -64,7 +64,9 @@ def bar_chart(
 ) -> Markup:
     """Vertical bars, e.g. tickets received per day."""
     labels = list(short_labels or [label for label, _ in points])
-    maximum = _nice_ceiling(max((v for _, v in points), default=0))
+    highest = max((v for _, v in points), default=0)
+    # Counts: small maxima get a multiple of four, so the four grid lines fall on whole numbers.
+    maximum = _nice_ceiling(highest) if highest > 20 else float(max(4, 4 * math.ceil(highest / 4)))
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = HEIGHT - PAD_TOP - PAD_BOTTOM
     step = plot_w / max(len(points), 1)
