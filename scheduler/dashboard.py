@@ -28,6 +28,7 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from scheduler import charts, exports, reports
@@ -58,6 +59,10 @@ def now() -> datetime:
     """The request's clock: tests set HOTLINE_CLOCK to pin it."""
     clock: Callable[[], datetime] = current_app.config.get("HOTLINE_CLOCK") or utcnow
     return clock()
+
+
+def _session() -> Session:
+    return db.session()
 
 
 def _config() -> Any:
@@ -94,7 +99,7 @@ def _render_sections(picture: Overview) -> dict[str, Markup]:
 @bp.get("/")
 @login_required(roles=SUPERVISORS)
 def dashboard() -> str:
-    picture = overview(db.session, now(), _config().timezone)
+    picture = overview(_session(), now(), _config().timezone)
     return render_template(
         "supervisor/dashboard.html",
         sections=_render_sections(picture),
@@ -107,7 +112,7 @@ def dashboard() -> str:
 @bp.get("/live.json")
 @login_required(roles=SUPERVISORS)
 def live() -> Response:
-    picture = overview(db.session, now(), _config().timezone)
+    picture = overview(_session(), now(), _config().timezone)
     data = picture.to_json()
     if request.args.get("fragments"):
         data["fragments"] = _render_sections(picture)
@@ -140,7 +145,7 @@ def _period_from_request() -> Period:
 
 
 def _report(period: Period) -> reports.Report:
-    return reports.build_report(db.session, period, now(), labels().support_type_keys)
+    return reports.build_report(_session(), period, now(), labels().support_type_keys)
 
 
 @bp.get("/reports")
@@ -228,7 +233,7 @@ def export_tickets() -> Response:
     period = _period_from_request()
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
-        exports.ticket_rows(db.session, period, labels()),
+        exports.ticket_rows(_session(), period, labels()),
         f"hotline1379-tickets-{period.first}-{period.last}{suffix}.csv",
     )
 
@@ -237,7 +242,7 @@ def export_tickets() -> Response:
 @login_required(roles=SUPERVISORS)
 def export_monthly() -> Response:
     period = _period_from_request()
-    months = reports.monthly(db.session, period, now(), labels().support_type_keys)
+    months = reports.monthly(_session(), period, now(), labels().support_type_keys)
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
         exports.monthly_rows(months, labels()),
@@ -270,7 +275,7 @@ def reassign(reference: str) -> BaseResponse:
     by = current_user()
     assert by is not None
     try:
-        queue.reassign(db.session, deadline_policy(_config()), ticket, consultant, by=by, now=now())
+        queue.reassign(_session(), deadline_policy(_config()), ticket, consultant, by=by, now=now())
     except TransitionError as error:
         abort(409, description=f"재배정할 수 없습니다: {error}")
     flash(f"{ticket.reference}을(를) {consultant.display_name}에게 배정했습니다.")
@@ -286,7 +291,7 @@ def triage(reference: str) -> BaseResponse:
     assert by is not None
     try:
         assignee = routing.set_field(
-            db.session,
+            _session(),
             deadline_policy(_config()),
             ticket,
             field_key,
@@ -325,7 +330,7 @@ def acknowledge(alert_id: int) -> BaseResponse:
         escalation.acknowledged_at = at
         escalation.acknowledged_by_id = by.id
         events.record(
-            db.session, escalation.ticket, "sla_alert_acknowledged", by=by, at=at, level=escalation.level
+            _session(), escalation.ticket, "sla_alert_acknowledged", by=by, at=at, level=escalation.level
         )
         db.session.flush()
     flash(f"경보를 확인했습니다: {escalation.ticket.reference} ({labels().level(escalation.level)})")

@@ -64,8 +64,8 @@ def open_alerts(session: Session, limit: int = ALERT_LIMIT) -> tuple[int, list[A
             Ticket.field,
             Ticket.status,
             Ticket.sla_due_at,
-            assignee.display_name,
-            assignee.username,
+            assignee.display_name.label("assignee"),
+            assignee.username.label("assignee_username"),
         )
         .join(Ticket, Ticket.id == Escalation.ticket_id)
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
@@ -73,7 +73,7 @@ def open_alerts(session: Session, limit: int = ALERT_LIMIT) -> tuple[int, list[A
         .order_by(Escalation.level.desc(), Escalation.due_at, Escalation.id)
         .limit(limit)
     ).all()
-    return int(total or 0), [AlertRow(*row) for row in rows]
+    return int(total or 0), [AlertRow(**row._asdict()) for row in rows]
 
 
 @dataclass(frozen=True)

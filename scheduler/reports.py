@@ -93,7 +93,7 @@ def _bucket_key(value: Any, unit: str) -> str:
     return f"{value:%Y-%m-%d}" if unit == "day" else f"{value:%Y-%m}"
 
 
-def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     if _dialect(session) == "postgresql":
         return func.extract("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
@@ -228,7 +228,7 @@ def monthly(
         split[None] = int(other)
         key = _bucket_key(month, "month")
         found[key] = MonthFigures(key, int(received), split, int(finished), int(met), int(breached))
-    empty = {**dict.fromkeys(known, 0), None: 0}
+    empty: dict[str | None, int] = {**dict.fromkeys(known, 0), None: 0}
     return [found.get(m) or MonthFigures(m, 0, dict(empty), 0, 0, 0) for m in period.months()]
 
 
