@@ -213,6 +213,21 @@ def _languages(top: _Section) -> tuple[str, dict[str, Language]]:
     return default, languages
 
 
+def _recipients(section: _Section, key: str) -> tuple[EscalationRecipient, ...]:
+    recipients = []
+    for target in section.items(key):
+        role = target.get("role", str)
+        if role not in ROLES_TO_ALERT:
+            target.fail(f"expected one of {', '.join(ROLES_TO_ALERT)}, got {role!r}", "role")
+        channels = target.get("channels", list)
+        for channel in channels:
+            if channel not in CHANNELS:
+                target.fail(f"unknown channel {channel!r}; expected {', '.join(CHANNELS)}", "channels")
+        target.done()
+        recipients.append(EscalationRecipient(role=role, channels=tuple(channels)))
+    return tuple(recipients)
+
+
 def _sla(top: _Section, timezone: str) -> SlaPolicy:
     section = top.section("sla")
     mode = section.get("mode", str, "calendar")
@@ -233,22 +248,12 @@ def _sla(top: _Section, timezone: str) -> SlaPolicy:
     levels = []
     for entry in section.items("escalation_levels") if "escalation_levels" in section.data else []:
         level = entry.positive("level")
-        recipients = []
-        for target in entry.items("notify"):
-            role = target.get("role", str)
-            if role not in ROLES_TO_ALERT:
-                target.fail(f"expected one of {', '.join(ROLES_TO_ALERT)}, got {role!r}", "role")
-            channels = target.get("channels", list)
-            for channel in channels:
-                if channel not in CHANNELS:
-                    target.fail(f"unknown channel {channel!r}; expected {', '.join(CHANNELS)}", "channels")
-            target.done()
-            recipients.append(EscalationRecipient(role=role, channels=tuple(channels)))
+        recipients = _recipients(entry, "notify")
         after = entry.get("after_breach_hours", (int, float), 0)
         if after < 0:
             entry.fail("must not be negative", "after_breach_hours")
         entry.done()
-        levels.append(EscalationLevel(level=level, after_breach_hours=float(after), notify=tuple(recipients)))
+        levels.append(EscalationLevel(level=level, after_breach_hours=float(after), notify=recipients))
     if [lv.level for lv in levels] != list(range(1, len(levels) + 1)):
         section.fail("levels must be numbered 1, 2, … in order", "escalation_levels")
     policy = SlaPolicy(
@@ -263,6 +268,9 @@ def _sla(top: _Section, timezone: str) -> SlaPolicy:
         closed_days=tuple(closed),
         timezone=timezone,
         levels=tuple(levels),
+        warning_notify=_recipients(section, "warning_notify")
+        if "warning_notify" in section.data
+        else SlaPolicy.warning_notify,
     )
     if policy.warn_before_hours < 0:
         section.fail("must not be negative", "warn_before_hours")
