@@ -17,10 +17,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, Python puts bench/ first on the path, where bench/queue.py would shadow the standard
-# library's queue module: look up imports from the repository root instead.
 BENCH = Path(__file__).resolve().parent
-sys.path[:] = [str(BENCH.parent)] + [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+sys.path.insert(0, str(BENCH.parent))  # the project's packages, also without an editable install
 
 import argparse
 import os

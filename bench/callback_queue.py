@@ -1,7 +1,7 @@
 """Benchmark: GET /api/v1/queue and GET /api/v1/tickets?overdue=true as tickets pile up; claims per second.
 
-    .venv/bin/python bench/queue.py                      # 10,000 then 1,000,000 tickets, both databases
-    .venv/bin/python bench/queue.py --sizes 2000,20000   # quick, while developing
+    .venv/bin/python bench/callback_queue.py  # 10,000 then 1,000,000 tickets, both databases
+    .venv/bin/python bench/callback_queue.py --sizes 2000,20000  # quick, while developing
 
 The backlog of open tickets stays the same (3,000, a tenth overdue) while history grows, as at a real
 hotline: the two requests should barely slow down (indexes, no full scans). Requests go through the whole app
@@ -16,8 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named queue.py: its folder must not shadow the standard library's queue (urllib3 imports it).
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's packages
 
 import argparse
 import os
