@@ -132,6 +132,32 @@ class Call(Base):
     ended_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="call", foreign_keys="Ticket.call_id")
+    repeat_of: Mapped[RepeatCall | None] = relationship(back_populates="call")
+
+    @property
+    def filed_or_joined_ticket(self) -> Ticket | None:
+        """The ticket this call filed, or the open ticket it joined as a repeat call; None before either."""
+        if self.ticket is not None:
+            return self.ticket
+        return self.repeat_of.ticket if self.repeat_of is not None else None
+
+
+class RepeatCall(Base):
+    """A call that joined the caller's open ticket (same callback number, same field) instead of filing one.
+
+    Ticket.call_id is the call that filed the ticket; a repeat call is linked here, at most once per call
+    (the primary key), so a replayed webhook cannot link it twice. A table of its own rather than a column
+    on calls: calls and tickets would otherwise point at each other.
+    """
+
+    __tablename__ = "repeat_calls"
+
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    linked_at: Mapped[created]
+
+    call: Mapped[Call] = relationship(back_populates="repeat_of")
+    ticket: Mapped[Ticket] = relationship()
 
 
 # What the period reports read from a ticket besides field and created_at (see Ticket's report indexes).

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 04:23:46.356972
+Create Date: 2026-11-27 04:45:14.821997
 """
 
 from collections.abc import Sequence
@@ -283,6 +283,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outbox_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
+        "repeat_calls",
+        sa.Column("call_id", sa.Integer(), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("linked_at", tickets.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["call_id"], ["calls.id"], name=op.f("fk_repeat_calls_call_id_calls"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], name=op.f("fk_repeat_calls_ticket_id_tickets"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("call_id", name=op.f("pk_repeat_calls")),
+    )
+    with op.batch_alter_table("repeat_calls", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_repeat_calls_ticket_id"), ["ticket_id"], unique=False)
+
+    op.create_table(
         "sla_pauses",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
@@ -327,6 +343,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sla_pauses_ticket_id"))
 
     op.drop_table("sla_pauses")
+    with op.batch_alter_table("repeat_calls", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_repeat_calls_ticket_id"))
+
+    op.drop_table("repeat_calls")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_ticket_id"))
         batch_op.drop_index(batch_op.f("ix_outbox_status_next_try_at"))
