@@ -269,7 +269,7 @@ def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Map
     if call.recording_url in (None, url):
         call.recording_url, call.recording_sid = url, recording_sid or call.recording_sid
         call.recording_duration = duration if duration is not None else call.recording_duration
-    ticket = call.ticket
+    ticket = call.filed_or_joined_ticket  # a repeat call's recording goes to the ticket it joined
     if ticket is not None:
         _attach_to_ticket(session, ctx, ticket, url, recording_sid, duration)
     session.flush()

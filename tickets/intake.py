@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tickets import events, routing
 from tickets.deadlines import DeadlinePolicy
-from tickets.models import OPEN_STATUSES, Call, OutboxMessage, Status, Ticket
+from tickets.models import OPEN_STATUSES, Call, OutboxMessage, RepeatCall, Status, Ticket
 from tickets.references import unused_reference
 
 
@@ -33,6 +33,13 @@ def open_ticket(
     incomplete: bool = False,
     timezone: str = routing.DEFAULT_TIMEZONE,
 ) -> Ticket:
+    if call is not None and call.filed_or_joined_ticket is not None:
+        # The same call again (a replayed webhook, or the flow ending after the status callback filed it):
+        # nothing new, except a recording of a repeat call that arrived since it joined.
+        ticket = call.filed_or_joined_ticket
+        if call.repeat_of is not None:
+            attach_recording_of_repeat_call(session, ticket, call, now=now)
+        return ticket
     existing = open_ticket_of(session, callback_number, field)
     if existing is not None:
         link_repeat_call(session, existing, call=call, now=now, support_type=support_type)
@@ -85,8 +92,12 @@ def open_ticket_of(session: Session, callback_number: str | None, field: str) ->
 def link_repeat_call(
     session: Session, ticket: Ticket, *, call: Call | None, now: datetime, support_type: str | None = None
 ) -> None:
+    """The call joins `ticket`: one `repeat_call` event, its recording attached, the holder told once."""
     detail: dict[str, object] = {}
     if call is not None:
+        if call.filed_or_joined_ticket is not None:
+            return  # linked already: a replay adds nothing
+        session.add(RepeatCall(call=call, ticket=ticket, linked_at=now))
         detail["call_sid"] = call.call_sid
         if call.recording_url:
             detail.update(
@@ -94,14 +105,12 @@ def link_repeat_call(
                 recording_url=call.recording_url,
                 recording_duration=call.recording_duration,
             )
-            if not ticket.recording_url:  # the ticket's own player gets the first recording there is
-                ticket.recording_sid = call.recording_sid
-                ticket.recording_url = call.recording_url
-                ticket.recording_duration = call.recording_duration
     if support_type and support_type != ticket.support_type:
         detail["support_type"] = support_type
     ticket.updated_at = now
     events.record(session, ticket, "repeat_call", at=now, **detail)
+    if call is not None:
+        attach_recording_of_repeat_call(session, ticket, call, now=now)
     holder = ticket.assignee
     if holder is not None:
         key = f"repeat-call:{ticket.id}:{call.call_sid if call is not None else now.isoformat()}"
@@ -120,3 +129,31 @@ def link_repeat_call(
                 )
             )
     session.flush()
+
+
+def attach_recording_of_repeat_call(session: Session, ticket: Ticket, call: Call, *, now: datetime) -> None:
+    """A repeat call's message on the ticket it joined, once per recording URL.
+
+    A ticket without a recording plays this one; otherwise it is kept as an extra `recording_added`
+    event (the same shape ivr.calls writes when the recording callback comes later), playable in the
+    console.
+    """
+    if not call.recording_url or call.recording_url == ticket.recording_url:
+        return
+    if not ticket.recording_url:
+        ticket.recording_sid = call.recording_sid
+        ticket.recording_url = call.recording_url
+        ticket.recording_duration = call.recording_duration
+        return
+    if any(e.type == "recording_added" and e.detail.get("url") == call.recording_url for e in ticket.events):
+        return
+    events.record(
+        session,
+        ticket,
+        "recording_added",
+        at=now,
+        url=call.recording_url,
+        duration=call.recording_duration,
+        extra=True,
+        call_sid=call.call_sid,
+    )
