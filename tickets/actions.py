@@ -190,10 +190,20 @@ def start_callback(ctx: Context, user: User, ticket: Ticket, *, twiml_url: str, 
     return sid
 
 
-def recording(user: User, ticket: Ticket) -> tuple[bytes, str]:
-    if not ticket.recording_url:
-        raise ActionError(404, "no_recording", "This ticket has no recording.")
+def recording(user: User, ticket: Ticket, event_id: int | None = None) -> tuple[bytes, str]:
+    """The ticket's recording, or with `event_id` a later one kept as a `recording_added` event (a repeat
+    call's message, the apology's)."""
+    url = ticket.recording_url if event_id is None else extra_recording_url(ticket, event_id)
+    if not url:
+        raise ActionError(404, "no_recording", "This ticket has no such recording.")
     try:
-        return telephony().fetch_recording(ticket.recording_url)
+        return telephony().fetch_recording(url)
     except TelephonyError as error:
         raise ActionError(502, "telephony_failed", str(error)) from None
+
+
+def extra_recording_url(ticket: Ticket, event_id: int) -> str | None:
+    for event in ticket.events:
+        if event.id == event_id and event.type == "recording_added" and event.detail.get("url"):
+            return str(event.detail["url"])
+    return None

@@ -228,10 +228,10 @@ def recording(reference: str) -> Any:
     return recording_response(actions.find(db.session(), _me(), reference))
 
 
-def recording_response(ticket: Ticket) -> Response:
+def recording_response(ticket: Ticket, event_id: int | None = None) -> Response:
     user = current_user()
     assert user is not None
-    audio, content_type = actions.recording(user, ticket)
+    audio, content_type = actions.recording(user, ticket, event_id)
     response = Response(audio, content_type=content_type)
     response.headers["Cache-Control"] = "private, no-store"  # a caller's voice stays off shared caches
     return response

@@ -265,5 +265,16 @@ def recording(reference: str) -> Any:
         return error.message, error.status
 
 
+@bp.get("/tickets/<reference>/recordings/<int:event_id>")
+@login_required(roles=actions.TICKET_ROLES)
+def extra_recording(reference: str, event_id: int) -> Any:
+    """A later recording of the ticket (a repeat call's message), through the same authorised proxy."""
+    ticket = _find(reference)
+    try:
+        return recording_response(ticket, event_id)
+    except ActionError as error:
+        return error.message, error.status
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
