@@ -4,6 +4,7 @@ Ties go to whoever was assigned least recently (never assigned comes first), the
 the order is total and a run of tickets deals round the field. Off duty, inactive or away (a date range in
 the hotline's time zone, inclusive) means not available. With nobody available the ticket stays `new` in its
 field's pool; "general" tickets (the caller was not sure) always wait for a supervisor to set the field.
+Two tickets routed at the same moment never both go to the same person (see `lock_candidates`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from tickets import events, lifecycle
@@ -26,19 +27,13 @@ def local_date(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def pick_consultant(session: Session, field: str, today: date) -> User | None:
-    open_tickets = (
-        select(func.count(Ticket.id))
-        .where(Ticket.assignee_id == User.id, Ticket.status.in_(list(lifecycle.HELD)))
-        .correlate(User)
-        .scalar_subquery()
-    )
+def _available_consultants(field: str, today: date) -> Select[tuple[User]]:
     away_today = and_(
         or_(User.away_from.is_not(None), User.away_until.is_not(None)),
         or_(User.away_from.is_(None), User.away_from <= today),
         or_(User.away_until.is_(None), User.away_until >= today),
     )
-    query = (
+    return (
         select(User)
         .join(UserField, UserField.user_id == User.id)
         .where(
@@ -48,6 +43,34 @@ def pick_consultant(session: Session, field: str, today: date) -> User | None:
             User.on_duty.is_(True),
             ~away_today,
         )
+    )
+
+
+def lock_candidates(session: Session, field: str, today: date) -> None:
+    """Hold the field's available consultants until commit, so routings that could pick the same person
+    take turns: the next one counts open tickets after the previous one committed its assignment.
+
+    PostgreSQL: `FOR NO KEY UPDATE` (it still lets tickets refer to these users, as claims and events do),
+    in id order so two routings over overlapping sets of consultants (one person in two fields) cannot
+    deadlock. Under READ COMMITTED the count in pick_consultant is a new statement, so it sees what the
+    previous holder committed. SQLite has no row locks and needs none: every transaction there begins with
+    BEGIN IMMEDIATE (tickets.db), so writers already run one at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    query = _available_consultants(field, today).order_by(User.id).with_for_update(of=User, key_share=True)
+    session.execute(query.with_only_columns(User.id)).all()
+
+
+def pick_consultant(session: Session, field: str, today: date) -> User | None:
+    open_tickets = (
+        select(func.count(Ticket.id))
+        .where(Ticket.assignee_id == User.id, Ticket.status.in_(list(lifecycle.HELD)))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    query = (
+        _available_consultants(field, today)
         .order_by(open_tickets, User.last_assigned_at.asc().nulls_first(), User.id)
         .limit(1)
     )
@@ -69,7 +92,9 @@ def route(
     if ticket.field == GENERAL_FIELD:
         events.record(session, ticket, "pooled", by=by, at=now, pool=GENERAL_FIELD, reason="triage")
         return None
-    consultant = pick_consultant(session, ticket.field, local_date(now, timezone))
+    today = local_date(now, timezone)
+    lock_candidates(session, ticket.field, today)
+    consultant = pick_consultant(session, ticket.field, today)
     if consultant is None:
         events.record(session, ticket, "pooled", by=by, at=now, pool=ticket.field, reason="nobody_available")
         return None
