@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 import phonenumbers
 from sqlalchemy import select
@@ -19,16 +19,20 @@ TOKEN_PREFIX = "h1379_"
 
 
 class AccountError(ValueError):
-    pass
+    """Why an account change was refused; `code` is stable, for the console to word it in Korean."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def to_e164(raw: str, region: str = "KR") -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as error:
-        raise AccountError(f"{raw!r} is not a phone number: {error}") from None
+        raise AccountError(f"{raw!r} is not a phone number: {error}", "invalid_phone") from None
     if not phonenumbers.is_valid_number(number):
-        raise AccountError(f"{raw!r} is not a valid phone number")
+        raise AccountError(f"{raw!r} is not a valid phone number", "invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -44,19 +48,19 @@ def add_user(
     email: str | None = None,
     password: str | None = None,
 ) -> User:
-    if role not in set(Role):
-        raise AccountError(f"role must be one of {', '.join(Role)}, not {role!r}")
+    _check_role(role)
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        raise AccountError(f"username {username!r}: use letters, digits, '.', '-' and '_'")
+        raise AccountError(
+            f"username {username!r}: use letters, digits, '.', '-' and '_'", "invalid_username"
+        )
+    if len(username) > 64:
+        raise AccountError("a username has at most 64 characters", "invalid_username")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"user {username!r} exists already")
+        raise AccountError(f"user {username!r} exists already", "username_taken")
     fields = list(fields)
-    if known_fields is not None:
-        unknown = sorted(set(fields) - set(known_fields))
-        if unknown:
-            raise AccountError(f"unknown field {unknown[0]!r}; fields are {', '.join(known_fields)}")
-    if password is not None and len(password) < 8:
-        raise AccountError("a password needs at least 8 characters")
+    _check_fields(fields, known_fields)
+    if password is not None:
+        _check_password(password)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -71,10 +75,77 @@ def add_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def _check_role(role: str) -> None:
+    if role not in set(Role):
+        raise AccountError(f"role must be one of {', '.join(Role)}, not {role!r}", "invalid_role")
+
+
+def _check_fields(fields: Iterable[str], known_fields: Iterable[str] | None) -> None:
+    if known_fields is None:
+        return
+    known = list(known_fields)
+    unknown = sorted(set(fields) - set(known))
+    if unknown:
+        raise AccountError(f"unknown field {unknown[0]!r}; fields are {', '.join(known)}", "unknown_field")
+
+
+def _check_password(password: str) -> None:
     if len(password) < 8:
-        raise AccountError("a password needs at least 8 characters")
+        raise AccountError("a password needs at least 8 characters", "short_password")
+
+
+def set_password(user: User, password: str) -> None:
+    _check_password(password)
     user.password_hash = generate_password_hash(password)
+
+
+def reset_password(user: User, password: str) -> None:
+    """An admin sets a new password; a lock-out from earlier failures ends with it."""
+    set_password(user, password)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def update_user(
+    user: User,
+    *,
+    by: User,
+    display_name: str | None = None,
+    role: str | None = None,
+    fields: Iterable[str] | None = None,
+    known_fields: Iterable[str] | None = None,
+    phone: str | None = None,
+    active: bool | None = None,
+) -> None:
+    """Change what is given (`phone=""` clears it). Nobody demotes or deactivates themself: the last admin
+    would lock everyone out of user management."""
+    if by.id == user.id and ((role is not None and role != user.role) or active is False):
+        raise AccountError("you cannot change your own role or deactivate yourself", "self_lockout")
+    if role is not None:
+        _check_role(role)
+    if fields is not None:
+        fields = list(fields)
+        _check_fields(fields, known_fields)
+    number = to_e164(phone) if phone else None  # validated before anything changes
+    if display_name is not None and display_name.strip():
+        user.display_name = display_name.strip()[:255]
+    if role is not None:
+        user.role = role
+    if fields is not None:
+        user.fields = list(fields)
+    if phone is not None:
+        user.phone = number
+    if active is not None:
+        user.active = active
+
+
+def set_availability(user: User, *, on_duty: bool, away_from: date | None, away_until: date | None) -> None:
+    """On duty or not, and an away range (inclusive, either end may be open): routing skips who is away."""
+    if away_from is not None and away_until is not None and away_from > away_until:
+        raise AccountError("away_from is after away_until", "away_order")
+    user.on_duty = on_duty
+    user.away_from = away_from
+    user.away_until = away_until
 
 
 def password_matches(user: User, password: str) -> bool:
