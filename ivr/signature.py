@@ -88,8 +88,14 @@ def request_is_signed() -> bool:
     params: Any = request.form
     if request.mimetype == "application/json":
         params = request.get_data(as_text=True)  # signed through ?bodySHA256= instead
-    validator = RequestValidator(secret)
+    validator = _validator(secret)
     return bool(validator.validate(requested_url(), params, signature, get_signature_algorithm(settings)))
+
+
+@functools.lru_cache(maxsize=16)
+def _validator(secret: str) -> RequestValidator:
+    """One per secret (there are a handful), not one per request."""
+    return RequestValidator(secret)
 
 
 def twilio_signed(view: F) -> F:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
-from urllib.parse import urlencode
+from contextlib import AbstractContextManager, nullcontext
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
-from twilio.twiml.voice_response import VoiceResponse
 
 from callflows.actions import Action
 from callflows.config import FlowConfig
 from callflows.state import STEPS
 from ivr import calls, twiml
-from ivr.signature import public_url, twilio_signed, warn_about_signatures
+from ivr.signature import public_base, twilio_signed, warn_about_signatures
 from scheduler.deadlines import deadline_policy
 from tickets.db import db, utcnow
 
@@ -30,19 +31,21 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 
 _CALL_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 _POLICY = "hotline_deadline_policy"
+_WRITER = "hotline_webhook_writer"
 
 
 def step_path(step: str) -> str:
     return f"/ivr/voice/{step}"
 
 
-def renderer(flow_config: FlowConfig) -> calls.Renderer:
-    """TwiML whose action URLs carry the turn (replays) and the language (the apology's language)."""
-    recording_callback = public_url("/ivr/recording")
+def renderer(flow_config: FlowConfig, base: str) -> calls.Renderer:
+    """TwiML whose action URLs (under `base`, the public origin) carry the turn (replays) and the
+    language (the apology's language)."""
+    recording_callback = base + "/ivr/recording"
 
     def render(actions: tuple[Action, ...], turn: int) -> str:
         def step_url(step: str, language: str) -> str:
-            return public_url(step_path(step), urlencode({"turn": turn, "lang": language}))
+            return f"{base}{step_path(step)}?turn={turn}&lang={quote(language)}"
 
         return twiml.render(actions, flow_config, step_url, recording_callback)
 
@@ -54,10 +57,16 @@ def _context() -> calls.CallContext:
     return calls.CallContext(
         flow=config.flow,
         policy=current_app.extensions[_POLICY],
-        render=renderer(config.flow),
+        render=renderer(config.flow, public_base()),
         now=utcnow(),
         timezone=config.timezone,
     )
+
+
+def _one_writer() -> AbstractContextManager[object]:
+    """Held from a webhook's first query to its commit (see init_app)."""
+    writer: AbstractContextManager[object] = current_app.extensions[_WRITER]
+    return writer
 
 
 def _call_sid() -> str:
@@ -75,14 +84,17 @@ def _voice(handle: Callable[[calls.CallContext], str]) -> Response:
     """Run a voice webhook; on any failure roll back and apologise, recording the caller's message."""
     call_sid = _call_sid()
     ctx = _context()
-    try:
-        body = handle(ctx)
-        db.session.commit()
-    except Exception:  # whatever broke, the caller hears an apology and can still leave a message
-        db.session.rollback()
-        log.exception("call %s: %s failed; answering with the apology and a recording", call_sid, request.url)
-        language = request.args.get("lang", "")
-        return _xml(calls.apology_twiml(ctx, language if language in ctx.flow.languages else "ko"))
+    with _one_writer():
+        try:
+            body = handle(ctx)
+            db.session.commit()
+        except Exception:  # whatever broke, the caller hears an apology and can still leave a message
+            db.session.rollback()
+            log.exception(
+                "call %s: %s failed; answering with the apology and a recording", call_sid, request.url
+            )
+            language = request.args.get("lang", "")
+            return _xml(calls.apology_twiml(ctx, language if language in ctx.flow.languages else "ko"))
     return _xml(body)
 
 
@@ -90,13 +102,14 @@ def _callback(handle: Callable[[calls.CallContext, str], object]) -> Response:
     """Run a status or recording callback. Twilio does not retry these, so a failure is logged with
     everything it carried (the recording URL above all) and answered 200."""
     call_sid = _call_sid()
-    try:
-        handle(_context(), call_sid)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("call %s: %s failed; its data: %s", call_sid, request.path, dict(request.form))
-    return _xml(str(VoiceResponse().to_xml()))
+    with _one_writer():
+        try:
+            handle(_context(), call_sid)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("call %s: %s failed; its data: %s", call_sid, request.path, dict(request.form))
+    return _xml(twiml.EMPTY_RESPONSE)
 
 
 @bp.post("/voice")
@@ -130,5 +143,11 @@ def recording_status() -> Response:
 
 def init_app(app: Flask) -> None:
     app.extensions[_POLICY] = deadline_policy(app.config["HOTLINE"])
+    # SQLite lets one transaction at a time write (ours all begin IMMEDIATE), and a connection that finds
+    # the file locked polls in SQLite's busy handler, sleeping up to 100 ms between tries: under a burst
+    # of calls that, not the work, made the slowest answers. The webhook threads of a process take turns
+    # on a lock instead, woken the moment the previous one commits. PostgreSQL locks only the call's row.
+    sqlite = str(app.config["DATABASE_URL"]).startswith("sqlite")
+    app.extensions[_WRITER] = threading.Lock() if sqlite else nullcontext()
     app.register_blueprint(bp)
     warn_about_signatures(app)
