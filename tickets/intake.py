@@ -9,6 +9,7 @@ they already have.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -93,7 +94,7 @@ def link_repeat_call(
     session: Session, ticket: Ticket, *, call: Call | None, now: datetime, support_type: str | None = None
 ) -> None:
     """The call joins `ticket`: one `repeat_call` event, its recording attached, the holder told once."""
-    detail: dict[str, object] = {}
+    detail: dict[str, Any] = {}
     if call is not None:
         if call.filed_or_joined_ticket is not None:
             return  # linked already: a replay adds nothing

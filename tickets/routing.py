@@ -10,6 +10,7 @@ Two tickets routed at the same moment never both go to the same person (see `loc
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -27,7 +28,7 @@ def local_date(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def _available_consultants(field: str, today: date) -> Select[tuple[User]]:
+def _available_consultants(field: str, today: date) -> Select[Any]:
     away_today = and_(
         or_(User.away_from.is_not(None), User.away_until.is_not(None)),
         or_(User.away_from.is_(None), User.away_from <= today),
