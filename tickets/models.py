@@ -160,7 +160,7 @@ class RepeatCall(Base):
     ticket: Mapped[Ticket] = relationship()
 
 
-# What the period reports read from a ticket besides field and created_at (see Ticket's report indexes).
+# What the period reports read from a ticket besides id, field and created_at (see Ticket's report indexes).
 REPORT_COLUMNS = [
     "support_type",
     "status",
@@ -185,19 +185,21 @@ class Ticket(Base):
         Index(None, "next_escalation_at"),
         # A repeat caller's open ticket.
         Index(None, "callback_number", "field", "status"),
-        Index(None, "created_at"),
         # Reports (scheduler/reports.py) aggregate a period of receipt, optionally one field: on PostgreSQL
-        # these cover every column the aggregates read, so a year of tickets is an index-only scan.
+        # these cover every column the aggregates read, so a year of tickets is an index-only scan. The first
+        # also serves every other created_at range or order (a plain created_at index beside it would be a
+        # duplicate on SQLite, and on PostgreSQL the planner would prefer it and read the table instead).
         Index(
             "ix_tickets_report_received",
             "created_at",
-            postgresql_include=REPORT_COLUMNS,
+            postgresql_include=["field", *REPORT_COLUMNS],
         ),
+        # id: a one-field report joins the period's alerts and attempts to the field's tickets by id.
         Index(
             "ix_tickets_report_field_received",
             "field",
             "created_at",
-            postgresql_include=REPORT_COLUMNS,
+            postgresql_include=["id", *REPORT_COLUMNS],
         ),
     )
 
@@ -271,7 +273,8 @@ class CallbackAttempt(Base):
     __tablename__ = "callback_attempts"
     __table_args__ = (
         _enum_check("outcome", "outcome", Outcome),
-        Index(None, "at", "outcome"),  # the reports count attempts of a period by outcome
+        # The reports count attempts of a period by outcome (ticket_id: joined to a field's tickets).
+        Index(None, "at", "outcome", postgresql_include=["ticket_id"]),
     )
 
     id: Mapped[intpk]
@@ -331,7 +334,8 @@ class Escalation(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "sla_round", "level"),
         Index(None, "acknowledged_at", "created_at"),
-        Index(None, "due_at", "level"),  # the reports count alerts that fell due in a period, by level
+        # The reports count alerts that fell due in a period, by level (ticket_id: joined to a field's).
+        Index(None, "due_at", "level", postgresql_include=["ticket_id"]),
     )
 
     id: Mapped[intpk]

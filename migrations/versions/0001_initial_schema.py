@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 04:45:14.821997
+Create Date: 2026-11-27 05:03:55.282970
 """
 
 from collections.abc import Sequence
@@ -150,7 +150,6 @@ def upgrade() -> None:
             ["callback_number", "field", "status"],
             unique=False,
         )
-        batch_op.create_index(batch_op.f("ix_tickets_created_at"), ["created_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_tickets_field_status_created_at"), ["field", "status", "created_at"], unique=False
         )
@@ -162,6 +161,7 @@ def upgrade() -> None:
             ["field", "created_at"],
             unique=False,
             postgresql_include=[
+                "id",
                 "support_type",
                 "status",
                 "sla_due_at",
@@ -176,6 +176,7 @@ def upgrade() -> None:
             ["created_at"],
             unique=False,
             postgresql_include=[
+                "field",
                 "support_type",
                 "status",
                 "sla_due_at",
@@ -226,7 +227,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("call_sid", name=op.f("uq_callback_attempts_call_sid")),
     )
     with op.batch_alter_table("callback_attempts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_callback_attempts_at_outcome"), ["at", "outcome"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_callback_attempts_at_outcome"),
+            ["at", "outcome"],
+            unique=False,
+            postgresql_include=["ticket_id"],
+        )
         batch_op.create_index(batch_op.f("ix_callback_attempts_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
@@ -254,7 +260,12 @@ def upgrade() -> None:
             ["acknowledged_at", "created_at"],
             unique=False,
         )
-        batch_op.create_index(batch_op.f("ix_escalations_due_at_level"), ["due_at", "level"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_escalations_due_at_level"),
+            ["due_at", "level"],
+            unique=False,
+            postgresql_include=["ticket_id"],
+        )
 
     op.create_table(
         "outbox",
@@ -353,13 +364,13 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("escalations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_escalations_due_at_level"))
+        batch_op.drop_index(batch_op.f("ix_escalations_due_at_level"), postgresql_include=["ticket_id"])
         batch_op.drop_index(batch_op.f("ix_escalations_acknowledged_at_created_at"))
 
     op.drop_table("escalations")
     with op.batch_alter_table("callback_attempts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_callback_attempts_ticket_id"))
-        batch_op.drop_index(batch_op.f("ix_callback_attempts_at_outcome"))
+        batch_op.drop_index(batch_op.f("ix_callback_attempts_at_outcome"), postgresql_include=["ticket_id"])
 
     op.drop_table("callback_attempts")
     with op.batch_alter_table("user_fields", schema=None) as batch_op:
@@ -371,6 +382,7 @@ def downgrade() -> None:
         batch_op.drop_index(
             "ix_tickets_report_received",
             postgresql_include=[
+                "field",
                 "support_type",
                 "status",
                 "sla_due_at",
@@ -383,6 +395,7 @@ def downgrade() -> None:
         batch_op.drop_index(
             "ix_tickets_report_field_received",
             postgresql_include=[
+                "id",
                 "support_type",
                 "status",
                 "sla_due_at",
@@ -394,7 +407,6 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_tickets_next_escalation_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_field_status_created_at"))
-        batch_op.drop_index(batch_op.f("ix_tickets_created_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_callback_number_field_status"))
         batch_op.drop_index(batch_op.f("ix_tickets_assignee_id_status_sla_due_at"))
 
