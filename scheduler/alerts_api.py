@@ -3,7 +3,7 @@
 An alert is an escalation row (level 0 is the warning, 1 the breach, 2 and up follow). The list shows the
 unacknowledged alerts of open tickets by default (`?all=1`: every alert, newest first) and the outbox
 messages that could not be delivered (`dead_messages`), so a supervisor learns that a notification failed.
-Supervisors see the fields they oversee (all of them when they oversee none); admins see everything.
+Who sees which alerts, and what acknowledging does, is `scheduler.alerts` (shared with the dashboard).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from flask import Blueprint, Flask, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler import alerts
 from scheduler.delivery import dead_messages
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db, utcnow
-from tickets.events import record
-from tickets.models import OPEN_STATUSES, Escalation, Role, Ticket, User
+from tickets.models import OPEN_STATUSES, Escalation, Ticket, User
 from tickets.serialize import iso
 
 bp = Blueprint("sla_alerts", __name__, url_prefix="/api/v1/sla")
@@ -45,12 +45,6 @@ def alert_json(escalation: Escalation, session: Session) -> dict[str, Any]:
     }
 
 
-def _visible(user: User) -> Any:
-    if user.role == Role.SUPERVISOR and user.fields:
-        return Ticket.field.in_(user.fields)
-    return True
-
-
 @bp.get("/alerts")
 @api_auth(roles=ROLES)
 def list_alerts() -> Any:
@@ -60,13 +54,13 @@ def list_alerts() -> Any:
     query = (
         select(Escalation)
         .join(Ticket, Ticket.id == Escalation.ticket_id)
-        .where(_visible(user))
+        .where(alerts.visible_to(user))
         .order_by(Escalation.created_at.desc(), Escalation.id.desc())
         .limit(LIMIT)
     )
     if request.args.get("all") not in ("1", "true"):
         query = query.where(Escalation.acknowledged_at.is_(None), Ticket.status.in_(OPEN_STATUSES))
-    alerts = [alert_json(e, session) for e in session.scalars(query)]
+    listed = [alert_json(e, session) for e in session.scalars(query)]
     dead = [
         {
             "id": m.id,
@@ -79,7 +73,7 @@ def list_alerts() -> Any:
         }
         for m in dead_messages(session, LIMIT)
     ]
-    return jsonify(alerts=alerts, dead_messages=dead)
+    return jsonify(alerts=listed, dead_messages=dead)
 
 
 @bp.post("/alerts/<int:alert_id>/ack")
@@ -89,19 +83,10 @@ def acknowledge(alert_id: int) -> Any:
     user = current_user()
     assert user is not None
     session = db.session
-    escalation = session.scalar(
-        select(Escalation)
-        .join(Ticket, Ticket.id == Escalation.ticket_id)
-        .where(Escalation.id == alert_id, _visible(user))
-    )
-    if escalation is None:
+    try:
+        escalation = alerts.acknowledge(session, alert_id, user, utcnow())
+    except alerts.AlertNotFound:
         return json_error(404, "not_found", f"No SLA alert {alert_id}.")
-    if escalation.acknowledged_at is None:
-        now = utcnow()
-        escalation.acknowledged_at = now
-        escalation.acknowledged_by_id = user.id
-        record(session, escalation.ticket, "sla_alert_acknowledged", by=user, at=now, level=escalation.level)
-        session.flush()
     return jsonify(alert=alert_json(escalation, session))
 
 

@@ -31,17 +31,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from scheduler import charts, exports, reports
+from scheduler import alerts, charts, exports, reports
 from scheduler.deadlines import deadline_policy
 from scheduler.labels import Labels
 from scheduler.overview import Overview, overview
 from scheduler.reports import Period
-from tickets import events, queue, routing
+from tickets import queue, routing
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db, utcnow
 from tickets.lifecycle import TransitionError
-from tickets.models import Escalation, Role, Ticket, User
+from tickets.models import Role, Ticket, User
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor", template_folder="templates")
 SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)
@@ -96,10 +96,15 @@ def _render_sections(picture: Overview) -> dict[str, Markup]:
     }
 
 
+def _picture() -> Overview:
+    """The live picture as the logged-in supervisor sees it (alerts of their fields)."""
+    return overview(_session(), now(), _config().timezone, viewer=current_user())
+
+
 @bp.get("/")
 @login_required(roles=SUPERVISORS)
 def dashboard() -> str:
-    picture = overview(_session(), now(), _config().timezone)
+    picture = _picture()
     return render_template(
         "supervisor/dashboard.html",
         sections=_render_sections(picture),
@@ -112,7 +117,7 @@ def dashboard() -> str:
 @bp.get("/live.json")
 @login_required(roles=SUPERVISORS)
 def live() -> Response:
-    picture = overview(_session(), now(), _config().timezone)
+    picture = _picture()
     data = picture.to_json()
     if request.args.get("fragments"):
         data["fragments"] = _render_sections(picture)
@@ -315,23 +320,12 @@ def triage(reference: str) -> BaseResponse:
 @bp.post("/alerts/<int:alert_id>/ack")
 @login_required(roles=SUPERVISORS)
 def acknowledge(alert_id: int) -> BaseResponse:
-    """Acknowledge an alert; again is harmless (the first acknowledgement stands).
-
-    Same effect as `POST /api/v1/sla/alerts/<id>/ack` (scheduler.alerts_api), whose logic lives inside its
-    view; once it is a service function, call that from here instead.
-    """
-    escalation = db.session.get(Escalation, alert_id)
-    if escalation is None:
-        abort(404, description=f"경보 {alert_id}을(를) 찾을 수 없습니다.")
+    """Acknowledge an alert; again is harmless (the first acknowledgement stands)."""
     by = current_user()
     assert by is not None
-    if escalation.acknowledged_at is None:
-        at = now()
-        escalation.acknowledged_at = at
-        escalation.acknowledged_by_id = by.id
-        events.record(
-            _session(), escalation.ticket, "sla_alert_acknowledged", by=by, at=at, level=escalation.level
-        )
-        db.session.flush()
+    try:
+        escalation = alerts.acknowledge(_session(), alert_id, by, now())
+    except alerts.AlertNotFound:
+        abort(404, description=f"경보 {alert_id}을(를) 찾을 수 없습니다.")
     flash(f"경보를 확인했습니다: {escalation.ticket.reference} ({labels().level(escalation.level)})")
     return _back()

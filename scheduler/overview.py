@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from scheduler import heartbeat
+from scheduler import alerts, heartbeat
 from tickets.config import GENERAL_FIELD
 from tickets.models import OPEN_STATUSES, Call, Escalation, OutboxMessage, Role, Ticket, User
 
@@ -44,9 +44,16 @@ class AlertRow:
     assignee_username: str | None
 
 
-def open_alerts(session: Session, limit: int = ALERT_LIMIT) -> tuple[int, list[AlertRow]]:
-    """Unacknowledged alerts of tickets still open: the most severe and oldest first."""
+def open_alerts(
+    session: Session, limit: int = ALERT_LIMIT, viewer: User | None = None
+) -> tuple[int, list[AlertRow]]:
+    """Unacknowledged alerts of tickets still open: the most severe and oldest first.
+
+    With a viewer, only the alerts they may see (scheduler.alerts: a supervisor's fields), as the API does.
+    """
     condition = and_(Escalation.acknowledged_at.is_(None), Ticket.status.in_(OPEN_STATUSES))
+    if viewer is not None:
+        condition = and_(condition, alerts.visible_to(viewer))
     total = session.scalar(
         select(func.count())
         .select_from(Escalation)
@@ -289,14 +296,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def overview(session: Session, now: datetime, timezone: str) -> Overview:
-    alerts_total, alerts = open_alerts(session)
+def overview(session: Session, now: datetime, timezone: str, viewer: User | None = None) -> Overview:
+    """The live picture; `viewer` scopes the alert list to what that person may see."""
+    alerts_total, alert_rows = open_alerts(session, viewer=viewer)
     dead_total, dead = dead_messages(session)
     pool_total, pool = general_pool(session)
     return Overview(
         now=now,
         alerts_total=alerts_total,
-        alerts=alerts,
+        alerts=alert_rows,
         deadlines=deadlines(session, now),
         backlog=backlog(session, now),
         consultants=consultant_load(session, now, now.astimezone(ZoneInfo(timezone)).date()),

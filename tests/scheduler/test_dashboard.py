@@ -178,6 +178,47 @@ def test_acknowledging_an_alert_takes_it_off_the_list_once(
     assert client.post("/supervisor/alerts/999999/ack", data={"csrf_token": csrf}).status_code == 404
 
 
+def _open_alerts_by_field(session: Session) -> Counter[str]:
+    rows = session.execute(
+        select(Ticket.field)
+        .join(Escalation, Escalation.ticket_id == Ticket.id)
+        .where(Escalation.acknowledged_at.is_(None), Ticket.status.in_(OPEN))
+    )
+    return Counter(field_key for (field_key,) in rows)
+
+
+def test_a_supervisor_sees_and_acknowledges_only_the_alerts_of_their_fields(
+    session: Session, client: Any, history: list[fx.Spec]
+) -> None:
+    # The same scope as GET /api/v1/sla/alerts: a supervisor of fields sees those; an admin sees all.
+    by_field = _open_alerts_by_field(session)
+    assert by_field["it"] and by_field["bio"]
+    it_boss = _user(session, "it-boss", "supervisor", ("it",))
+    admin = _user(session, "root", "admin")
+    session.commit()
+
+    csrf = _log_in(client, it_boss)
+    mine = client.get("/supervisor/live.json").get_json()
+    assert mine["alerts_total"] == by_field["it"]
+    assert {a["field"] for a in mine["alerts"]} == {"it"}
+    page = client.get("/supervisor/").get_data(as_text=True)
+    assert f"(미확인 {by_field['it']}건" in page and 'id="alert-scope"' in page
+
+    bio_alert = session.scalar(
+        select(Escalation)
+        .join(Ticket, Ticket.id == Escalation.ticket_id)
+        .where(Ticket.field == "bio", Escalation.acknowledged_at.is_(None))
+    )
+    assert bio_alert is not None
+    refused = client.post(f"/supervisor/alerts/{bio_alert.id}/ack", data={"csrf_token": csrf})
+    assert refused.status_code == 404
+    session.refresh(bio_alert)
+    assert bio_alert.acknowledged_at is None
+
+    _log_in(client, admin)
+    assert client.get("/supervisor/live.json").get_json()["alerts_total"] == sum(by_field.values())
+
+
 def test_consultants_cannot_acknowledge(session: Session, client: Any, history: list[fx.Spec]) -> None:
     alert = session.scalar(select(Escalation).where(Escalation.acknowledged_at.is_(None)))
     assert alert is not None
