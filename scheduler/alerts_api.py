@@ -14,8 +14,9 @@ from flask import Blueprint, Flask, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import alerts
+from scheduler import alerts, alerts_openapi
 from scheduler.delivery import dead_messages
+from tickets import openapi
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db, utcnow
 from tickets.models import OPEN_STATUSES, Escalation, Ticket, User
@@ -92,3 +93,4 @@ def acknowledge(alert_id: int) -> Any:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    openapi.extend(app, alerts_openapi.PATHS, alerts_openapi.SCHEMAS)

@@ -65,7 +65,7 @@ def _http_error(error: HTTPException) -> Any:
 
 @bp.get("/openapi.json")
 def openapi_document() -> Any:
-    return openapi.document()
+    return openapi.document(current_app)
 
 
 @bp.get("/queue")

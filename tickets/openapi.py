@@ -1,10 +1,19 @@
-"""The OpenAPI 3.1 document of /api/v1, kept next to the API and checked against real responses in tests."""
+"""The OpenAPI 3.1 document of /api/v1, kept next to the API and checked against real responses in tests.
+
+Other packages serve endpoints under /api/v1 too (the scheduler's SLA alerts), and tickets may not import
+them: their blueprints call `extend(app, paths, schemas)` in their init_app, and `document(app)` merges what
+was registered. Paths are relative to the server URL /api/v1.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
+
 from tickets.models import Outcome, Status
+
+EXTENSION = "openapi"  # app.extensions key: {"paths": {...}, "schemas": {...}} registered by other packages
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 TIME = {"type": "string", "format": "date-time"}
@@ -129,6 +138,11 @@ def _json(schema: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
+# For other packages' documents: a schema reference and a JSON response, as this document writes them.
+ref = _ref
+json_response = _json
+
+
 ERRORS = {
     "401": _json("Error", "no valid bearer token"),
     "403": _json("Error", "your role or your hold on the ticket does not allow it"),
@@ -153,10 +167,33 @@ def _post(
     return {"post": operation}
 
 
-def document() -> dict[str, Any]:
+def extend(app: Flask, paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None:
+    """Add another package's /api/v1 endpoints (and the schemas they use) to this app's document."""
+    registered = app.extensions.setdefault(EXTENSION, {"paths": {}, "schemas": {}})
+    own = _document()
+    taken = (paths.keys() & (own["paths"].keys() | registered["paths"].keys())) | (
+        (schemas or {}).keys() & (SCHEMAS.keys() | registered["schemas"].keys())
+    )
+    if taken:
+        raise ValueError(f"already in the OpenAPI document: {sorted(taken)}")
+    registered["paths"].update(paths)
+    registered["schemas"].update(schemas or {})
+
+
+def document(app: Flask | None = None) -> dict[str, Any]:
+    """The whole document: the consultant API's paths and those other packages registered on `app`."""
+    doc = _document()
+    registered = app.extensions.get(EXTENSION) if app is not None else None
+    if registered:
+        doc["paths"] = {**doc["paths"], **registered["paths"]}
+        doc["components"]["schemas"] = {**doc["components"]["schemas"], **registered["schemas"]}
+    return doc
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Hotline 1379 consultant API", "version": "1"},
+        "info": {"title": "Hotline 1379 API (consultants and supervisors)", "version": "1"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {
