@@ -329,10 +329,12 @@ def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Map
         return
     recording_sid = _clip(form.get("RecordingSid"))
     call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
+    # a repeat call's recording goes to the ticket it joined; loaded before the call changes, so that
+    # loading it does not flush the call on its own
+    ticket = call.filed_or_joined_ticket
     if call.recording_url in (None, url):
         call.recording_url, call.recording_sid = url, recording_sid or call.recording_sid
         call.recording_duration = duration if duration is not None else call.recording_duration
-    ticket = call.filed_or_joined_ticket  # a repeat call's recording goes to the ticket it joined
     if ticket is not None:
         _attach_to_ticket(session, ctx, ticket, url, recording_sid, duration)
     session.flush()
