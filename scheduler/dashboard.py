@@ -36,7 +36,7 @@ from scheduler.deadlines import deadline_policy
 from scheduler.labels import Labels
 from scheduler.overview import Overview, overview
 from scheduler.reports import Period
-from tickets import queue, routing
+from tickets import console, queue, routing
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db, utcnow
@@ -53,6 +53,8 @@ MAX_REPORT_DAYS = 366 * 5
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    # Supervisors and admins see a link in the console header and land here after logging in.
+    console.add_home_page(app, "supervisor.dashboard", "감독 대시보드", SUPERVISORS)
 
 
 def now() -> datetime:

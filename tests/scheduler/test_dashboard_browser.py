@@ -24,6 +24,8 @@ from tickets.models import Escalation, Ticket
 def _log_in(page: Any, server: LiveServer) -> None:
     page.goto(f"{server.url}/supervisor/")
     assert "/console/login" in page.url  # a stranger is sent to the login page first
+    # A supervisor who opens the plain login page (no next=) lands on the dashboard, not the queue.
+    page.goto(f"{server.url}/console/login")
     page.fill("input[name=username]", "supervisor")
     page.fill("input[name=password]", "hotline1379")
     page.press("input[name=password]", "Enter")
@@ -85,6 +87,13 @@ def test_a_supervisor_sees_an_alert_acknowledges_it_reassigns_and_exports(
         assert ticket is not None and ticket.assignee is not None and ticket.assignee.username == username
         db.session.remove()
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    # The consultant console and the dashboard link to each other for a supervisor.
+    page.get_by_role("link", name="상담 콘솔").click()
+    page.wait_for_url(f"{live_server.url}/console/")
+    page.get_by_role("link", name="감독 대시보드").click()
+    page.wait_for_url(f"{live_server.url}/supervisor/")
+    assert page.locator("#live-alerts").is_visible()
 
     # The ticket export of the reports page: a CSV with a BOM, Korean headers and the demo tickets.
     page.get_by_role("link", name="보고서").click()

@@ -98,3 +98,34 @@ def test_a_login_link_never_sends_people_off_site(client, make_user) -> None:
         data={"username": "it-kim", "password": "hotline1379", "csrf_token": token},
     )
     assert response.headers["Location"] == "/console/"
+
+
+@pytest.mark.parametrize("role", ["supervisor", "admin"])
+def test_supervisors_land_on_the_dashboard_and_see_its_link(client, make_user, role: str) -> None:
+    make_user("boss", role=role, fields=("it",))
+    response = login(client, "boss")
+    assert response.status_code == 302 and response.headers["Location"] == "/supervisor/"
+    assert client.get("/supervisor/").status_code == 200
+    header = client.get("/console/login").get_data(as_text=True)
+    assert '<a href="/supervisor/" data-home="supervisor.dashboard">감독 대시보드</a>' in header
+
+
+def test_a_supervisor_following_a_link_still_lands_where_it_pointed(client, make_user, make_ticket) -> None:
+    make_user("boss", role="supervisor", fields=("it",))
+    ticket = make_ticket()
+    db.session.commit()
+    token = _csrf(client.get("/console/login").data)
+    response = client.post(
+        f"/console/login?next=/console/tickets/{ticket.reference}",
+        data={"username": "boss", "password": "hotline1379", "csrf_token": token},
+    )
+    assert response.headers["Location"] == f"/console/tickets/{ticket.reference}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-home="supervisor.dashboard"' in page
+
+
+def test_consultants_land_on_their_queue_without_the_dashboard_link(client, make_user) -> None:
+    make_user("it-kim")
+    response = login(client, "it-kim")
+    assert response.headers["Location"] == "/console/"
+    assert "data-home" not in client.get("/console/").get_data(as_text=True)

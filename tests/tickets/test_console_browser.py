@@ -32,6 +32,9 @@ def test_a_consultant_works_a_ticket_from_the_pool_to_resolved(live_server, brow
     page.get_by_label("비밀번호").fill("hotline1379")
     page.get_by_role("button", name="로그인").click()
 
+    assert page.url == f"{live_server.url}/console/"  # a consultant lands on the queue
+    assert page.get_by_role("link", name="감독 대시보드").count() == 0  # the dashboard is for supervisors
+
     row = page.locator(f"#pool tr[data-reference='{reference}']")
     assert "남음" in row.inner_text() or "초과" in row.inner_text()
     row.get_by_role("button", name="가져오기").click()

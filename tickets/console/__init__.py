@@ -4,10 +4,16 @@ Login, my queue (time left to each deadline, shown in Asia/Seoul), the pools of 
 with the company's numbers, the recording (through the app's authorised proxy), history, attempts,
 click-to-call, notes and status buttons. Every form carries the CSRF token; actions go through
 tickets.actions, exactly as the API's do.
+
+Other packages add the pages some roles work from (the supervisor dashboard) with `add_home_page`: the
+header links them, and those roles land there after logging in without `next=`. (Tickets may not import
+those packages, so they register themselves at init_app.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -80,15 +86,42 @@ def _local_filter(value: datetime | None) -> str:
 def _globals() -> dict[str, Any]:
     return {
         "STATUS_LABELS": STATUS_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS, "time_left": time_left,
-        "names": _names(), "Status": Status,
+        "names": _names(), "Status": Status, "home_pages": home_pages,
     }  # fmt: skip
 
 
-def _safe_next(target: str | None) -> str:
+@dataclass(frozen=True)
+class HomePage:
+    endpoint: str
+    label: str
+    roles: tuple[str, ...]
+
+
+HOME_PAGES = "console.home_pages"  # app.extensions key: the HomePages other packages added
+
+
+def add_home_page(app: Flask, endpoint: str, label: str, roles: Iterable[str]) -> None:
+    """A page (Flask endpoint) that `roles` work from: linked in the console header, their landing page."""
+    app.extensions.setdefault(HOME_PAGES, []).append(HomePage(endpoint, label, tuple(roles)))
+
+
+def home_pages(user: User | None) -> list[HomePage]:
+    if user is None:
+        return []
+    return [page for page in current_app.extensions.get(HOME_PAGES, []) if user.role in page.roles]
+
+
+def _landing(user: User) -> str:
+    """Where a login without next= goes: the user's first home page, else the queue."""
+    pages = home_pages(user)
+    return url_for(pages[0].endpoint) if pages else url_for("console.my_queue")
+
+
+def _safe_next(target: str | None, fallback: str) -> str:
     # Only paths on this site: a login link must not bounce people elsewhere.
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("console.my_queue")
+    return fallback
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -104,7 +137,7 @@ def login() -> Any:
             error = str(failure)  # 200, so the failure count is committed by the request wrapper
         else:
             auth.log_in(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), _landing(user)))
     return render_template("console/login.html", error=error)
 
 
