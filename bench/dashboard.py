@@ -231,10 +231,15 @@ def measure(url: str) -> list[tuple[str, float]]:
                 ("SLA compliance", lambda p=period: reports.sla_compliance(session, p, NOW)),
                 ("median/p90 to first callback", lambda p=period: reports.time_to_first_callback(session, p)),
                 ("median/p90 to close", lambda p=period: reports.time_to_close(session, p)),
+                (
+                    "median/p90 of both, one scan (as in a report)",
+                    lambda p=period: reports.first_callback_and_close(session, p),
+                ),
                 ("escalations per level", lambda p=period: reports.escalations_by_level(session, p)),
                 ("unreached callbacks", lambda p=period: reports.unreached_callbacks(session, p)),
                 ("daily volume + compliance", lambda p=period: reports.daily(session, p, NOW)),
                 ("monthly report", lambda p=period: reports.monthly(session, p, NOW, types)),
+                ("whole report", lambda p=period: reports.build_report(session, p, NOW, types)),
                 (
                     "whole report, one field (bio)",
                     lambda p=one_field: reports.build_report(session, p, NOW, types),
