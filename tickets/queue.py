@@ -44,6 +44,23 @@ def release(session: Session, policy: DeadlinePolicy, ticket: Ticket, *, by: Use
     return lifecycle.unassign(session, policy, ticket, by=by, now=now, reason="released")
 
 
+def hand_back_unworkable(
+    session: Session, policy: DeadlinePolicy, user: User, *, by: User, now: datetime
+) -> list[Ticket]:
+    """After an account change: the open tickets `user` can no longer work (deactivated, or the field taken
+    away) go back to their pool instead of waiting on someone who will never call."""
+    held = session.scalars(
+        select(Ticket).where(Ticket.assignee_id == user.id, Ticket.status.in_(lifecycle.HELD))
+    ).all()
+    returned = []
+    for ticket in held:
+        if user.active and ticket.field in user.fields:
+            continue
+        lifecycle.unassign(session, policy, ticket, by=by, now=now, reason="assignee_unavailable")
+        returned.append(ticket)
+    return returned
+
+
 def reassign(
     session: Session, policy: DeadlinePolicy, ticket: Ticket, user: User, *, by: User, now: datetime
 ) -> Ticket:

@@ -247,3 +247,21 @@ def test_people_set_their_own_availability(client: Any, make_user: Any, make_tic
     response = _post(client, "/console/me", away_from="2026-12-05", away_until="2026-12-01")
     assert "부재 시작일이 종료일보다 늦습니다" in client.get(response.location).data.decode()
     assert (_fresh(me).on_duty, _fresh(me).away_until) == (True, TODAY)
+
+
+def test_deactivating_a_consultant_returns_their_open_tickets_to_the_pool(
+    as_admin: Any, make_user: Any, make_ticket: Any
+) -> None:
+    kim = make_user("it-kim")
+    bio = make_user("bio-park", fields=("bio",))
+    mine, theirs = make_ticket("it"), make_ticket("bio")
+    assert (mine.assignee_id, theirs.assignee_id) == (kim.id, bio.id)
+    _post(as_admin, f"/console/admin/users/{kim.id}", role="consultant", fields=["it"], phone="")
+    db.session.expire_all()
+    assert (mine.status, mine.assignee_id) == ("new", None)
+    assert mine.events[-1].type == "released" and mine.events[-1].detail["reason"] == "assignee_unavailable"
+    assert (theirs.status, theirs.assignee_id) == ("assigned", bio.id)  # someone else's: untouched
+    # taking a field away hands back that field's tickets only
+    _post(as_admin, f"/console/admin/users/{bio.id}", role="consultant", fields=["it"], active="on")
+    db.session.expire_all()
+    assert (theirs.status, theirs.assignee_id) == ("new", None)

@@ -17,7 +17,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from tickets import accounts, routing
+from tickets import accounts, queue, routing
 from tickets.accounts import AccountError
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
@@ -191,6 +191,10 @@ def update_user(user_id: int) -> Any:
         )
     except AccountError as error:
         return _refused(error, user)
+    policy = current_app.extensions["deadline_policy"]
+    returned = queue.hand_back_unworkable(db.session(), policy, user, by=_me(), now=utcnow())
+    if returned:
+        flash(f"{user.display_name}님이 처리할 수 없게 된 접수 {len(returned)}건을 대기 풀로 돌려보냈습니다.")
     log.info(
         "admin %s updated %s: role=%s fields=%s phone=%s active=%s",
         _me().username, user.username, user.role, ",".join(user.fields), mask_phone(user.phone), user.active,
