@@ -5,8 +5,10 @@
     HOTLINE_BENCH_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/postgres  (the default)
 
 A call is the full Korean flow, seven signed requests as Twilio sends them: POST /ivr/voice, the steps
-field (2), support_type (1), callback (1) and message (a 30 s recording), then the recording and status
-callbacks. Every request carries a valid X-Twilio-Signature that the app checks, and every step is posted
+field, support_type (1), callback (1) and message (a 30 s recording), then the recording and status
+callbacks. The calls spread over the six fields in turn (`--fields`), as a hotline's calls do; routing
+locks a field's consultants while it picks one, so `--fields 2` (every call for one field) is the worst
+case. Every request carries a valid X-Twilio-Signature that the app checks, and every step is posted
 to the action URL the previous TwiML named (with its turn number), so the app does exactly the work of a
 real call: signature check, the call row locked, moved on and committed, and at `message` the ticket, its
 routing, deadline, events and the confirmation SMS in the outbox. After each database the run checks that
@@ -45,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import itertools
@@ -57,7 +60,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,9 +83,10 @@ RECORDING = {
     "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE",
     "RecordingDuration": "30",
 }
-# (step, what the caller sends): field 2, support type 1, "call me back on this number", a 30 s message
-STEPS = (
-    ("field", {"Digits": "2"}),
+# (step, what the caller sends): a field (see --fields), support type 1, "call me back on this number",
+# a 30 s message
+STEPS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("field", {}),
     ("support_type", {"Digits": "1"}),
     ("callback", {"Digits": "1"}),
     ("message", {**RECORDING, "Digits": "#"}),
@@ -95,6 +99,7 @@ STATIC_TWIML = (
 )
 _ACTION = re.compile(rb'action="([^"]+)"')
 _CALLERS = itertools.count()  # every call from its own number (010-9xxx-xxxx): no repeat-call linking
+_FIELD_TURNS = itertools.count()
 
 bare_app = Flask("bare")
 
@@ -173,10 +178,18 @@ class Tally:
 
 
 async def place_call(
-    connection: Connection, base: str, caller: str, tally: Tally, think: Callable[[], float]
+    connection: Connection,
+    base: str,
+    caller: str,
+    tally: Tally,
+    think: Callable[[], float],
+    *,
+    fields: str = "123456",
 ) -> None:
-    """One whole call, following the action URL of each TwiML answer; `think()` seconds between steps."""
+    """One whole call, following the action URL of each TwiML answer; `think()` seconds between steps.
+    The caller picks one of the field digits `fields`, in turn with the other calls."""
     call_sid = "CA" + uuid.uuid4().hex
+    field_digit = fields[next(_FIELD_TURNS) % len(fields)]
     common = {"AccountSid": ACCOUNT_SID, "CallSid": call_sid, "From": caller, "To": "+827040001379"}
 
     async def post(url: str, params: dict[str, str]) -> bytes:
@@ -191,7 +204,9 @@ async def place_call(
         if urlsplit(url).path != f"/ivr/voice/{step}":
             raise CallFailed(f"{call_sid}: expected the {step} step, the TwiML said {answer[:300]!r}")
         await _sleep(think())
-        answer = await post(url, {**common, "CallStatus": "in-progress", **reply})
+        answer = await post(
+            url, {**common, "CallStatus": "in-progress", **(reply or {"Digits": field_digit})}
+        )
     if b"<Hangup" not in answer:
         raise CallFailed(f"{call_sid}: no farewell after the message: {answer[:300]!r}")
     await post(base + "/ivr/recording", {**common, **RECORDING, "RecordingSid": "RE" + call_sid[2:],
@@ -216,7 +231,7 @@ async def bare_request(connection: Connection, base: str, caller: str, tally: Ta
 # --- the two measurements ----------------------------------------------------------------------------
 
 
-Work = Callable[[Connection, str, str, Tally, Callable[[], float]], "asyncio.Future[None]"]
+Work = Callable[[Connection, str, str, Tally, Callable[[], float]], Awaitable[None]]
 
 
 async def _bare_call(
@@ -442,10 +457,11 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Figures]:
             gunicorn("webhooks:bare_app", env, workers, threads, keep_alive) as bare,
         ):
             calls = 0
+            whole_call = functools.partial(place_call, fields=args.fields)
 
             def hotline_run(clients: int, seconds: float, think: Callable[[], float]) -> Figures:
                 nonlocal calls
-                result, placed = measure(hotline, clients, seconds, place_call, think)
+                result, placed = measure(hotline, clients, seconds, whole_call, think)
                 calls += placed
                 return result
 
@@ -469,7 +485,8 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Figures]:
 def report(kind: str, workers: int, threads: int, args: argparse.Namespace, results: dict[str, Figures],
            calls: int) -> None:  # fmt: skip
     steps, static = results["call steps"], results["bare TwiML"]
-    print(f"\n{kind}: gunicorn {workers} worker(s) x {threads} threads; {calls} whole calls, all filed")
+    print(f"\n{kind}: gunicorn {workers} worker(s) x {threads} threads; {calls} whole calls, all filed"
+          f" (fields {','.join(args.fields)})")  # fmt: skip
     print(f"  throughput, {args.clients} clients closed loop, {args.rounds} x {args.seconds:g} s each:")
     for label in ("call steps", "bare TwiML"):
         f = results[label]
@@ -502,6 +519,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=50, help="calls at once in the latency test")
     parser.add_argument("--think", type=_think, default=(1.0, 2.0), help="seconds between steps, e.g. 1-2")
     parser.add_argument("--paced-seconds", type=float, default=60, help="length of the latency test")
+    parser.add_argument("--fields", default="123456", help="field digits the calls pick in turn; 2 = all one")
     parser.add_argument("--gunicorn", help="WORKERSxTHREADS instead of the deployment above, e.g. 4x4")
     args = parser.parse_args()
     expected = RequestValidator(DEVELOPMENT_AUTH_TOKEN).compute_signature(

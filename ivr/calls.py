@@ -18,9 +18,9 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,7 +65,7 @@ def find_call(session: Session, call_sid: str) -> Call | None:
     return session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
 
 
-_CALLS = Call.__table__
+_CALLS = cast(Table, Call.__table__)
 # What a turn needs of the call row, locked as find_call locks it; built once (see the module docstring).
 _LOCK_TURN = (
     select(
@@ -82,7 +82,8 @@ _LOCK_TURN = (
 _SAVE_TURN = update(_CALLS).where(_CALLS.c.id == bindparam("call_id"))
 
 
-def _lock_turn(session: Session, call_sid: str) -> Row[Any] | None:
+def _lock_turn(session: Session, call_sid: str) -> Any:
+    """The row of _LOCK_TURN's columns, or None."""
     return session.execute(_LOCK_TURN, {"call_sid": call_sid}).one_or_none()
 
 
