@@ -51,7 +51,7 @@ def alert_json(escalation: Escalation, session: Session) -> dict[str, Any]:
 def list_alerts() -> Any:
     user = current_user()
     assert user is not None
-    session = db.session
+    session = db.session()
     query = (
         select(Escalation)
         .join(Ticket, Ticket.id == Escalation.ticket_id)
@@ -83,7 +83,7 @@ def acknowledge(alert_id: int) -> Any:
     """Acknowledge an alert; again is harmless (the first acknowledgement stands)."""
     user = current_user()
     assert user is not None
-    session = db.session
+    session = db.session()
     try:
         escalation = alerts.acknowledge(session, alert_id, user, utcnow())
     except alerts.AlertNotFound:
