@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -41,6 +42,19 @@ OUTCOME_LABELS = {
     "reached": "통화 성공", "no_answer": "받지 않음", "busy": "통화 중", "voicemail": "음성사서함",
     "wrong_number": "잘못된 번호", "failed": "연결 실패",
 }  # fmt: skip
+EVENT_LABELS = {
+    "created": "접수", "assigned": "배정", "reassigned": "재배정",
+    "claimed": "가져옴", "released": "풀로 반환", "auto_released": "자동 반환(미처리)",
+    "pooled": "대기 풀", "status_changed": "상태 변경", "reopened": "재개",
+    "note": "메모", "attempt": "통화 시도", "callback_started": "전화 연결 시작",
+    "callback_not_connected": "전문위원 미응답", "field_changed": "분야 변경", "repeat_call": "재전화",
+    "recording_added": "녹음 추가", "call_completed": "통화 완료", "unreached_sms": "미연결 안내 문자",
+    "unreached_sms_skipped": "미연결 문자 생략", "sla_warning": "처리기한 임박 알림",
+    "escalated": "기한 초과 상향",
+    "sla_alert_acknowledged": "알림 확인",
+}  # fmt: skip
+# Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
+HIDDEN_DETAIL = ("url", "recording_url", "call_sid", "recording_sid")
 STATUS_BUTTONS = {
     "in_progress": "처리 시작", "waiting": "보류(고객 요청)", "resolved": "해결", "closed": "종결",
 }  # fmt: skip
@@ -77,6 +91,20 @@ def _names() -> dict[str, Any]:
     return {"fields": fields, "support_types": {s.key: s.name("ko") for s in flow.support_types}}
 
 
+@bp.app_template_filter("phone")
+def _phone_filter(value: str | None) -> str:
+    """+821012345678 -> 010-1234-5678: how people in Korea read and dial a number."""
+    if not value:
+        return "-"
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    if number.country_code == 82:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 @bp.app_template_filter("local")
 def _local_filter(value: datetime | None) -> str:
     return _local(value)
@@ -86,6 +114,7 @@ def _local_filter(value: datetime | None) -> str:
 def _globals() -> dict[str, Any]:
     return {
         "STATUS_LABELS": STATUS_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS, "time_left": time_left,
+        "EVENT_LABELS": EVENT_LABELS, "HIDDEN_DETAIL": HIDDEN_DETAIL,
         "names": _names(), "Status": Status, "home_pages": home_pages,
     }  # fmt: skip
 

@@ -1,0 +1,21 @@
+"""The ticket page as a consultant reads it: numbers as dialled in Korea, history in Korean, no media URLs."""
+
+from __future__ import annotations
+
+from tests.tickets.test_console_auth import login
+from tickets import events
+from tickets.db import db
+
+
+def test_the_ticket_page_reads_like_a_korean_desk_not_a_log(client, make_user, make_ticket, session) -> None:
+    make_user("it-kim")
+    ticket = make_ticket(callback_number="+821098765432")
+    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    events.record(session, ticket, "recording_added", url=ticket.recording_url, duration=31)
+    db.session.commit()
+    login(client, "it-kim")
+    page = client.get(f"/console/tickets/{ticket.reference}").data.decode()
+    assert "010-9876-5432" in page and "+821098765432" not in page
+    assert "api.twilio.com" not in page  # the recording plays through the app's proxy only
+    assert "녹음 추가" in page and "duration: 31" in page
+    assert "접수" in page and ">created<" not in page and ">assigned<" not in page
