@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ivr.app import create_app
 from ivr.config import ConfigError, HotlineConfig, load_config
+from ivr.signature import warn_about_development_token
 from scheduler.deadlines import deadline_policy
 from tickets import accounts, demo
 from tickets.db import db
@@ -66,6 +67,7 @@ def web_command(host: str, port: int) -> None:
 def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
+    warn_about_development_token(app)
     if not app.config["HOTLINE"].secret_key:
         click.echo("warning: SECRET_KEY is not set: console logins end when this process stops", err=True)
 

@@ -125,7 +125,12 @@ def warn_about_signatures(app: Flask) -> None:
             "!!! call_flow.verify_signatures is false: ANY request to /ivr/* is accepted as Twilio. "
             "Use this only on a development machine, never where the app can be reached from outside. !!!"
         )
-    elif not config.twilio_auth_token:
+
+
+def warn_about_development_token(app: Flask) -> None:
+    """When serving (not for every CLI command): say that only the simulator can call these webhooks."""
+    config = app.config["HOTLINE"]
+    if config.verify_signatures and not config.twilio_auth_token:
         log.warning(
             "TWILIO_AUTH_TOKEN is not set: webhooks accept only requests signed with the development "
             "token (the `hotline call` simulator). Set it before pointing a Twilio number here."

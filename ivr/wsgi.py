@@ -10,9 +10,11 @@ import sys
 
 from ivr.app import create_app
 from ivr.config import ConfigError, load_config
+from ivr.signature import warn_about_development_token
 
 try:
     app = create_app(load_config())
+    warn_about_development_token(app)
 except ConfigError as error:
     print(f"hotline: configuration error: {error}", file=sys.stderr)
     sys.exit(2)

@@ -12,7 +12,12 @@ from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
 from ivr.config import ConfigError, HotlineConfig
-from ivr.signature import DEVELOPMENT_AUTH_TOKEN, twilio_signed, warn_about_signatures
+from ivr.signature import (
+    DEVELOPMENT_AUTH_TOKEN,
+    twilio_signed,
+    warn_about_development_token,
+    warn_about_signatures,
+)
 from tests.conftest import test_config
 
 TOKEN = "auth-token-of-the-account"
@@ -124,7 +129,7 @@ def test_without_an_auth_token_only_the_development_token_signs(caplog: pytest.L
     app, seen = _app(config)
     url = "http://localhost/ivr/test-signed"
     with caplog.at_level(logging.WARNING, logger="ivr.signature"):
-        warn_about_signatures(app)
+        warn_about_development_token(app)
     assert "TWILIO_AUTH_TOKEN is not set" in caplog.text
     dev = _sign(url, FORM, token=DEVELOPMENT_AUTH_TOKEN)
     assert _post(app, "/ivr/test-signed", {"X-Twilio-Signature": dev}).status_code == 200
