@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from tickets import events, lifecycle, queue, routing
@@ -59,7 +59,7 @@ def visible(query: Select[Any], user: User) -> Select[Any]:
     if is_supervisor(user):
         return query
     if user.role != Role.CONSULTANT:
-        return query.where(False)
+        return query.where(false())
     return query.where(Ticket.field.in_(user.fields))
 
 

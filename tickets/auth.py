@@ -172,7 +172,7 @@ def bearer_user() -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return accounts.user_for_token(db.session, token.strip(), utcnow())
+    return accounts.user_for_token(db.session(), token.strip(), utcnow())
 
 
 def api_auth(roles: tuple[str, ...] | list[str] | None = None) -> Callable[[F], F]:

@@ -8,6 +8,7 @@ get ClaimConflict (409 in the API), on SQLite and PostgreSQL alike, with no lock
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -235,7 +236,8 @@ def release_stale_assignments(
         if changed.rowcount != 1:  # type: ignore[attr-defined]
             continue
         session.refresh(ticket)
-        events.record(session, ticket, "auto_released", at=now, **{"from": holder}, reason="no_action")
+        detail: dict[str, Any] = {"from": holder, "reason": "no_action"}
+        events.record(session, ticket, "auto_released", at=now, **detail)
         policy.stamp(ticket, now)
         released.append(ticket)
     session.flush()
