@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)  # longer than any send may take (network timeouts are 10 s)
 MAX_BACKOFF = timedelta(hours=6)
+LOST = "lost"  # record_outcome: the row was no longer ours
 NETWORK_TIMEOUT = 10
 
 
@@ -137,6 +138,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    lost: int = 0  # another scheduler took the message after our lease ran out: not ours to count
 
 
 def claim_due_messages(session: Session, now: datetime, limit: int) -> list[Claimed]:
@@ -162,6 +164,23 @@ def backoff(config: NotificationConfig, tries: int) -> timedelta:
     return min(timedelta(seconds=config.backoff_seconds * 2 ** max(0, tries - 1)), MAX_BACKOFF)
 
 
+def renew_lease(session: Session, message: Claimed, now: datetime) -> bool:
+    """Just before sending: extend this message's lease, if it is still ours. A round sends one message
+    after another, so a slow channel can outlast the lease taken at claim time; another scheduler may have
+    taken the message since, and then it is that one's to send, not ours."""
+    renewed = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.tries == message.tries,
+        )
+        .values(next_try_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+
 def record_outcome(
     session: Session, message: Claimed, error: str | None, now: datetime, config: NotificationConfig
 ) -> str:
@@ -172,7 +191,7 @@ def record_outcome(
         values = {"status": DEAD, "last_error": error}
     else:
         values = {"status": PENDING, "next_try_at": now + backoff(config, message.tries), "last_error": error}
-    session.execute(
+    stored = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message.id,
@@ -182,7 +201,7 @@ def record_outcome(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return str(values["status"])
+    return str(values["status"]) if stored.rowcount else LOST  # type: ignore[attr-defined]
 
 
 def deliver_due_messages(
@@ -199,6 +218,11 @@ def deliver_due_messages(
         claimed = claim_due_messages(session, now, limit)
     report = DeliveryReport()
     for message in claimed:
+        with transaction() as session:
+            ours = renew_lease(session, message, clock() if clock else now)
+        if not ours:
+            report.lost += 1
+            continue
         channel = channels.get(message.channel)
         error = None
         try:
@@ -216,6 +240,8 @@ def deliver_due_messages(
             report.sent += 1
         elif outcome == DEAD:
             report.dead += 1
+        elif outcome == LOST:
+            report.lost += 1
         else:
             report.retrying += 1
     return report

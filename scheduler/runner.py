@@ -89,8 +89,11 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
 
     def deliver() -> None:
         report = deliver_due_messages(db.transaction, channels, notifications, utcnow(), clock=utcnow)
-        if report.sent or report.retrying or report.dead:
-            log.info("outbox: %d sent, %d to retry, %d dead", report.sent, report.retrying, report.dead)
+        if report.sent or report.retrying or report.dead or report.lost:
+            log.info(
+                "outbox: %d sent, %d to retry, %d dead, %d taken over by another scheduler",
+                report.sent, report.retrying, report.dead, report.lost,
+            )  # fmt: skip
 
     def digest() -> None:
         with db.transaction() as session:

@@ -196,3 +196,34 @@ def _transactions(factory: sessionmaker[Session]) -> Any:
             yield session
 
     return transaction
+
+
+def test_a_slow_round_never_sends_what_another_scheduler_took_after_its_lease(session: Session) -> None:
+    """Scheduler A claims 40 SMS and sends one every 10 s; at minute 6 its claim-time lease has run out and
+    scheduler B takes what A has not sent yet. Every message still goes out exactly once."""
+    for i in range(40):
+        add_message(session, key=f"k{i:02d}", channel="sms", recipient="+821055550002", payload={}, now=T0)
+    session.flush()
+    clock = [T0]
+    sent: list[tuple[str, str]] = []
+    reports: list[Any] = []
+
+    class SchedulerB:
+        def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
+            sent.append(("B", key))
+
+    class SlowSchedulerA:
+        def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
+            sent.append(("A", key))
+            clock[0] += timedelta(seconds=10)
+            if clock[0] == T0 + timedelta(minutes=6):
+                reports.append(deliver_due_messages(db.transaction, {"sms": SchedulerB()}, CONFIG, clock[0]))
+
+    report_a = deliver_due_messages(
+        db.transaction, {"sms": SlowSchedulerA()}, CONFIG, T0, clock=lambda: clock[0]
+    )
+    keys = [key for _, key in sent]
+    assert sorted(keys) == [f"k{i:02d}" for i in range(40)]  # each once
+    assert reports[0].sent > 0 and report_a.lost == reports[0].sent
+    assert report_a.sent + reports[0].sent == 40
+    assert {row.status for row in session.scalars(select(OutboxMessage))} == {"sent"}
