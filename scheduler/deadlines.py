@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import inspect
+
 from scheduler.business_hours import BusinessHours
 from scheduler.config import SlaPolicy
 from tickets.models import Status, Ticket
@@ -145,6 +147,10 @@ class SlaDeadlines:
         Ticket services record each stretch as an SlaPause; a ticket without them falls back on the summary
         columns (paused_seconds, paused_at), which place the waiting time just before now.
         """
+        never_waited = ticket.paused_at is None and not ticket.paused_seconds
+        if never_waited and "pauses" in inspect(ticket).unloaded:
+            # Not loaded, and the summary columns say there is nothing to load: most tickets, every new one.
+            return
         rows = [p for p in ticket.pauses if (p.ended_at or now) > start]
         if rows:
             for pause in rows:
