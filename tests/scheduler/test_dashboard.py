@@ -421,3 +421,16 @@ def test_triage_sets_the_field_and_routes_the_ticket(
         ).status_code
         == 409
     )  # no longer in the pool
+
+
+def test_the_triage_pool_shows_callback_numbers_as_dialled_in_korea(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    spec = next(s for s in history if s.field == "general" and s.status == "new")
+    ticket = session.scalar(select(Ticket).where(Ticket.reference == spec.reference))
+    assert ticket is not None
+    ticket.callback_number = "+821098761234"
+    session.flush()
+    _log_in(client, supervisor)
+    page = client.get("/supervisor/").get_data(as_text=True)
+    assert "010-9876-1234" in page and "+821098761234" not in page
