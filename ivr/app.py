@@ -33,13 +33,13 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app)
+    app.extensions["deadline_policy"] = deadline_policy(config)  # every ticket service stamps with this one
     health.init_app(app)
     auth.init_app(app)
     webhooks.init_app(app)  # the Twilio call flow under /ivr
     dashboard.init_app(app)  # the supervisor dashboard under /supervisor
     alerts_api.init_app(app)  # supervisors' SLA alerts under /api/v1/sla
     app.extensions["telephony"] = make_telephony(config)  # tickets.telephony.telephony() finds it
-    app.extensions["deadline_policy"] = deadline_policy(config)  # ticket services stamp deadlines with it
     api.init_app(app)  # the consultant JSON API under /api/v1
     console.init_app(app)  # the consultant console under /console
     outbound.init_app(app)  # click-to-call's consultant leg under /ivr/outbound

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from ivr.app import create_app
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.signature import warn_about_development_token
-from scheduler.deadlines import deadline_policy
 from tickets import accounts, demo
 from tickets.db import db
 from tickets.migrate import upgrade
@@ -121,7 +120,7 @@ def demo_group() -> None:
 def demo_seed() -> None:
     """Consultants for every field, a supervisor, an admin and a few tickets. Safe to run again."""
     with db.transaction() as session:
-        logins = demo.seed(session, _config(), deadline_policy(_config()))
+        logins = demo.seed(session, _config(), current_app.extensions["deadline_policy"])
     click.echo("Demo logins (username / password):")
     for username, role, password in logins:
         click.echo(f"  {username:<16} {role:<11} {password}")

@@ -22,7 +22,6 @@ from callflows.config import FlowConfig
 from callflows.state import STEPS
 from ivr import calls, twiml
 from ivr.signature import public_base, twilio_signed, warn_about_signatures
-from scheduler.deadlines import deadline_policy
 from tickets.db import db, utcnow
 
 log = logging.getLogger(__name__)
@@ -30,7 +29,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 
 _CALL_SID = re.compile(r"[A-Za-z0-9]{2,64}")
-_POLICY = "hotline_deadline_policy"
 _WRITER = "hotline_webhook_writer"
 
 
@@ -56,7 +54,7 @@ def _context() -> calls.CallContext:
     config = current_app.config["HOTLINE"]
     return calls.CallContext(
         flow=config.flow,
-        policy=current_app.extensions[_POLICY],
+        policy=current_app.extensions["deadline_policy"],
         render=renderer(config.flow, public_base()),
         now=utcnow(),
         timezone=config.timezone,
@@ -142,7 +140,6 @@ def recording_status() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_POLICY] = deadline_policy(app.config["HOTLINE"])
     # SQLite lets one transaction at a time write (ours all begin IMMEDIATE), and a connection that finds
     # the file locked polls in SQLite's busy handler, sleeping up to 100 ms between tries: under a burst
     # of calls that, not the work, made the slowest answers. The webhook threads of a process take turns

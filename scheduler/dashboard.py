@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from scheduler import alerts, charts, exports, reports
-from scheduler.deadlines import deadline_policy
 from scheduler.labels import Labels
 from scheduler.overview import Overview, overview
 from scheduler.reports import Period
@@ -69,6 +68,10 @@ def _session() -> Session:
 
 def _config() -> Any:
     return current_app.config["HOTLINE"]
+
+
+def _policy() -> Any:
+    return current_app.extensions["deadline_policy"]  # built once by create_app
 
 
 def labels() -> Labels:
@@ -282,7 +285,7 @@ def reassign(reference: str) -> BaseResponse:
     by = current_user()
     assert by is not None
     try:
-        queue.reassign(_session(), deadline_policy(_config()), ticket, consultant, by=by, now=now())
+        queue.reassign(_session(), _policy(), ticket, consultant, by=by, now=now())
     except TransitionError as error:
         abort(409, description=f"재배정할 수 없습니다: {error}")
     flash(f"{ticket.reference}을(를) {consultant.display_name}에게 배정했습니다.")
@@ -299,7 +302,7 @@ def triage(reference: str) -> BaseResponse:
     try:
         assignee = routing.set_field(
             _session(),
-            deadline_policy(_config()),
+            _policy(),
             ticket,
             field_key,
             by=by,
