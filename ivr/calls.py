@@ -206,19 +206,7 @@ def _file_ticket(session: Session, ctx: CallContext, call: Call, state: CallStat
     """The complete ticket; an incomplete one already made for this call (the status callback came
     first) is completed instead of duplicated."""
     if call.ticket is None:
-        return open_ticket(
-            session,
-            ctx.policy,
-            now=ctx.now,
-            field=state.field or GENERAL_FIELD,
-            support_type=state.support_type,
-            language=state.language,
-            caller_number=call.from_number,
-            callback_number=state.callback_number,
-            call=call,
-            incomplete=False,
-            timezone=ctx.timezone,
-        )
+        return _open_ticket_for(session, ctx, call, state, state.callback_number, incomplete=False)
     ticket = call.ticket
     ticket.field = state.field or ticket.field
     ticket.support_type = state.support_type or ticket.support_type
@@ -229,6 +217,31 @@ def _file_ticket(session: Session, ctx: CallContext, call: Call, state: CallStat
         ticket.incomplete = False
         events.record(session, ticket, "call_completed", at=ctx.now)
     return ticket
+
+
+def _open_ticket_for(
+    session: Session,
+    ctx: CallContext,
+    call: Call,
+    state: CallState,
+    callback_number: str | None,
+    *,
+    incomplete: bool,
+) -> Ticket:
+    """The ticket of this call, from what the caller answered so far (field unknown: the general pool)."""
+    return open_ticket(
+        session,
+        ctx.policy,
+        now=ctx.now,
+        field=state.field or GENERAL_FIELD,
+        support_type=state.support_type,
+        language=state.language,
+        caller_number=call.from_number,
+        callback_number=callback_number,
+        call=call,
+        incomplete=incomplete,
+        timezone=ctx.timezone,
+    )
 
 
 def _queue_confirmation_sms(
@@ -303,19 +316,7 @@ def _file_incomplete_ticket(session: Session, ctx: CallContext, call: Call) -> T
     if number is None:
         log.info("call %s ended early without a number to call back: kept for reporting", call.call_sid)
         return None
-    return open_ticket(
-        session,
-        ctx.policy,
-        now=ctx.now,
-        field=state.field or GENERAL_FIELD,
-        support_type=state.support_type,
-        language=state.language,
-        caller_number=call.from_number,
-        callback_number=number,
-        call=call,
-        incomplete=True,
-        timezone=ctx.timezone,
-    )
+    return _open_ticket_for(session, ctx, call, state, number, incomplete=True)
 
 
 def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> None:
