@@ -70,10 +70,6 @@ def _config() -> Any:
     return current_app.config["HOTLINE"]
 
 
-def _policy() -> Any:
-    return current_app.extensions["deadline_policy"]  # built once by create_app
-
-
 def labels() -> Labels:
     return Labels(_config().flow, _config().timezone)
 
@@ -285,7 +281,7 @@ def reassign(reference: str) -> BaseResponse:
     by = current_user()
     assert by is not None
     try:
-        queue.reassign(_session(), _policy(), ticket, consultant, by=by, now=now())
+        queue.reassign(_session(), ticket, consultant, by=by, now=now())
     except TransitionError as error:
         abort(409, description=f"재배정할 수 없습니다: {error}")
     flash(f"{ticket.reference}을(를) {consultant.display_name}에게 배정했습니다.")
@@ -302,7 +298,6 @@ def triage(reference: str) -> BaseResponse:
     try:
         assignee = routing.set_field(
             _session(),
-            _policy(),
             ticket,
             field_key,
             by=by,

@@ -112,7 +112,7 @@ def assign(ctx: Context, user: User, ticket: Ticket, *, assignee: str | None, fi
     try:
         if field and field != ticket.field:
             routing.set_field(
-                ctx.session, ctx.policy, ticket, field, by=user, now=ctx.now,
+                ctx.session, ticket, field, by=user, now=ctx.now,
                 known_fields=ctx.routing.field_keys, timezone=ctx.routing.timezone,
             )  # fmt: skip
         if assignee:
@@ -120,7 +120,7 @@ def assign(ctx: Context, user: User, ticket: Ticket, *, assignee: str | None, fi
             if target is None:
                 raise ActionError(422, "invalid_assignee", f"No user {assignee!r}.")
             if ticket.assignee_id != target.id:
-                queue.reassign(ctx.session, ctx.policy, ticket, target, by=user, now=ctx.now)
+                queue.reassign(ctx.session, ticket, target, by=user, now=ctx.now)
     except lifecycle.TransitionError as error:
         raise _transition(error) from None
     return ticket

@@ -70,7 +70,7 @@ def open_ticket(
         session, ticket, "created", at=now, incomplete=incomplete, source="call" if call else "manual"
     )
     session.flush()
-    routing.route(session, policy, ticket, now=now, timezone=timezone)
+    routing.route(session, ticket, now=now, timezone=timezone)
     return ticket
 
 

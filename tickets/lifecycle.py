@@ -142,7 +142,6 @@ def change_status(
 
 def assign(
     session: Session,
-    policy: DeadlinePolicy,
     ticket: Ticket,
     user: User,
     *,
@@ -150,7 +149,8 @@ def assign(
     now: datetime,
     reason: str,
 ) -> Ticket:
-    """Give the ticket to `user`: a new ticket becomes assigned; a held one keeps its status (reassign)."""
+    """Give the ticket to `user`: a new ticket becomes assigned; a held one keeps its status (reassign).
+    Who holds a ticket does not move its SLA clock, so the deadlines stand as stamped."""
     if not ticket.is_open:
         raise TransitionError(f"a {ticket.status} ticket cannot be assigned; reopen it first")
     previous_assignee = ticket.assignee.username if ticket.assignee else None
@@ -173,7 +173,6 @@ def assign(
         **({"from": previous_assignee} if previous_assignee else {}),
         reason=reason,
     )
-    policy.stamp(ticket, now)
     session.flush()
     return ticket
 

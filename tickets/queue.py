@@ -62,9 +62,7 @@ def hand_back_unworkable(
     return returned
 
 
-def reassign(
-    session: Session, policy: DeadlinePolicy, ticket: Ticket, user: User, *, by: User, now: datetime
-) -> Ticket:
+def reassign(session: Session, ticket: Ticket, user: User, *, by: User, now: datetime) -> Ticket:
     if not user.active:
         raise lifecycle.TransitionError(f"{user.username} is not active", code="invalid_assignee")
     if ticket.field not in user.fields:
@@ -73,7 +71,7 @@ def reassign(
         )
     if ticket.assignee_id == user.id:
         raise lifecycle.TransitionError(f"{user.username} holds the ticket already", code="invalid_assignee")
-    return lifecycle.assign(session, policy, ticket, user, by=by, now=now, reason="supervisor")
+    return lifecycle.assign(session, ticket, user, by=by, now=now, reason="supervisor")
 
 
 def log_attempt(

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from tickets import events, lifecycle
 from tickets.config import GENERAL_FIELD
-from tickets.deadlines import DeadlinePolicy
 from tickets.models import Role, Status, Ticket, User, UserField
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
@@ -80,7 +79,6 @@ def pick_consultant(session: Session, field: str, today: date) -> User | None:
 
 def route(
     session: Session,
-    policy: DeadlinePolicy,
     ticket: Ticket,
     *,
     now: datetime,
@@ -99,13 +97,12 @@ def route(
     if consultant is None:
         events.record(session, ticket, "pooled", by=by, at=now, pool=ticket.field, reason="nobody_available")
         return None
-    lifecycle.assign(session, policy, ticket, consultant, by=by, now=now, reason="routed")
+    lifecycle.assign(session, ticket, consultant, by=by, now=now, reason="routed")
     return consultant
 
 
 def set_field(
     session: Session,
-    policy: DeadlinePolicy,
     ticket: Ticket,
     field: str,
     *,
@@ -124,4 +121,4 @@ def set_field(
     ticket.updated_at = now
     events.record(session, ticket, "field_changed", by=by, at=now, **{"from": previous, "to": field})
     session.flush()
-    return route(session, policy, ticket, now=now, timezone=timezone, by=by)
+    return route(session, ticket, now=now, timezone=timezone, by=by)

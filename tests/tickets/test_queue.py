@@ -60,13 +60,13 @@ def test_reassign_checks_the_new_holder(pool_ticket, make_user, session, policy)
     bio = make_user("bio-kim", fields=("bio",))
     queue.claim(session, policy, pool_ticket, kim, now=NOW)
     lifecycle.change_status(session, policy, pool_ticket, "in_progress", by=kim, now=NOW)
-    queue.reassign(session, policy, pool_ticket, lee, by=boss, now=NOW)
+    queue.reassign(session, pool_ticket, lee, by=boss, now=NOW)
     assert (pool_ticket.assignee, pool_ticket.status) == (lee, Status.IN_PROGRESS)
     assert pool_ticket.events[-1].type == "reassigned"
     assert pool_ticket.events[-1].detail == {"from": "it-kim", "to": "it-lee", "reason": "supervisor"}
     for wrong in (bio, lee):
         with pytest.raises(lifecycle.TransitionError):
-            queue.reassign(session, policy, pool_ticket, wrong, by=boss, now=NOW)
+            queue.reassign(session, pool_ticket, wrong, by=boss, now=NOW)
 
 
 def test_the_first_attempt_starts_the_work(pool_ticket, make_user, session, policy) -> None:

@@ -78,9 +78,7 @@ def test_not_sure_tickets_wait_for_a_supervisor_who_sets_the_field(
     ticket = make_ticket("general")
     assert (ticket.status, ticket.assignee) == (Status.NEW, None)
     assert ticket.events[-1].detail["pool"] == "general"
-    assert (
-        routing.set_field(session, policy, ticket, "it", by=boss, now=NOW, known_fields=("it", "bio")) == kim
-    )
+    assert routing.set_field(session, ticket, "it", by=boss, now=NOW, known_fields=("it", "bio")) == kim
     assert (ticket.field, ticket.status, ticket.assignee) == ("it", Status.ASSIGNED, kim)
     assert [e.type for e in ticket.events][-2:] == ["field_changed", "assigned"]
 
