@@ -6,8 +6,8 @@ turn is Twilio retrying one we already answered: it gets the saved TwiML back an
 new key press (even the same wrong key again) answers the latest turn and so is a new turn.
 
 The greeting and the steps that only move the flow on (most requests of a call) read and write the
-row as a plain row, with one prepared SELECT … FOR UPDATE and one UPDATE: an ORM object's loading,
-change tracking and flush cost three times as much. Whatever files a ticket uses the ORM.
+row in plain SQL (ivr.call_rows): one SELECT … FOR UPDATE and one UPDATE or INSERT. Whatever files a
+ticket uses the ORM.
 
 Service functions here change rows and flush; the webhook view commits.
 """
@@ -18,9 +18,9 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from callflows.config import FlowConfig
 from callflows.flow import Reply, Turn
 from callflows.phones import callable_number, is_mobile
 from callflows.state import GENERAL_FIELD, CallState
+from ivr import call_rows
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
 from tickets.intake import open_ticket
@@ -65,28 +66,6 @@ def find_call(session: Session, call_sid: str) -> Call | None:
     return session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
 
 
-_CALLS = cast(Table, Call.__table__)
-# What a turn needs of the call row, locked as find_call locks it; built once (see the module docstring).
-_LOCK_TURN = (
-    select(
-        _CALLS.c.id,
-        _CALLS.c.from_number,
-        _CALLS.c.state,
-        _CALLS.c.turn,
-        _CALLS.c.last_response,
-        _CALLS.c.flow_completed,
-    )
-    .where(_CALLS.c.call_sid == bindparam("call_sid"))
-    .with_for_update()
-)
-_SAVE_TURN = update(_CALLS).where(_CALLS.c.id == bindparam("call_id"))
-
-
-def _lock_turn(session: Session, call_sid: str) -> Any:
-    """The row of _LOCK_TURN's columns, or None."""
-    return session.execute(_LOCK_TURN, {"call_sid": call_sid}).one_or_none()
-
-
 def _turn_columns(state: CallState, turn: int, now: datetime) -> dict[str, Any]:
     """The columns every new turn writes (besides its TwiML)."""
     return {
@@ -101,8 +80,9 @@ def _turn_columns(state: CallState, turn: int, now: datetime) -> dict[str, Any]:
 def _save_turn(session: Session, ctx: CallContext, call_id: int, turn: int, result: Turn) -> str:
     """The next turn of a call whose flow goes on, written as a plain UPDATE; returns its TwiML."""
     twiml = ctx.render(result.actions, turn)
-    columns = _turn_columns(result.state, turn, ctx.now)
-    session.execute(_SAVE_TURN, {"call_id": call_id, **columns, "last_response": twiml})
+    call_rows.save_turn(
+        session, call_id, {**_turn_columns(result.state, turn, ctx.now), "last_response": twiml}
+    )
     return twiml
 
 
@@ -130,7 +110,7 @@ def _new_call(session: Session, call_sid: str, form: Mapping[str, str], now: dat
 
 def answer_new_call(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> str:
     """POST /ivr/voice: the greeting and the field menu (or, for a retried request, the same TwiML)."""
-    row = _lock_turn(session, call_sid)
+    row = call_rows.lock_turn(session, call_sid)
     if row is not None and row.last_response:
         return str(row.last_response)  # Twilio retrying
     if row is not None:  # a callback of this call came first and made the row
@@ -138,23 +118,16 @@ def answer_new_call(session: Session, ctx: CallContext, call_sid: str, form: Map
     from_number = _clip(form.get("From"))
     result = flow.start(ctx.flow, from_number)
     twiml = ctx.render(result.actions, 1)
-    columns = _turn_columns(result.state, 1, ctx.now)
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(_CALLS).values(
-                    call_sid=call_sid,
-                    from_number=from_number,
-                    to_number=_clip(form.get("To")),
-                    started_at=ctx.now,
-                    last_response=twiml,
-                    **columns,
-                )
-            )
-    except IntegrityError:
+    columns = {
+        **_turn_columns(result.state, 1, ctx.now),
+        "last_response": twiml,
+        "call_sid": call_sid,
+        "from_number": from_number,
+        "to_number": _clip(form.get("To")),
+        "started_at": ctx.now,
+    }
+    if not call_rows.insert_call(session, columns):
         # a concurrent request of the same call inserted the row first: answer as if it had come first
-        if _lock_turn(session, call_sid) is None:
-            raise
         return answer_new_call(session, ctx, call_sid, form)
     return twiml
 
@@ -166,7 +139,7 @@ def answer_step(
 
     Raises flow.UnknownStep for a step the flow does not have (the view answers 404).
     """
-    row = _lock_turn(session, call_sid)
+    row = call_rows.lock_turn(session, call_sid)
     if row is None:
         # a later step for a call we never saw (a lost row, another deployment): start again politely
         call = _new_call(session, call_sid, form, ctx.now)

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ivr import calls, webhooks
+from ivr import call_rows, calls, webhooks
 from tickets.models import Call
 
 FORM = {"CallSid": "CA" + "7" * 32, "From": "+821012345678", "To": "+827040001379", "CallStatus": "ringing"}
@@ -17,9 +17,9 @@ FORM = {"CallSid": "CA" + "7" * 32, "From": "+821012345678", "To": "+82704000137
 
 def _answer_as_if_the_row_were_not_there_yet(app: Flask, session: Session, monkeypatch: Any) -> str:
     """Our SELECT … FOR UPDATE saw no row (the other request had not committed), then our INSERT collides."""
-    real_lock = calls._lock_turn
+    real_lock = call_rows.lock_turn
     misses = iter([None])
-    monkeypatch.setattr(calls, "_lock_turn", lambda s, sid: next(misses, real_lock(s, sid)))
+    monkeypatch.setattr(call_rows, "lock_turn", lambda s, sid: next(misses, real_lock(s, sid)))
     with app.test_request_context("/ivr/voice", base_url="http://localhost"):
         return calls.answer_new_call(session, webhooks._context(), FORM["CallSid"], FORM)
 
