@@ -1,26 +1,32 @@
 """The call row in plain SQL, for the requests that only move a call on.
 
-The greeting and the menu steps are most of the hotline's requests, and each reads one row and writes it
-back. Executed through the ORM session, SQLAlchemy's per-statement machinery cost several times the
-database's own work, so these statements are compiled once per dialect from the models' table (the same
-columns and the same type conversions as the ORM path) and run on the DBAPI connection of the session's
-transaction: the webhook's commit, and a test's rollback, cover them as they cover everything else.
+The greeting, the menu steps and the callbacks at the end of a call are most of the hotline's requests,
+and each reads a row or two and writes them back. Executed through the ORM session, SQLAlchemy's
+per-statement machinery cost several times the database's own work, so these statements are compiled
+once per dialect from the models' tables (the same columns and the same type conversions as the ORM
+path) and run on the DBAPI connection of the session's transaction: the webhook's commit, and a test's
+rollback, cover them as they cover everything else. Filing a ticket, and every unusual case, stays
+with the ORM (ivr.calls).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Dialect, Table, bindparam, select, update
+from sqlalchemy import ClauseElement, Dialect, Integer, Table, bindparam, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from tickets.models import Call
+from tickets.db import UTCDateTime
+from tickets.models import Call, Ticket, TicketEvent
 
 _CALLS = cast(Table, Call.__table__)
+_TICKETS = cast(Table, Ticket.__table__)
+_EVENTS = cast(Table, TicketEvent.__table__)
 
 
 class PlainStatement:
@@ -93,8 +99,23 @@ class TurnRow:
 
 
 # Every turn writes these columns (and its TwiML, last_response).
+@dataclass(frozen=True)
+class RecordingRow:
+    """A call with the ticket it filed, as a recording callback needs them."""
+
+    call_id: int
+    call_url: str | None
+    call_recording_sid: str | None
+    call_duration: int | None
+    ticket_id: int
+    ticket_url: str | None
+    ticket_recording_sid: str | None
+    ticket_duration: int | None
+
+
 TURN_COLUMNS = ("turn", "state", "language", "step", "updated_at", "last_response")
 NEW_CALL_COLUMNS = (*TURN_COLUMNS, "call_sid", "from_number", "to_number", "started_at")
+RECORDING_COLUMNS = ("recording_url", "recording_sid", "recording_duration", "updated_at")
 
 
 class CallRows:
@@ -126,6 +147,42 @@ class CallRows:
             dialect,
             NEW_CALL_COLUMNS,
         )
+        now = bindparam("now", type_=UTCDateTime())
+        self.end_finished_call = PlainStatement(
+            update(_CALLS)
+            .where(calls.call_sid == bindparam("call_sid"), calls.flow_completed == true())
+            .values(
+                status=bindparam("status"),
+                duration=func.coalesce(bindparam("duration", type_=Integer()), calls.duration),
+                ended_at=func.coalesce(calls.ended_at, now),
+                updated_at=now,
+            ),
+            dialect,
+        )
+        tickets = _TICKETS.c
+        self.lock_with_own_ticket = PlainStatement(
+            select(
+                calls.id,
+                calls.recording_url,
+                calls.recording_sid,
+                calls.recording_duration,
+                tickets.id,
+                tickets.recording_url,
+                tickets.recording_sid,
+                tickets.recording_duration,
+            )
+            .join_from(_CALLS, _TICKETS, tickets.call_id == calls.id)
+            .where(calls.call_sid == bindparam("call_sid"))
+            .with_for_update(of=_CALLS),
+            dialect,
+        )
+        self.save_call_recording = PlainStatement(
+            update(_CALLS).where(calls.id == bindparam("call_id")), dialect, RECORDING_COLUMNS
+        )
+        self.save_ticket_recording = PlainStatement(
+            update(_TICKETS).where(tickets.id == bindparam("ticket_key")), dialect, RECORDING_COLUMNS
+        )
+        self.add_event = PlainStatement(_EVENTS.insert(), dialect, ("ticket_id", "type", "at", "detail"))
 
 
 _BY_DIALECT: dict[tuple[str, str, str], CallRows] = {}
@@ -153,3 +210,30 @@ def save_turn(session: Session, call_id: int, columns: Mapping[str, Any]) -> Non
 def insert_call(session: Session, columns: Mapping[str, Any]) -> bool:
     """Insert a new call's row; False when a row with its CallSid exists already."""
     return call_rows(session).insert_call.changed(session, **columns) == 1
+
+
+def end_finished_call(
+    session: Session, call_sid: str, status: str, duration: int | None, now: datetime
+) -> bool:
+    """How a call whose flow finished ended (nothing else to do for it); False for any other call."""
+    rows = call_rows(session).end_finished_call
+    return rows.changed(session, call_sid=call_sid, status=status, duration=duration, now=now) == 1
+
+
+def lock_with_own_ticket(session: Session, call_sid: str) -> RecordingRow | None:
+    """The call and the ticket it filed, the call locked; None if either is missing."""
+    row = call_rows(session).lock_with_own_ticket.first(session, call_sid=call_sid)
+    return RecordingRow(*row) if row is not None else None
+
+
+def save_call_recording(session: Session, call_id: int, **columns: Any) -> None:
+    call_rows(session).save_call_recording.changed(session, call_id=call_id, **columns)
+
+
+def save_ticket_recording(session: Session, ticket_id: int, **columns: Any) -> None:
+    call_rows(session).save_ticket_recording.changed(session, ticket_key=ticket_id, **columns)
+
+
+def add_event(session: Session, ticket_id: int, type: str, at: datetime, **detail: Any) -> None:
+    """What tickets.events.record writes, for a ticket this request holds no ORM object of."""
+    call_rows(session).add_event.changed(session, ticket_id=ticket_id, type=type, at=at, detail=detail)

@@ -258,11 +258,14 @@ def _int(value: str | None) -> int | None:
 def call_ended(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> Ticket | None:
     """POST /ivr/status: record how the call ended; a caller who hung up before the end still gets a
     ticket (`incomplete`) when we have a number to call back. Returns that ticket, if one was made."""
-    call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
     status = (form.get("CallStatus") or "").strip()[:32]
+    duration = _int(form.get("CallDuration"))
+    if status in ENDED_STATUSES and call_rows.end_finished_call(session, call_sid, status, duration, ctx.now):
+        return None  # the usual end: the flow finished and filed its ticket
+    call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
     if status:
         call.status = status
-    call.duration = _int(form.get("CallDuration")) if form.get("CallDuration") else call.duration
+    call.duration = duration if duration is not None else call.duration
     if status not in ENDED_STATUSES:
         session.flush()
         return None
@@ -303,6 +306,8 @@ def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Map
     if not url or duration == 0:
         return
     recording_sid = _clip(form.get("RecordingSid"))
+    if _recording_of_own_ticket(session, ctx, call_sid, url, recording_sid, duration):
+        return
     call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
     # a repeat call's recording goes to the ticket it joined; loaded before the call changes, so that
     # loading it does not flush the call on its own
@@ -313,6 +318,43 @@ def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Map
     if ticket is not None:
         _attach_to_ticket(session, ctx, ticket, url, recording_sid, duration)
     session.flush()
+
+
+def _recording_of_own_ticket(
+    session: Session,
+    ctx: CallContext,
+    call_sid: str,
+    url: str,
+    recording_sid: str | None,
+    duration: int | None,
+) -> bool:
+    """The usual case, in plain SQL (ivr.call_rows): the call filed its ticket and this is the one
+    recording of both. Does what the ORM path below does for it; False leaves any other case to that."""
+    row = call_rows.lock_with_own_ticket(session, call_sid)
+    if row is None or row.call_url not in (None, url) or row.ticket_url not in (None, url):
+        return False
+    call_rows.save_call_recording(
+        session,
+        row.call_id,
+        recording_url=url,
+        recording_sid=recording_sid or row.call_recording_sid,
+        recording_duration=duration if duration is not None else row.call_duration,
+        updated_at=ctx.now,
+    )
+    ticket_sid = recording_sid or row.ticket_recording_sid
+    ticket_duration = duration if duration is not None else row.ticket_duration
+    if (row.ticket_url, row.ticket_recording_sid, row.ticket_duration) != (url, ticket_sid, ticket_duration):
+        call_rows.save_ticket_recording(
+            session,
+            row.ticket_id,
+            recording_url=url,
+            recording_sid=ticket_sid,
+            recording_duration=ticket_duration,
+            updated_at=ctx.now,
+        )
+    if (row.ticket_url, row.ticket_recording_sid) != (url, ticket_sid):
+        call_rows.add_event(session, row.ticket_id, "recording_added", ctx.now, url=url, duration=duration)
+    return True
 
 
 def _attach_to_ticket(

@@ -1,4 +1,4 @@
-"""The call row under races: the first request of a call inserted by another between our read and write."""
+"""The call row in plain SQL (ivr.call_rows): under races, and at the usual end of a call."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
 
 from ivr import call_rows, calls, webhooks
+from ivr.signature import signing_token
+from ivr.simulator import FlaskTransport
+from tests.ivr.conftest import PlaceCall, call_row, tickets_of
 from tickets.models import Call
 
 FORM = {"CallSid": "CA" + "7" * 32, "From": "+821012345678", "To": "+827040001379", "CallStatus": "ringing"}
@@ -45,3 +49,33 @@ def test_a_greeting_that_loses_the_race_to_a_status_callback_still_greets(
     assert (
         "<Gather" in greeting and call.last_response == greeting and call.turn == 1 and call.step == "field"
     )
+
+
+def test_the_callbacks_after_a_finished_flow_complete_the_call_and_its_ticket_once(
+    app: Flask, session: Session, place_call: PlaceCall
+) -> None:
+    """The usual end of a call, done in plain SQL: the recording's SID reaches the ticket with one event,
+    the call gets how and when it ended, and Twilio repeating either callback changes nothing."""
+    result = place_call("field=2,support_type=1,callback=1,message=record:35")
+    callbacks = [e for e in result.exchanges if e.url.endswith(("/ivr/recording", "/ivr/status"))]
+    assert [e.url.rsplit("/", 1)[1] for e in callbacks] == ["recording", "status"]
+    call = call_row(session, result)
+    (ticket,) = tickets_of(session, result)
+    recording_sid = callbacks[0].form["RecordingSid"]
+    assert (call.recording_sid, ticket.recording_sid, ticket.recording_duration) == (recording_sid,) * 2 + (
+        35,
+    )
+    assert (call.status, call.duration) == ("completed", int(callbacks[1].form["CallDuration"]))
+    assert call.ended_at is not None
+    ended_at, events = call.ended_at, [e.type for e in ticket.events]
+    assert events.count("recording_added") == 1
+
+    token = signing_token(app.config["HOTLINE"])
+    for exchange in callbacks:
+        signature = RequestValidator(token).compute_signature(exchange.url, exchange.form)
+        assert (
+            FlaskTransport(app).post(exchange.url, exchange.form, {"X-Twilio-Signature": signature}).status
+            == 200
+        )
+    call, (ticket,) = call_row(session, result), tickets_of(session, result)
+    assert call.ended_at == ended_at and [e.type for e in ticket.events] == events
