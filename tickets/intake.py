@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets import events, routing
 from tickets.deadlines import DeadlinePolicy
 from tickets.models import OPEN_STATUSES, Call, OutboxMessage, RepeatCall, Status, Ticket
-from tickets.references import unused_reference
+from tickets.references import new_reference, unused_reference
 
 
 def open_ticket(
@@ -34,19 +35,36 @@ def open_ticket(
     incomplete: bool = False,
     timezone: str = routing.DEFAULT_TIMEZONE,
 ) -> Ticket:
-    if call is not None and call.filed_or_joined_ticket is not None:
+    session.flush()  # a new call gets its id, and whatever is pending counts in the look-up
+    reference = new_reference()
+    found = session.execute(
+        _LOOK_UP,
+        {
+            "call_id": call.id if call is not None else None,
+            "callback_number": callback_number or None,  # no number: no repeat caller to recognise
+            "field": field,
+            "reference": reference,
+        },
+    ).one()
+    if call is not None and (found.filed is not None or found.joined is not None):
         # The same call again (a replayed webhook, or the flow ending after the status callback filed it):
         # nothing new, except a recording of a repeat call that arrived since it joined.
-        ticket = call.filed_or_joined_ticket
-        if call.repeat_of is not None:
+        ticket = session.get_one(Ticket, found.filed if found.filed is not None else found.joined)
+        if found.joined is not None:
             attach_recording_of_repeat_call(session, ticket, call, now=now)
         return ticket
-    existing = open_ticket_of(session, callback_number, field)
-    if existing is not None:
+    if call is not None:
+        _know_call_has_no_ticket(call)
+    if found.open_in_field is not None:
+        existing = session.get_one(Ticket, found.open_in_field)
         link_repeat_call(session, existing, call=call, now=now, support_type=support_type)
         return existing
+    if found.reference_taken:
+        reference = unused_reference(session)
+    # Routed before the ticket is added, so that it is inserted assigned: one INSERT, no UPDATE after it.
+    consultant = routing.choose_consultant(session, field, now=now, timezone=timezone)
     ticket = Ticket(
-        reference=unused_reference(session),
+        reference=reference,
         call=call,
         field=field,
         support_type=support_type,
@@ -69,25 +87,41 @@ def open_ticket(
     events.record(
         session, ticket, "created", at=now, incomplete=incomplete, source="call" if call else "manual"
     )
+    routing.hand_over(session, ticket, consultant, now=now)
     session.flush()
-    routing.route(session, ticket, now=now, timezone=timezone)
     return ticket
 
 
-def open_ticket_of(session: Session, callback_number: str | None, field: str) -> Ticket | None:
-    """The caller's open ticket in this field, if any (the oldest, should there be several)."""
-    if not callback_number:
-        return None
-    return session.scalars(
-        select(Ticket)
-        .where(
-            Ticket.callback_number == callback_number,
-            Ticket.field == field,
-            Ticket.status.in_(list(OPEN_STATUSES)),
-        )
-        .order_by(Ticket.created_at, Ticket.id)
-        .limit(1)
-    ).first()
+# What decides how a call is filed, in one round trip (it runs at the end of every call): the ticket the
+# call filed or joined already, the caller's open ticket in the field (the oldest, should there be
+# several), and whether the reference drawn for a new ticket is taken.
+_LOOK_UP = select(
+    select(Ticket.id).where(Ticket.call_id == bindparam("call_id")).scalar_subquery().label("filed"),
+    select(RepeatCall.ticket_id)
+    .where(RepeatCall.call_id == bindparam("call_id"))
+    .scalar_subquery()
+    .label("joined"),
+    select(Ticket.id)
+    .where(
+        Ticket.callback_number == bindparam("callback_number"),
+        Ticket.field == bindparam("field"),
+        Ticket.status.in_(list(OPEN_STATUSES)),
+    )
+    .order_by(Ticket.created_at, Ticket.id)
+    .limit(1)
+    .scalar_subquery()
+    .label("open_in_field"),
+    exists().where(Ticket.reference == bindparam("reference")).label("reference_taken"),
+)
+
+
+def _know_call_has_no_ticket(call: Call) -> None:
+    """The look-up found neither a ticket nor a link for this call: say so on the call, so that asking
+    (call.ticket, call.filed_or_joined_ticket) later in the request costs no query."""
+    unloaded = inspect(call).unloaded
+    for relationship in ("ticket", "repeat_of"):
+        if relationship in unloaded:
+            set_committed_value(call, relationship, None)
 
 
 def link_repeat_call(

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, Select, String, and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from tickets import events, lifecycle
 from tickets.config import GENERAL_FIELD
@@ -27,7 +27,9 @@ def local_date(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
-def _available_consultants(field: str, today: date) -> Select[Any]:
+def _available_consultants() -> Select[Any]:
+    """The consultants of bindparam `field` who can take a ticket on bindparam `today`."""
+    today = bindparam("today", type_=Date)
     away_today = and_(
         or_(User.away_from.is_not(None), User.away_until.is_not(None)),
         or_(User.away_from.is_(None), User.away_from <= today),
@@ -37,13 +39,35 @@ def _available_consultants(field: str, today: date) -> Select[Any]:
         select(User)
         .join(UserField, UserField.user_id == User.id)
         .where(
-            UserField.field == field,
+            UserField.field == bindparam("field", type_=String),
             User.role == Role.CONSULTANT,
             User.active.is_(True),
             User.on_duty.is_(True),
             ~away_today,
         )
     )
+
+
+# Built once: routing runs for every new ticket, and building the statements cost more than running them.
+_LOCK_CANDIDATES = (
+    _available_consultants()
+    .with_only_columns(User.id)
+    .order_by(User.id)
+    .with_for_update(of=User, key_share=True)
+)
+_OPEN_TICKETS_HELD = (
+    select(func.count(Ticket.id))
+    .where(Ticket.assignee_id == User.id, Ticket.status.in_(sorted(lifecycle.HELD)))
+    .correlate(User)
+    .scalar_subquery()
+)
+_PICK = (
+    _available_consultants()
+    .order_by(_OPEN_TICKETS_HELD, User.last_assigned_at.asc().nulls_first(), User.id)
+    .limit(1)
+    # Routing needs none of the chosen one's fields, which User.field_links would load eagerly.
+    .options(lazyload(User.field_links))
+)
 
 
 def lock_candidates(session: Session, field: str, today: date) -> None:
@@ -58,23 +82,12 @@ def lock_candidates(session: Session, field: str, today: date) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    query = _available_consultants(field, today).order_by(User.id).with_for_update(of=User, key_share=True)
-    session.execute(query.with_only_columns(User.id)).all()
+    session.execute(_LOCK_CANDIDATES, {"field": field, "today": today}).all()
 
 
 def pick_consultant(session: Session, field: str, today: date) -> User | None:
-    open_tickets = (
-        select(func.count(Ticket.id))
-        .where(Ticket.assignee_id == User.id, Ticket.status.in_(list(lifecycle.HELD)))
-        .correlate(User)
-        .scalar_subquery()
-    )
-    query = (
-        _available_consultants(field, today)
-        .order_by(open_tickets, User.last_assigned_at.asc().nulls_first(), User.id)
-        .limit(1)
-    )
-    return session.scalars(query).first()
+    """The available consultant with the fewest held tickets, ties to the least recently assigned."""
+    return session.scalars(_PICK, {"field": field, "today": today}).first()
 
 
 def route(
@@ -88,14 +101,30 @@ def route(
     """Assign a `new` ticket to the best consultant of its field, or leave it in the pool (with an event)."""
     if ticket.status != Status.NEW or ticket.assignee_id is not None:
         return ticket.assignee
-    if ticket.field == GENERAL_FIELD:
-        events.record(session, ticket, "pooled", by=by, at=now, pool=GENERAL_FIELD, reason="triage")
+    consultant = choose_consultant(session, ticket.field, now=now, timezone=timezone)
+    return hand_over(session, ticket, consultant, now=now, by=by)
+
+
+def choose_consultant(
+    session: Session, field: str, *, now: datetime, timezone: str = DEFAULT_TIMEZONE
+) -> User | None:
+    """Who would get a ticket of `field` now; None for the pool. The candidates stay locked until commit
+    (lock_candidates), so the choice holds until the ticket given to them is committed."""
+    if field == GENERAL_FIELD:
         return None
     today = local_date(now, timezone)
-    lock_candidates(session, ticket.field, today)
-    consultant = pick_consultant(session, ticket.field, today)
+    lock_candidates(session, field, today)
+    return pick_consultant(session, field, today)
+
+
+def hand_over(
+    session: Session, ticket: Ticket, consultant: User | None, *, now: datetime, by: User | None = None
+) -> User | None:
+    """Give a `new` ticket to the consultant choose_consultant chose, or leave it in its field's pool
+    with a `pooled` event saying why (nobody to give it to, or a field to set first)."""
     if consultant is None:
-        events.record(session, ticket, "pooled", by=by, at=now, pool=ticket.field, reason="nobody_available")
+        reason = "triage" if ticket.field == GENERAL_FIELD else "nobody_available"
+        events.record(session, ticket, "pooled", by=by, at=now, pool=ticket.field, reason=reason)
         return None
     lifecycle.assign(session, ticket, consultant, by=by, now=now, reason="routed")
     return consultant

@@ -1,0 +1,94 @@
+"""Filing a ticket: what it writes, in how few statements, and the reference drawn again on a clash."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from tests.tickets.conftest import NOW
+from tickets import intake, references
+from tickets.intake import open_ticket
+from tickets.models import Call, Status, Ticket
+
+
+@contextmanager
+def statements(session: Session) -> Iterator[list[str]]:
+    """The SQL the session sends while the block runs, whitespace squeezed."""
+    sent: list[str] = []
+    connection = session.connection()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def _file(session: Session, policy: Any, call: Call | None = None, **extra: Any) -> Ticket:
+    number = extra.pop("callback_number", "+821020009999")
+    return open_ticket(
+        session, policy, now=NOW, field=extra.pop("field", "it"), support_type="advice", language="ko",
+        caller_number=number, callback_number=number, call=call, **extra,
+    )  # fmt: skip
+
+
+def test_a_routed_ticket_is_inserted_assigned_with_its_events_in_order(make_user, session, policy) -> None:
+    kim = make_user("it-kim")
+    with statements(session) as sent:
+        ticket = _file(session, policy)
+    assert (ticket.status, ticket.assignee, ticket.assigned_at, kim.last_assigned_at) == (
+        Status.ASSIGNED, kim, NOW, NOW,
+    )  # fmt: skip
+    assert ticket.sla_due_at is not None and ticket.acted_at is None
+    assert [(e.type, e.detail, e.at) for e in ticket.events] == [
+        ("created", {"incomplete": False, "source": "manual"}, NOW),
+        ("assigned", {"to": "it-kim", "reason": "routed"}, NOW),
+    ]
+    # One INSERT of the ticket as it ends up; no UPDATE after it, no load of the consultant's fields.
+    assert len([s for s in sent if s.startswith("INSERT INTO tickets ")]) == 1
+    assert not [s for s in sent if s.startswith("UPDATE tickets ") or "FROM user_fields WHERE" in s]
+
+
+def test_a_drawn_reference_that_is_taken_is_drawn_again(make_user, session, policy, monkeypatch) -> None:
+    make_user("it-kim")
+    first = _file(session, policy, callback_number="+821020001001")
+    draws = iter([first.reference, first.reference, "1234-5678"])
+    monkeypatch.setattr(intake, "new_reference", lambda: next(draws))
+    monkeypatch.setattr(references, "new_reference", lambda: next(draws))
+    second = _file(session, policy, callback_number="+821020001002")
+    assert second.reference == "1234-5678"
+    assert session.scalar(select(func.count()).where(Ticket.reference == first.reference)) == 1
+
+
+def test_references_are_eight_digits_read_in_two_halves() -> None:
+    assert all(re.fullmatch(r"\d{4}-\d{4}", references.new_reference()) for _ in range(50))
+
+
+def test_the_same_call_again_gets_its_ticket_and_asks_nothing_more_of_the_call(
+    make_user, session, policy
+) -> None:
+    make_user("it-kim")
+    call = Call(call_sid="CA" + "1" * 32)
+    session.add(call)
+    ticket = _file(session, policy, call=call)
+    with statements(session) as sent:
+        assert (call.ticket, call.filed_or_joined_ticket) == (ticket, ticket)
+    assert sent == []
+    session.expire(call)
+    assert _file(session, policy, call=call) is ticket
+    assert session.scalar(select(func.count()).where(Ticket.call_id == call.id)) == 1
+
+
+def test_callers_without_a_number_are_not_taken_for_one_repeat_caller(make_user, session, policy) -> None:
+    make_user("it-kim")
+    first = _file(session, policy, callback_number="")
+    assert _file(session, policy, callback_number="") is not first
+    assert _file(session, policy, callback_number=None) is not first
