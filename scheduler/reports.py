@@ -1,12 +1,11 @@
-"""The numbers a hotline reports, over a period and optionally one field, as SQL aggregates.
+"""The numbers a hotline reports, over a period and optionally one field.
 
-Every figure is an aggregate answered by the database through an index on the period's column
-(tickets.created_at, escalations.due_at, callback_attempts.at); no ticket row is loaded into Python, so a
-report over a million tickets costs what the database's aggregate costs. A whole report reads the period's
-tickets three times, each an index-only scan of the covering report indexes on PostgreSQL: one pass counts
-everything per day (volume, support types, finished, SLA outcome, unreached notices; the months and the
-period's totals are sums of its days), one splits by field x support type, one sorts the two durations for
-their exact percentiles.
+Every count of tickets (volume, support types, finished, SLA outcome, unreached notices, how many have each
+duration) is a sum of the daily roll-up (scheduler/rollup.py: stored rows for days untouched since its
+watermark, live aggregates for the others), so a year costs a few thousand small rows, exact right after
+any change. What the roll-up cannot hold is read live, each an aggregate through an index: open tickets
+past their deadline (their outcome depends on the time of the report), alerts by the day they fell due,
+callback attempts by the day they were made, and the exact percentiles, which sort the period's durations.
 
 Definitions (shown on the report page too):
 - A ticket belongs to the period in which it was *received* (created_at in the local calendar).
@@ -25,13 +24,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, DateTime, and_, bindparam, case, func, or_, select, text, true
+from sqlalchemy import ColumnElement, case, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from tickets.models import OPEN_STATUSES, CallbackAttempt, Escalation, Outcome, Status, Ticket
+from scheduler import rollup
+from scheduler.rollup import FINISHED_STATUSES
+from tickets.models import OPEN_STATUSES, Outcome, Ticket
 
-FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+__all__ = ["FINISHED_STATUSES", "Period", "build_report"]  # FINISHED_STATUSES: scheduler/exports.py
 
 
 @dataclass(frozen=True)
@@ -79,25 +80,6 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _local_bucket(session: Session, column: Any, period: Period, unit: str) -> ColumnElement[Any]:
-    """The local calendar day or month of a UTC timestamp column; `_bucket_key` turns it into text."""
-    if _dialect(session) == "postgresql":
-        # date_trunc on the local timestamp: much cheaper per row than formatting text with to_char.
-        return func.date_trunc(unit, func.timezone(period.timezone, column))
-    # SQLite stores UTC text; shift by the zone's offset at the period's start (Korea has no DST).
-    offset = period.zone.utcoffset(datetime.combine(period.first, time(12)))
-    seconds = int(offset.total_seconds()) if offset else 0
-    pattern = "%Y-%m-%d" if unit == "day" else "%Y-%m"
-    return func.strftime(pattern, column, f"{seconds:+d} seconds")
-
-
-def _bucket_key(value: Any, unit: str) -> str:
-    """'YYYY-MM-DD' or 'YYYY-MM' from either backend's bucket value."""
-    if isinstance(value, str):
-        return value
-    return f"{value:%Y-%m-%d}" if unit == "day" else f"{value:%Y-%m}"
-
-
 def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     if _dialect(session) == "postgresql":
         # date_part is double precision; extract() has returned numeric since PostgreSQL 14, slower to sort.
@@ -105,30 +87,11 @@ def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElemen
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def _finished_at() -> ColumnElement[datetime]:
-    return func.coalesce(Ticket.resolved_at, Ticket.closed_at)
-
-
 def _received_in(period: Period) -> list[ColumnElement[bool]]:
     conditions = [Ticket.created_at >= period.start, Ticket.created_at < period.end]
     if period.field:
         conditions.append(Ticket.field == period.field)
     return conditions
-
-
-def _met() -> ColumnElement[bool]:
-    return and_(Ticket.status.in_(FINISHED_STATUSES), _finished_at() <= Ticket.sla_due_at)
-
-
-def _breached(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(Ticket.status.in_(FINISHED_STATUSES), _finished_at() > Ticket.sla_due_at),
-        and_(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_due_at <= now),
-    )
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.count().filter(condition)
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -152,26 +115,38 @@ class Compliance:
         return percent(self.met, self.decided)
 
 
+def open_past_deadline(session: Session, period: Period, now: datetime) -> dict[date, int]:
+    """Open tickets of the period already past their deadline, by local day of receipt.
+
+    Breached as of `now`, so never stored in the roll-up; few (the open backlog's overdue part), read
+    through the (status, sla_due_at) index.
+    """
+    received = session.scalars(
+        select(Ticket.created_at).where(
+            Ticket.status.in_(OPEN_STATUSES), Ticket.sla_due_at <= now, *_received_in(period)
+        )
+    )
+    found: dict[date, int] = {}
+    for created in received:
+        day = created.astimezone(period.zone).date()
+        found[day] = found.get(day, 0) + 1
+    return found
+
+
 def volume_by_field_and_support_type(session: Session, period: Period) -> dict[tuple[str, str | None], int]:
     """Tickets received, by (field, support type): the split the hotline publishes."""
-    rows = session.execute(
-        select(Ticket.field, Ticket.support_type, func.count())
-        .where(*_received_in(period))
-        .group_by(Ticket.field, Ticket.support_type)
-    )
-    return {(f, s): n for f, s, n in rows}
+    return rollup.period_counts(session, period).split
 
 
 def sla_compliance(session: Session, period: Period, now: datetime) -> Compliance:
-    met, breached = session.execute(
-        select(_count_if(_met()), _count_if(_breached(now))).where(*_received_in(period))
-    ).one()
-    return Compliance(met=int(met), breached=int(breached))
+    total = rollup.period_counts(session, period).total()
+    late = sum(open_past_deadline(session, period, now).values())
+    return Compliance(met=total.met, breached=total.breached + late)
 
 
 @dataclass(frozen=True)
 class DayCounts:
-    """Everything counted per local day of receipt, in one pass over the period's tickets."""
+    """Everything counted per local day of receipt."""
 
     received: int
     finished: int
@@ -181,62 +156,28 @@ class DayCounts:
     by_support_type: dict[str | None, int]  # None: no or an unknown support type
 
 
-def _per_day_postgresql(session: Session, period: Period, columns: list[Any]) -> list[tuple[Any, ...]]:
-    """One aggregate per local day, each an index range scan between that day's two midnights.
-
-    Cheaper than GROUP BY a local-date expression: no time-zone conversion or hashing per row, and the
-    days come from Python, so they are correct across any offset change.
-    """
-    starts = [datetime.combine(day, time(0), period.zone).astimezone(UTC) for day in period.days()]
-    times = postgresql.ARRAY(DateTime(timezone=True))
-    days = (
-        func.unnest(
-            bindparam("day_starts", starts, type_=times),
-            bindparam("day_ends", [*starts[1:], period.end], type_=times),
+def _day_counts(counts: rollup.PeriodCounts, late: dict[date, int]) -> dict[str, DayCounts]:
+    """Per local day (YYYY-MM-DD) of receipt; days without tickets are absent."""
+    return {
+        f"{day:%Y-%m-%d}": DayCounts(
+            tally.received,
+            tally.finished,
+            tally.met,
+            tally.breached + late.get(day, 0),
+            tally.notified,
+            counts.day_support_types[day],
         )
-        .table_valued("day_start", "day_end")
-        .render_derived(name="days")
-    )
-    conditions = [Ticket.created_at >= days.c.day_start, Ticket.created_at < days.c.day_end]
-    if period.field:
-        conditions.append(Ticket.field == period.field)
-    figures = select(*columns).where(*conditions).lateral("figures")
-    # The planner cannot know that a day holds a few hundredths of the period (it prices each day's scan
-    # at 0.5% of the table), so a long period looks expensive enough to JIT-compile, which costs more than
-    # the whole query. Only this transaction is affected.
-    session.execute(text("SET LOCAL jit = off"))
-    rows = session.execute(select(days.c.day_start, *figures.c).select_from(days).join(figures, true()))
-    return [(f"{start.astimezone(period.zone):%Y-%m-%d}", *counts) for start, *counts in rows]
+        for day, tally in sorted(counts.days.items())
+        if tally.received
+    }
 
 
 def day_counts(
     session: Session, period: Period, now: datetime, support_types: tuple[str, ...]
 ) -> dict[str, DayCounts]:
     """Per local day (YYYY-MM-DD) of receipt; days without tickets are absent."""
-    known = list(support_types)
-    columns: list[Any] = [
-        func.count(),
-        _count_if(Ticket.status.in_(FINISHED_STATUSES)),
-        _count_if(_met()),
-        _count_if(_breached(now)),
-        func.count(Ticket.unreached_notified_at),
-        _count_if(or_(Ticket.support_type.is_(None), Ticket.support_type.not_in(known or [""]))),
-        *[_count_if(Ticket.support_type == key) for key in known],
-    ]
-    if _dialect(session) == "postgresql":
-        rows = _per_day_postgresql(session, period, columns)
-    else:
-        bucket = _local_bucket(session, Ticket.created_at, period, "day").label("day")
-        query = select(bucket, *columns).where(*_received_in(period)).group_by(bucket)
-        rows = [(_bucket_key(day, "day"), *counts) for day, *counts in session.execute(query)]
-    found: dict[str, DayCounts] = {}
-    for day, received, finished, met, breached, notified, other, *per_type in rows:
-        if not received:
-            continue
-        split: dict[str | None, int] = {key: int(n) for key, n in zip(known, per_type, strict=True)}
-        split[None] = int(other)
-        found[day] = DayCounts(int(received), int(finished), int(met), int(breached), int(notified), split)
-    return found
+    counts = rollup.period_counts(session, period, support_types)
+    return _day_counts(counts, open_past_deadline(session, period, now))
 
 
 @dataclass(frozen=True)
@@ -329,32 +270,44 @@ def _first_callback_seconds(session: Session) -> ColumnElement[Any]:
 
 def _close_seconds(session: Session) -> ColumnElement[Any]:
     """NULL unless the ticket is finished."""
-    return case(
-        (Ticket.status.in_(FINISHED_STATUSES), _seconds_between(session, _finished_at(), Ticket.created_at))
-    )
+    return case((rollup.is_finished(), _seconds_between(session, rollup.finished_at(), Ticket.created_at)))
 
 
-def _durations(session: Session, period: Period, measures: list[ColumnElement[Any]]) -> list[Durations]:
-    """Count, median and 90th percentile of each measure (NULLs left out) over the period's tickets."""
+# Enough for PostgreSQL to sort five years of a busy hotline's durations in memory (about 24 bytes a value)
+# instead of spilling to temporary files at the default 4 MB; only the report's transaction gets it.
+SORT_MEMORY = "64MB"
+
+
+def _durations(
+    session: Session, period: Period, measures: list[ColumnElement[Any]], counts: list[int] | None = None
+) -> list[Durations]:
+    """Count, median and 90th percentile of each measure (NULLs left out) over the period's tickets.
+
+    `counts`: how many tickets have each measure, when the caller knows (the roll-up does).
+    """
     conditions = _received_in(period)
     if _dialect(session) == "postgresql":
         # One scan for every measure; percentile_cont over an array sorts each measure once, and like
         # count() it leaves out the NULLs (tickets without the measure).
+        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
         fractions = postgresql.array([0.5, 0.9])
-        columns: list[Any] = []
-        for seconds in measures:
-            columns += [func.count(seconds), func.percentile_cont(fractions).within_group(seconds)]
+        columns: list[Any] = [func.percentile_cont(fractions).within_group(seconds) for seconds in measures]
+        if counts is None:
+            columns += [func.count(seconds) for seconds in measures]
         row = session.execute(select(*columns).where(*conditions)).one()
         results = []
-        for count, values in zip(row[::2], row[1::2], strict=True):
+        for values, count in zip(row[: len(measures)], counts or row[len(measures) :], strict=True):
             median, p90 = values if values else (None, None)
             results.append(Durations(int(count), _round(median), _round(p90)))
         return results
     # SQLite has no percentile: count, then read the two neighbouring ranks with an ordered OFFSET query.
     results = []
-    for seconds in measures:
+    for index, seconds in enumerate(measures):
         present = [*conditions, seconds.is_not(None)]
-        count = int(session.scalar(select(func.count(seconds)).where(*present)) or 0)
+        if counts is None:
+            count = int(session.scalar(select(func.count(seconds)).where(*present)) or 0)
+        else:
+            count = counts[index]
         results.append(
             Durations(
                 count,
@@ -400,15 +353,7 @@ def first_callback_and_close(session: Session, period: Period) -> tuple[Duration
 
 def escalations_by_level(session: Session, period: Period) -> dict[int, int]:
     """Alerts that fell due in the period, by level (0 warning, 1 breach, 2 …)."""
-    query = (
-        select(Escalation.level, func.count())
-        .where(Escalation.due_at >= period.start, Escalation.due_at < period.end)
-        .group_by(Escalation.level)
-        .order_by(Escalation.level)
-    )
-    if period.field:
-        query = query.join(Ticket, Ticket.id == Escalation.ticket_id).where(Ticket.field == period.field)
-    return {int(level): int(n) for level, n in session.execute(query)}
+    return rollup.alerts_by_level(session, period)
 
 
 @dataclass(frozen=True)
@@ -423,23 +368,12 @@ class Unreached:
 
 def attempts_by_outcome(session: Session, period: Period) -> dict[str, int]:
     """Callback attempts made in the period, by outcome."""
-    attempts = (
-        select(CallbackAttempt.outcome, func.count())
-        .where(CallbackAttempt.at >= period.start, CallbackAttempt.at < period.end)
-        .group_by(CallbackAttempt.outcome)
-    )
-    if period.field:
-        attempts = attempts.join(Ticket, Ticket.id == CallbackAttempt.ticket_id).where(
-            Ticket.field == period.field
-        )
-    return {str(outcome): int(n) for outcome, n in session.execute(attempts)}
+    return rollup.attempts_by_outcome(session, period)
 
 
 def unreached_callbacks(session: Session, period: Period) -> Unreached:
-    notified = session.scalar(
-        select(func.count()).where(*_received_in(period), Ticket.unreached_notified_at.is_not(None))
-    )
-    return Unreached(attempts_by_outcome(session, period), int(notified or 0))
+    notified = rollup.period_counts(session, period).total().notified
+    return Unreached(attempts_by_outcome(session, period), notified)
 
 
 @dataclass(frozen=True)
@@ -469,9 +403,16 @@ class Report:
 
 
 def build_report(session: Session, period: Period, now: datetime, support_types: tuple[str, ...]) -> Report:
-    counts = day_counts(session, period, now, support_types)
-    split = volume_by_field_and_support_type(session, period)
-    first_callback, close = first_callback_and_close(session, period)
+    period_counts = rollup.period_counts(session, period, support_types)
+    total = period_counts.total()
+    counts = _day_counts(period_counts, open_past_deadline(session, period, now))
+    split = period_counts.split
+    first_callback, close = _durations(
+        session,
+        period,
+        [_first_callback_seconds(session), _close_seconds(session)],
+        counts=[total.called_back, total.timed_close],
+    )
     return Report(
         period=period,
         received=sum(split.values()),

@@ -21,7 +21,7 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
-from scheduler import heartbeat
+from scheduler import heartbeat, rollup
 from scheduler.delivery import build_channels, deliver_due_messages
 from scheduler.digest import send_daily_digest
 from scheduler.sweep import AlertSettings, sweep
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SMS_EXTENSION = "telephony"  # app.extensions key of ivr.gateway's Telephony (its send_sms sends our SMS)
 DELIVERY_SECONDS = 15
 RELEASE_SECONDS = 300
+ROLLUP_SECONDS = 120  # reports count live whatever changed since: a refresh keeps that to a few days
 
 
 def in_app(app: Flask, job: Callable[[], None], name: str) -> Callable[[], None]:
@@ -95,6 +96,14 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
                 report.sent, report.retrying, report.dead, report.lost,
             )  # fmt: skip
 
+    def refresh_report_rollup() -> None:
+        with db.transaction() as session:
+            done = rollup.refresh(session, utcnow(), config.timezone)
+        if done.built:
+            log.info(
+                "report roll-up: %d day(s) built%s", done.built, "" if done.complete else ", more to come"
+            )
+
     def digest() -> None:
         with db.transaction() as session:
             send_daily_digest(session, hours, notifications, utcnow(), config.public_base_url)
@@ -115,6 +124,10 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         scheduler, app, "sla_digest", digest, grace=3 * 3600,
         trigger="cron", day_of_week="mon-fri", hour=notifications.digest_time.hour,
         minute=notifications.digest_time.minute, timezone=hours.timezone,
+    )  # fmt: skip
+    add_job(
+        scheduler, app, "report_rollup", refresh_report_rollup, grace=None,
+        trigger="interval", seconds=ROLLUP_SECONDS, next_run_time=utcnow(),
     )  # fmt: skip
     release = _release_stale_job(app, settings)
     if release is not None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 05:03:55.282970
+Create Date: 2026-11-27 07:22:01.113043
 """
 
 from collections.abc import Sequence
@@ -46,6 +46,49 @@ def upgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_calls_started_at"), ["started_at"], unique=False)
 
+    op.create_table(
+        "report_alert_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("alerts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "field", "level", name=op.f("pk_report_alert_days")),
+    )
+    op.create_table(
+        "report_attempt_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "field", "outcome", name=op.f("pk_report_attempt_days")),
+    )
+    op.create_table(
+        "report_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("support_type", sa.String(length=32), nullable=False),
+        sa.Column("received", sa.Integer(), nullable=False),
+        sa.Column("finished", sa.Integer(), nullable=False),
+        sa.Column("met", sa.Integer(), nullable=False),
+        sa.Column("breached", sa.Integer(), nullable=False),
+        sa.Column("notified", sa.Integer(), nullable=False),
+        sa.Column("called_back", sa.Integer(), nullable=False),
+        sa.Column("timed_close", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "field", "support_type", name=op.f("pk_report_days")),
+    )
+    op.create_table(
+        "report_rollup",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("built_from", sa.Date(), nullable=True),
+        sa.Column("clean_before", tickets.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_ticket_id", sa.Integer(), nullable=False),
+        sa.Column("last_attempt_id", sa.Integer(), nullable=False),
+        sa.Column("last_alert_id", sa.Integer(), nullable=False),
+        sa.Column("refreshed_at", tickets.db.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_rollup")),
+    )
     op.create_table(
         "scheduler_heartbeats",
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -189,6 +232,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_tickets_status_sla_due_at"), ["status", "sla_due_at"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_tickets_updated_at"), ["updated_at"], unique=False)
 
     op.create_table(
         "user_fields",
@@ -378,6 +422,7 @@ def downgrade() -> None:
 
     op.drop_table("user_fields")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tickets_updated_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_status_sla_due_at"))
         batch_op.drop_index(
             "ix_tickets_report_received",
@@ -417,6 +462,10 @@ def downgrade() -> None:
     op.drop_table("api_tokens")
     op.drop_table("users")
     op.drop_table("scheduler_heartbeats")
+    op.drop_table("report_rollup")
+    op.drop_table("report_days")
+    op.drop_table("report_attempt_days")
+    op.drop_table("report_alert_days")
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_calls_started_at"))
 
