@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, inspect, select
+from sqlalchemy import bindparam, exists, insert, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tickets import events, routing
+from tickets import events, lifecycle, routing
 from tickets.deadlines import DeadlinePolicy
 from tickets.models import OPEN_STATUSES, Call, OutboxMessage, RepeatCall, Status, Ticket
 from tickets.references import new_reference, unused_reference
@@ -61,11 +61,11 @@ def open_ticket(
         return existing
     if found.reference_taken:
         reference = unused_reference(session)
-    # Routed before the ticket is added, so that it is inserted assigned: one INSERT, no UPDATE after it.
+    # Routed before the ticket is written, so that it is inserted as it ends up: one INSERT, no UPDATE.
     consultant = routing.choose_consultant(session, field, now=now, timezone=timezone)
-    ticket = Ticket(
+    draft = Ticket(
         reference=reference,
-        call=call,
+        call_id=call.id if call is not None else None,
         field=field,
         support_type=support_type,
         language=language,
@@ -79,17 +79,32 @@ def open_ticket(
         updated_at=now,
     )
     if call is not None and call.recording_url:
-        ticket.recording_sid = call.recording_sid
-        ticket.recording_url = call.recording_url
-        ticket.recording_duration = call.recording_duration
-    session.add(ticket)
-    policy.stamp(ticket, now)
-    events.record(
-        session, ticket, "created", at=now, incomplete=incomplete, source="call" if call else "manual"
-    )
-    routing.hand_over(session, ticket, consultant, now=now)
-    session.flush()
+        draft.recording_sid = call.recording_sid
+        draft.recording_url = call.recording_url
+        draft.recording_duration = call.recording_duration
+    policy.stamp(draft, now)
+    source = "call" if call is not None else "manual"
+    history = [events.Entry("created", now, {"incomplete": incomplete, "source": source})]
+    if consultant is None:
+        history.append(routing.pooled(field, now))
+    else:
+        history.append(lifecycle.assign_before_insert(session, draft, consultant, now=now, reason="routed"))
+    ticket = _insert(session, draft)
+    events.write(session, ticket, history)
+    if call is not None:
+        set_committed_value(call, "ticket", ticket)
     return ticket
+
+
+def _insert(session: Session, draft: Ticket) -> Ticket:
+    """The draft's row, inserted with a plain INSERT … RETURNING: the ticket that comes back is loaded and
+    in the session as if queried, without the flush (unit of work) a pending ticket would cost."""
+    columns = inspect(draft).dict
+    values = {attr.key: columns[attr.key] for attr in _TICKET_COLUMNS if attr.key in columns}
+    return session.scalars(insert(Ticket).returning(Ticket), [values]).one()
+
+
+_TICKET_COLUMNS = inspect(Ticket).column_attrs
 
 
 # What decides how a call is filed, in one round trip (it runs at the end of every call): the ticket the

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
@@ -158,10 +161,7 @@ def assign(
         check_transition(ticket, Status.ASSIGNED)
         ticket.status = Status.ASSIGNED
     ticket.assignee = user
-    ticket.assignee_id = user.id
-    ticket.assigned_at = now
-    ticket.acted_at = None  # the new holder has not acted yet: the auto-release clock starts now
-    ticket.updated_at = now
+    _hold(ticket, user, now)
     user.last_assigned_at = now
     events.record(
         session,
@@ -175,6 +175,33 @@ def assign(
     )
     session.flush()
     return ticket
+
+
+def _hold(ticket: Ticket, user: User, now: datetime) -> None:
+    ticket.assignee_id = user.id
+    ticket.assigned_at = now
+    ticket.acted_at = None  # the new holder has not acted yet: the auto-release clock starts now
+    ticket.updated_at = now
+
+
+_USERS = cast(Table, User.__table__)
+_STAMP_LAST_ASSIGNED = (
+    update(_USERS).where(_USERS.c.id == bindparam("user_id")).values(last_assigned_at=bindparam("at"))
+)
+
+
+def assign_before_insert(
+    session: Session, draft: Ticket, user: User, *, now: datetime, reason: str
+) -> events.Entry:
+    """`assign` for a new ticket not written yet, so that it is inserted assigned (tickets.intake): the
+    ticket's columns as assign sets them, the consultant's last_assigned_at written at once (one UPDATE,
+    without a flush), and the `assigned` event returned, to be written with the ticket."""
+    check_transition(draft, Status.ASSIGNED)
+    draft.status = Status.ASSIGNED
+    _hold(draft, user, now)
+    session.execute(_STAMP_LAST_ASSIGNED, {"user_id": user.id, "at": now})
+    set_committed_value(user, "last_assigned_at", now)  # what the UPDATE wrote, without a change to flush
+    return events.Entry("assigned", now, {"to": user.username, "reason": reason})
 
 
 def unassign(

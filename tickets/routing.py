@@ -121,13 +121,19 @@ def hand_over(
     session: Session, ticket: Ticket, consultant: User | None, *, now: datetime, by: User | None = None
 ) -> User | None:
     """Give a `new` ticket to the consultant choose_consultant chose, or leave it in its field's pool
-    with a `pooled` event saying why (nobody to give it to, or a field to set first)."""
+    with a `pooled` event saying why."""
     if consultant is None:
-        reason = "triage" if ticket.field == GENERAL_FIELD else "nobody_available"
-        events.record(session, ticket, "pooled", by=by, at=now, pool=ticket.field, reason=reason)
+        entry = pooled(ticket.field, now)
+        events.record(session, ticket, entry.type, by=by, at=now, **entry.detail)
         return None
     lifecycle.assign(session, ticket, consultant, by=by, now=now, reason="routed")
     return consultant
+
+
+def pooled(field: str, now: datetime) -> events.Entry:
+    """The event of a ticket nobody was chosen for: nobody available, or a field to set first (triage)."""
+    reason = "triage" if field == GENERAL_FIELD else "nobody_available"
+    return events.Entry("pooled", now, {"pool": field, "reason": reason})
 
 
 def set_field(

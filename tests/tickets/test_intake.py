@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from tests.tickets.conftest import NOW
-from tickets import intake, references
+from tickets import events, intake, references
 from tickets.intake import open_ticket
 from tickets.models import Call, Status, Ticket
 
@@ -55,6 +56,17 @@ def test_a_routed_ticket_is_inserted_assigned_with_its_events_in_order(make_user
     # One INSERT of the ticket as it ends up; no UPDATE after it, no load of the consultant's fields.
     assert len([s for s in sent if s.startswith("INSERT INTO tickets ")]) == 1
     assert not [s for s in sent if s.startswith("UPDATE tickets ") or "FROM user_fields WHERE" in s]
+    session.expire_all()  # what was written, not what the objects say
+    assert (ticket.status, ticket.assignee, kim.last_assigned_at) == (Status.ASSIGNED, kim, NOW)
+    assert [e.type for e in ticket.events] == ["created", "assigned"]
+
+
+def test_events_are_not_written_past_a_loaded_list_of_them(make_user, session, policy) -> None:
+    make_user("it-kim")
+    ticket = _file(session, policy)
+    assert len(ticket.events) == 2
+    with pytest.raises(ValueError, match="loaded"):
+        events.write(session, ticket, [events.Entry("note", NOW, {"text": "x"})])
 
 
 def test_a_drawn_reference_that_is_taken_is_drawn_again(make_user, session, policy, monkeypatch) -> None:
