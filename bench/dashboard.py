@@ -8,8 +8,11 @@
 Builds a scratch database per size (migrated by Alembic, filled with COPY through psycopg: four years of
 history, nearly all of it closed, the last days still open, alerts, callback attempts, today's calls), runs
 VACUUM ANALYZE as autovacuum would, then times the live JSON endpoint through the whole Flask stack and
-each report over the last 30 and the last 365 days (median of several runs). The database is dropped at
-the end. Traffic goes to 127.0.0.1 only.
+each report over the last 30 and the last 365 days (median of several runs). Before measuring, the report
+roll-up is built as the scheduler's job would build it (every slice of days, timed), and the tickets of
+the last minutes are simulated: CHANGED tickets of the last 30 days get a fresh updated_at, so their days
+are counted live, as between two refreshes in production. The database is dropped at the end. Traffic goes
+to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import Session
 
 from ivr.app import create_app
 from ivr.config import ROOT, load_config
-from scheduler import overview, reports
+from scheduler import overview, reports, rollup
 from scheduler.reports import Period
 from tickets.db import db, make_engine
 from tickets.migrate import upgrade
@@ -47,6 +51,7 @@ FIELDS = ("it", "machinery", "electronics", "bio", "chemistry", "energy", "gener
 SUPPORT_TYPES = ("equipment", "advice", "rnd", "information", "transfer", "staffing", "other", None)
 OUTCOMES = ("reached", "reached", "reached", "no_answer", "busy", "voicemail")
 RUNS = 5
+CHANGED = 200  # tickets changed since the last refresh of the roll-up
 
 
 def _psycopg_url(url: str) -> str:
@@ -175,6 +180,37 @@ def fill(url: str, count: int, seed: int = 1379) -> dict[str, int]:
     return counts
 
 
+def build_rollup(url: str) -> tuple[float, int]:
+    """Build the whole roll-up as the scheduler would, slice after slice; seconds and days."""
+    engine = make_engine(url)
+    start, days = time.perf_counter(), 0
+    with Session(engine) as session:
+        while True:
+            done = rollup.refresh(session, NOW, "Asia/Seoul")
+            session.commit()
+            days += done.built
+            if done.complete:
+                break
+    engine.dispose()
+    return time.perf_counter() - start, days
+
+
+def change_recent_tickets(url: str, seed: int = 1379) -> None:
+    """CHANGED tickets of the last 30 days changed a minute ago: their days are dirty until a refresh
+    after NOW + CLOCK_MARGIN (the same tickets each run, so --reuse measures the same thing)."""
+    with psycopg.connect(_psycopg_url(url)) as conn:
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM tickets WHERE created_at >= %s ORDER BY id", (NOW - timedelta(days=30),)
+            )
+        ]
+        chosen = random.Random(seed).sample(ids, min(CHANGED, len(ids)))
+        conn.execute(
+            "UPDATE tickets SET updated_at = %s WHERE id = ANY(%s)", (NOW - timedelta(minutes=1), chosen)
+        )
+
+
 def timed(action: Callable[[], Any], runs: int = RUNS) -> float:
     """Median milliseconds of `runs` runs after one warm-up."""
     action()
@@ -214,6 +250,15 @@ def measure(url: str) -> list[tuple[str, float]]:
     results.append(("GET /supervisor/ (page, rendered)", timed(get("/supervisor/"))))
     with app.app_context():
         session = db.session
+        year = Period(date(2026, 11, 27) - timedelta(days=364), date(2026, 11, 27))
+        live = rollup.days_counted_live(session(), year)
+        print(f"  the last 365 days: {len(live)} counted live, the others from the roll-up", flush=True)
+
+        def refresh() -> None:
+            rollup.refresh(session(), NOW, "Asia/Seoul")
+            session.rollback()  # the same days are dirty at every run
+
+        results.append((f"  roll-up refresh ({CHANGED} tickets changed)", timed(refresh)))
         results.append(
             (
                 "  overview only (all live queries)",
@@ -287,6 +332,9 @@ def main() -> None:
                 start = time.perf_counter()
                 counts = fill(url, size)
                 print(f"{size:,} tickets: loaded {counts} in {time.perf_counter() - start:.1f}s", flush=True)
+                seconds, days = build_rollup(url)
+                print(f"  roll-up built: {days} days in {seconds:.1f}s", flush=True)
+            change_recent_tickets(url)
             for label, ms in measure(url):
                 table.setdefault(label, {})[size] = ms
                 print(f"  {label:<58} {ms:8.1f} ms", flush=True)

@@ -187,12 +187,6 @@ def check(session: Session, now: datetime, periods: list[Period] = PERIODS) -> N
         assert report == counted_straight(session, period, now), period
 
 
-def live_days(session: Session, period: Period) -> list[date]:
-    """The period's days the roll-up does not answer for (counted live)."""
-    _, days = rollup._stored_and_live_days(session, period, rollup.dirty_ticket_days, lambda _: [])
-    return days
-
-
 # --- the tests ----------------------------------------------------------------------------------------------
 
 
@@ -216,7 +210,7 @@ def test_a_refresh_stores_what_the_tables_hold(session: Session, specs: list[fx.
     assert alerts == {(r.day, r.field, r.key): r.n for r in rollup.count_alert_days(session, days, TZ)}
     assert sum(alerts.values()) == sum(len(s.escalations) for s in specs)
     # Nothing changed since: every day of a period comes from the stored rows, and the figures are right.
-    assert live_days(session, PERIODS[0]) == []
+    assert rollup.days_counted_live(session, PERIODS[0]) == []
     check(session, fx.NOW)
     # Again: nothing to do.
     assert rollup.refresh(session, refresh_clock(), TZ) == rollup.Refreshed(dirty=0, built=0, complete=True)
@@ -254,7 +248,9 @@ def test_every_change_shows_at_once_and_a_refresh_stores_it(
         )
     )
     session.flush()
-    assert {date(2026, 10, 15), _local(filed.created_at)} <= set(live_days(session, PERIODS[0]))
+    assert {date(2026, 10, 15), _local(filed.created_at)} <= set(
+        rollup.days_counted_live(session, PERIODS[0])
+    )
     check(session, now)
 
     # An open ticket of October is resolved, a closed one reopened, a pooled one triaged into bio.
@@ -306,10 +302,13 @@ def test_tickets_either_side_of_midnight_in_seoul(session: Session, specs: list[
         )
     session.flush()
     days = [Period(date(2026, 11, 26), date(2026, 11, 26)), Period(date(2026, 11, 27), date(2026, 11, 27))]
-    assert [live_days(session, day) for day in days] == [[date(2026, 11, 26)], [date(2026, 11, 27)]]
+    assert [rollup.days_counted_live(session, day) for day in days] == [
+        [date(2026, 11, 26)],
+        [date(2026, 11, 27)],
+    ]
     check(session, fx.NOW, days)
     rollup.refresh(session, refresh_clock(), TZ)
-    assert [live_days(session, day) for day in days] == [[], []]
+    assert [rollup.days_counted_live(session, day) for day in days] == [[], []]
     check(session, fx.NOW, days)
     # Open and past the deadline is breached from the deadline on, whichever side of midnight it falls.
     for now in (midnight + timedelta(hours=2) - timedelta(microseconds=1), midnight + timedelta(hours=2)):
@@ -322,7 +321,9 @@ def test_a_roll_up_being_built_is_exact_at_every_step(session: Session, specs: l
         steps.append(done)
         state = session.get_one(ReportRollup, rollup.STATE_ID)
         assert state.built_from is not None
-        assert live_days(session, PERIODS[1]) == [d for d in PERIODS[1].days() if d < state.built_from]
+        assert rollup.days_counted_live(session, PERIODS[1]) == [
+            d for d in PERIODS[1].days() if d < state.built_from
+        ]
         check(session, fx.NOW, PERIODS[:3])
     # Newest first, from today or the last day with anything in it, down to the first such day.
     moments = [fx.NOW] + [
@@ -333,7 +334,7 @@ def test_a_roll_up_being_built_is_exact_at_every_step(session: Session, specs: l
     first, last = min(map(_local, moments)), max(map(_local, moments))
     assert [s.built for s in steps] == [20] * len(steps) and len(steps) >= 2
     assert sum(s.built for s in steps) + done.built == (last - first).days + 1
-    assert live_days(session, PERIODS[0]) == []
+    assert rollup.days_counted_live(session, PERIODS[0]) == []
     check(session, fx.NOW)
 
 
@@ -357,13 +358,13 @@ def test_a_roll_up_of_another_calendar_is_not_used_and_is_rebuilt(
     session: Session, specs: list[fx.Spec]
 ) -> None:
     rollup.refresh(session, refresh_clock(), "UTC")
-    assert live_days(session, PERIODS[1]) == PERIODS[1].days()  # periods are in Seoul days
+    assert rollup.days_counted_live(session, PERIODS[1]) == PERIODS[1].days()  # periods are in Seoul days
     check(session, fx.NOW)
     state = session.get_one(ReportRollup, rollup.STATE_ID)
     generation = state.generation
     rollup.refresh(session, refresh_clock(), TZ)
     assert (state.timezone, state.generation) == (TZ, generation + 1)
-    assert live_days(session, PERIODS[1]) == []
+    assert rollup.days_counted_live(session, PERIODS[1]) == []
     check(session, fx.NOW)
 
 
@@ -397,4 +398,4 @@ def test_the_scheduler_refreshes_the_roll_up(session: Session, specs: list[fx.Sp
     job.func()
     state = session.get(ReportRollup, rollup.STATE_ID)
     assert state is not None and state.timezone == app.config["HOTLINE"].timezone
-    assert live_days(session, PERIODS[1]) == []
+    assert rollup.days_counted_live(session, PERIODS[1]) == []
