@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from tickets.db import UTCDateTime
-from tickets.models import Call, Ticket, TicketEvent
+from tickets.models import Call, OutboxMessage, Ticket, TicketEvent
 
 _CALLS = cast(Table, Call.__table__)
 _TICKETS = cast(Table, Ticket.__table__)
 _EVENTS = cast(Table, TicketEvent.__table__)
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 class PlainStatement:
@@ -116,6 +117,7 @@ class RecordingRow:
 TURN_COLUMNS = ("turn", "state", "language", "step", "updated_at", "last_response")
 NEW_CALL_COLUMNS = (*TURN_COLUMNS, "call_sid", "from_number", "to_number", "started_at")
 RECORDING_COLUMNS = ("recording_url", "recording_sid", "recording_duration", "updated_at")
+MESSAGE_COLUMNS = ("key", "channel", "recipient", "payload", "ticket_id", "next_try_at", "created_at")
 
 
 class CallRows:
@@ -182,6 +184,9 @@ class CallRows:
         self.save_ticket_recording = PlainStatement(
             update(_TICKETS).where(tickets.id == bindparam("ticket_key")), dialect, RECORDING_COLUMNS
         )
+        self.queue_message = PlainStatement(
+            insert(_OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.key]), dialect, MESSAGE_COLUMNS
+        )
         self.add_event = PlainStatement(_EVENTS.insert(), dialect, ("ticket_id", "type", "at", "detail"))
 
 
@@ -237,3 +242,8 @@ def save_ticket_recording(session: Session, ticket_id: int, **columns: Any) -> N
 def add_event(session: Session, ticket_id: int, type: str, at: datetime, **detail: Any) -> None:
     """What tickets.events.record writes, for a ticket this request holds no ORM object of."""
     call_rows(session).add_event.changed(session, ticket_id=ticket_id, type=type, at=at, detail=detail)
+
+
+def queue_message(session: Session, **columns: Any) -> bool:
+    """A message into the outbox; False when one with its key is there already (sent once per key)."""
+    return call_rows(session).queue_message.changed(session, **columns) == 1

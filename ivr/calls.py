@@ -34,7 +34,7 @@ from ivr import call_rows
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
 from tickets.intake import open_ticket
-from tickets.models import Call, OutboxMessage, Ticket
+from tickets.models import Call, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -178,17 +178,16 @@ def _advance(session: Session, ctx: CallContext, call: Call, result: Turn) -> st
 def _file_ticket(session: Session, ctx: CallContext, call: Call, state: CallState) -> Ticket:
     """The complete ticket; an incomplete one already made for this call (the status callback came
     first) is completed instead of duplicated."""
-    if call.ticket is None:
-        return _open_ticket_for(session, ctx, call, state, state.callback_number, incomplete=False)
-    ticket = call.ticket
+    ticket = _open_ticket_for(session, ctx, call, state, state.callback_number, incomplete=False)
+    if ticket.call_id != call.id or not ticket.incomplete:
+        return ticket  # new, or the caller's open ticket that this call joined
     ticket.field = state.field or ticket.field
     ticket.support_type = state.support_type or ticket.support_type
     ticket.callback_number = state.callback_number or ticket.callback_number
     if call.recording_url and not ticket.recording_url:
         _copy_recording(call, ticket)
-    if ticket.incomplete:
-        ticket.incomplete = False
-        events.record(session, ticket, "call_completed", at=ctx.now)
+    ticket.incomplete = False
+    events.record(session, ticket, "call_completed", at=ctx.now)
     return ticket
 
 
@@ -220,24 +219,21 @@ def _open_ticket_for(
 def _queue_confirmation_sms(
     session: Session, ctx: CallContext, call: Call, state: CallState, ticket: Ticket
 ) -> bool:
-    """The confirmation SMS into the outbox, once per call, and only to a mobile number."""
+    """The confirmation SMS into the outbox, once per call (its key), and only to a mobile number."""
     number = state.callback_number
     if not number or not is_mobile(number):
         return False
-    key = f"confirm-sms:{call.call_sid}"
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is None:
-        body = prompts.confirmation_sms(ctx.flow, state.language, ticket.reference, ticket.field)
-        session.add(
-            OutboxMessage(
-                key=key,
-                channel="sms",
-                recipient=number,
-                payload={"body": body, "kind": "call_confirmation", "reference": ticket.reference},
-                ticket_id=ticket.id,
-                next_try_at=ctx.now,
-                created_at=ctx.now,
-            )
-        )
+    body = prompts.confirmation_sms(ctx.flow, state.language, ticket.reference, ticket.field)
+    call_rows.queue_message(
+        session,
+        key=f"confirm-sms:{call.call_sid}",
+        channel="sms",
+        recipient=number,
+        payload={"body": body, "kind": "call_confirmation", "reference": ticket.reference},
+        ticket_id=ticket.id,
+        next_try_at=ctx.now,
+        created_at=ctx.now,
+    )
     return True
 
 
