@@ -213,38 +213,72 @@ def _field_of(ticket_id: Any) -> Any:
     return select(Ticket.field).where(Ticket.id == ticket_id).scalar_subquery()
 
 
-def count_attempt_days(
-    session: Session, days: Sequence[date], timezone: str, field_key: str | None = None
+def _count_keyed_days(
+    session: Session,
+    days: Sequence[date],
+    timezone: str,
+    field_key: str | None,
+    by_field: bool,
+    at: Any,
+    key: Any,
+    ticket_id: Any,
 ) -> list[KeyedCount]:
-    field_of = _field_of(CallbackAttempt.ticket_id)
+    """Rows of a day x key, by the ticket's field if `by_field` (else field ""), of `field_key`'s tickets."""
+    field_of = _field_of(ticket_id)
     only_field = [field_of == field_key] if field_key else []
+    ticket_field = field_of.label("ticket_field") if by_field else literal_column("''").label("ticket_field")
 
     def query(start: Any, end: Any) -> RowsQuery:
-        ticket_field = field_of.label("ticket_field")
+        group = [ticket_field, key] if by_field else [key]
         return (
-            select(ticket_field, CallbackAttempt.outcome, func.count().label("n"))
-            .where(CallbackAttempt.at >= start, CallbackAttempt.at < end, *only_field)
-            .group_by(ticket_field, CallbackAttempt.outcome)
+            select(ticket_field, key, func.count().label("n"))
+            .where(at >= start, at < end, *only_field)
+            .group_by(*group)
         )
 
     return [KeyedCount(*row) for row in _per_day(session, days, timezone, query)]
+
+
+def count_attempt_days(
+    session: Session,
+    days: Sequence[date],
+    timezone: str,
+    field_key: str | None = None,
+    *,
+    by_field: bool = True,
+) -> list[KeyedCount]:
+    """Callback attempts per day x field x outcome (by_field=False: all fields together, which is cheaper)."""
+    return _count_keyed_days(
+        session,
+        days,
+        timezone,
+        field_key,
+        by_field,
+        CallbackAttempt.at,
+        CallbackAttempt.outcome,
+        CallbackAttempt.ticket_id,
+    )
 
 
 def count_alert_days(
-    session: Session, days: Sequence[date], timezone: str, field_key: str | None = None
+    session: Session,
+    days: Sequence[date],
+    timezone: str,
+    field_key: str | None = None,
+    *,
+    by_field: bool = True,
 ) -> list[KeyedCount]:
-    field_of = _field_of(Escalation.ticket_id)
-    only_field = [field_of == field_key] if field_key else []
-
-    def query(start: Any, end: Any) -> RowsQuery:
-        ticket_field = field_of.label("ticket_field")
-        return (
-            select(ticket_field, Escalation.level, func.count().label("n"))
-            .where(Escalation.due_at >= start, Escalation.due_at < end, *only_field)
-            .group_by(ticket_field, Escalation.level)
-        )
-
-    return [KeyedCount(*row) for row in _per_day(session, days, timezone, query)]
+    """SLA alerts per day due x field x level (by_field=False: all fields together, which is cheaper)."""
+    return _count_keyed_days(
+        session,
+        days,
+        timezone,
+        field_key,
+        by_field,
+        Escalation.due_at,
+        Escalation.level,
+        Escalation.ticket_id,
+    )
 
 
 # --- which days are dirty ----------------------------------------------------------------------------------
@@ -459,7 +493,7 @@ def _keyed_counts(
     session: Session,
     period: Period,
     dirty_days: Callable[[Session, Watermark, datetime | None, datetime | None], set[date]],
-    count_days: Callable[[Session, Sequence[date], str, str | None], list[KeyedCount]],
+    count_days: Callable[..., list[KeyedCount]],
     table: type[ReportAttemptDay] | type[ReportAlertDay],
     key: Any,
     count: Any,
@@ -472,7 +506,8 @@ def _keyed_counts(
 
     stored, live_days = _stored_and_live_days(session, period, dirty_days, read_stored)
     found: dict[Any, int] = {}
-    live = [(row.key, row.n) for row in count_days(session, live_days, period.timezone, period.field)]
+    counted = count_days(session, live_days, period.timezone, period.field, by_field=False)
+    live = [(row.key, row.n) for row in counted]
     for key_value, n in [*stored, *live]:
         found[key_value] = found.get(key_value, 0) + int(n)
     return found
