@@ -35,7 +35,8 @@ def open_ticket(
     incomplete: bool = False,
     timezone: str = routing.DEFAULT_TIMEZONE,
 ) -> Ticket:
-    session.flush()  # a new call gets its id, and whatever is pending counts in the look-up
+    if call is not None and call.id is None:
+        session.flush()  # a new call gets its id for the look-up (which autoflushes whatever else is pending)
     reference = new_reference()
     found = session.execute(
         _LOOK_UP,
@@ -101,10 +102,11 @@ def _insert(session: Session, draft: Ticket) -> Ticket:
     in the session as if queried, without the flush (unit of work) a pending ticket would cost."""
     columns = inspect(draft).dict
     values = {attr.key: columns[attr.key] for attr in _TICKET_COLUMNS if attr.key in columns}
-    return session.scalars(insert(Ticket).returning(Ticket), [values]).one()
+    return session.scalars(_INSERT_RETURNING, [values]).one()
 
 
 _TICKET_COLUMNS = inspect(Ticket).column_attrs
+_INSERT_RETURNING = insert(Ticket).returning(Ticket)
 
 
 # What decides how a call is filed, in one round trip (it runs at the end of every call): the ticket the
