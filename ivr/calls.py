@@ -166,7 +166,8 @@ def _advance(session: Session, ctx: CallContext, call: Call, result: Turn) -> st
             # the <Record> action came first; the status callback adds the RecordingSid later
             call.recording_url = _clip(str(state.recording.get("url") or ""), 1024)
             call.recording_duration = state.recording.get("duration")
-        ticket = _file_ticket(session, ctx, call, state)
+        with session.no_autoflush:  # the call row is written once, below, not also before the look-up
+            ticket = _file_ticket(session, ctx, call, state)
         sms = _queue_confirmation_sms(session, ctx, call, state, ticket)
         call.flow_completed = True
         actions = flow.farewell(ctx.flow, state, ticket.reference, sms)
