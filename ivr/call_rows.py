@@ -98,6 +98,10 @@ class TurnRow:
     last_response: str | None
     flow_completed: bool
 
+    @classmethod
+    def of(cls, call: Call) -> TurnRow:
+        return cls(call.id, call.from_number, call.state, call.turn, call.last_response, call.flow_completed)
+
 
 # Every turn writes these columns (and its TwiML, last_response).
 @dataclass(frozen=True)

@@ -139,7 +139,9 @@ def answer_step(
 
     Raises flow.UnknownStep for a step the flow does not have (the view answers 404).
     """
-    row = call_rows.lock_turn(session, call_sid)
+    # The message step ends the flow and files the ticket, which takes the ORM object: lock it as one.
+    call = find_call(session, call_sid) if step == "message" else None
+    row = call_rows.TurnRow.of(call) if call is not None else call_rows.lock_turn(session, call_sid)
     if row is None:
         # a later step for a call we never saw (a lost row, another deployment): start again politely
         call = _new_call(session, call_sid, form, ctx.now)
@@ -151,8 +153,7 @@ def answer_step(
     state = CallState.from_dict(row.state) if row.state else CallState(caller_number=row.from_number)
     result = flow.respond(ctx.flow, state, step, Reply.from_twilio(form))
     if result.state.finished:
-        call = session.get_one(Call, row.id)  # filing the ticket takes the ORM object; the row is locked
-        return _advance(session, ctx, call, result)
+        return _advance(session, ctx, call or session.get_one(Call, row.id), result)  # the row is locked
     return _save_turn(session, ctx, row.id, row.turn + 1, result)
 
 
