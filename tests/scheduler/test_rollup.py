@@ -20,7 +20,7 @@ from scheduler.reports import Period
 from scheduler.sweep import AlertSettings, escalate_due_tickets
 from tests.scheduler import report_fixture as fx
 from tests.scheduler.sla_helpers import people, settings, ticket_at
-from tickets import lifecycle, queue, routing
+from tickets import accounts, lifecycle, queue, routing
 from tickets.db import utcnow
 from tickets.models import (
     OPEN_STATUSES,
@@ -399,3 +399,36 @@ def test_the_scheduler_refreshes_the_roll_up(session: Session, specs: list[fx.Sp
     state = session.get(ReportRollup, rollup.STATE_ID)
     assert state is not None and state.timezone == app.config["HOTLINE"].timezone
     assert rollup.days_counted_live(session, PERIODS[1]) == []
+
+
+def test_the_report_page_shows_a_triage_made_a_moment_ago(
+    session: Session, client: Any, app: Flask, specs: list[fx.Spec]
+) -> None:
+    app.config["HOTLINE_CLOCK"] = lambda: fx.NOW
+    supervisor = accounts.add_user(session, "boss", "supervisor", display_name="감독자")
+    rollup.refresh(session, refresh_clock(), TZ)
+    session.commit()  # to the test's savepoint, like the scheduler's job
+    with client.session_transaction() as cookie:
+        cookie["user_id"], cookie["csrf"] = supervisor.id, "test-csrf-token"
+    bio = Period(date(2026, 10, 1), date(2026, 11, 27), "bio")
+    query = f"first={bio.first}&last={bio.last}&field=bio"
+    before = client.get(f"/supervisor/reports.json?{query}").get_json()
+    pooled = next(s for s in specs if s.field == "general" and s.status == "new" and s.escalations)
+    response = client.post(
+        f"/supervisor/tickets/{pooled.reference}/field",
+        data={"csrf_token": "test-csrf-token", "field": "bio"},
+    )
+    assert response.status_code == 302
+    after = client.get(f"/supervisor/reports.json?{query}").get_json()
+    assert after["received"] == before["received"] + 1
+    assert sum(after["escalations_by_level"].values()) == sum(before["escalations_by_level"].values()) + len(
+        pooled.escalations
+    )
+    figures = expected(session, bio, fx.NOW)
+    assert (after["received"], after["by_field"]) == (figures["received"], {"bio": figures["received"]})
+    assert (after["sla_compliance"]["met"], after["sla_compliance"]["breached"]) == figures["compliance"]
+    assert after["escalations_by_level"] == {str(level): n for level, n in figures["alerts"].items()}
+    assert after["unreached"]["attempts_by_outcome"] == figures["attempts"]
+    assert [(d["day"], d["received"], d["met"], d["breached"]) for d in after["daily"]] == [
+        (day, *counts) for day, counts in figures["days"].items()
+    ]
