@@ -20,8 +20,11 @@ TwiML string, both served by the same gunicorn settings, in the same run:
 1. Throughput (closed loop): `--clients` connections each send their next request as soon as the answer
    arrives, for `--seconds` per round, alternating hotline and bare for `--rounds` rounds so that noise
    from other work on the machine hits both alike. The ratio of the two request rates is what the call
-   flow costs relative to an endpoint that does nothing. gunicorn's CPU seconds per request (read from
-   /proc) are printed too: on a shared machine they are steadier than the rates.
+   flow costs relative to an endpoint that does nothing. A third server, the floor, is measured in the
+   same rounds: the bare endpoint plus one row locked, changed and committed through the raw DBAPI
+   connection, the least any webhook that saves the call at every step must do; its ratio to the bare
+   endpoint bounds what the hotline's ratio could ever be on that database. gunicorn's CPU seconds per
+   request (read from /proc) are printed too: on a shared machine they are steadier than the rates.
 2. Latency as a hotline sees it (open, paced): `--calls` calls in progress at once, each caller waiting a
    think time drawn from `--think` seconds (listening to a prompt, pressing a key) between its requests;
    a finished call is replaced by a new one. p50, p99 and max of the webhook response times, the p99 of
@@ -47,6 +50,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -58,16 +62,18 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -106,6 +112,44 @@ bare_app = Flask("bare")
 
 @bare_app.post("/ivr/voice")
 def bare_voice() -> Response:
+    return Response(STATIC_TWIML, content_type="text/xml; charset=utf-8")
+
+
+# The floor under any durable webhook: the bare endpoint plus the least a step that saves the call can do,
+# one row locked, changed and committed, through the raw DBAPI connection (no ORM, no signature, no flow).
+floor_app = Flask("floor")
+FLOOR_ROWS = 500
+_floor: dict[str, Any] = {}
+
+
+def _floor_engine() -> Engine:
+    if "engine" not in _floor:
+        from tickets.db import make_engine
+
+        url = os.environ["DATABASE_URL"]
+        _floor["engine"] = make_engine(url, pool_size=16)
+        _floor["sqlite"] = url.startswith("sqlite")
+        _floor["writer"] = threading.Lock() if _floor["sqlite"] else contextlib.nullcontext()
+    return cast(Engine, _floor["engine"])
+
+
+@floor_app.post("/ivr/voice")
+def floor_voice() -> Response:
+    engine, row = _floor_engine(), random.randrange(FLOOR_ROWS)
+    sqlite, mark = _floor["sqlite"], "?" if _floor["sqlite"] else "%s"
+    with _floor["writer"]:  # SQLite: the webhooks' one-writer-per-process lock (ivr.webhooks)
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            lock = "" if sqlite else " FOR UPDATE"
+            cursor.execute(f"SELECT n FROM bench_floor WHERE id = {mark}{lock}", (row,))
+            cursor.fetchone()
+            cursor.execute(f"UPDATE bench_floor SET n = n + 1 WHERE id = {mark}", (row,))
+            connection.commit()
+        finally:
+            connection.close()
     return Response(STATIC_TWIML, content_type="text/xml; charset=utf-8")
 
 
@@ -418,6 +462,11 @@ def _migrate_and_seed(url: str) -> None:
     with app.app_context(), db.transaction() as session:
         demo.seed(session, config, deadline_policy(config))
     assert db.engine is not None
+    with db.engine.begin() as connection:  # the floor endpoint's rows
+        connection.execute(text("CREATE TABLE bench_floor (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
+        connection.execute(
+            text("INSERT INTO bench_floor (id, n) VALUES (:id, 0)"), [{"id": n} for n in range(FLOOR_ROWS)]
+        )
     db.engine.dispose()
 
 
@@ -455,6 +504,7 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Figures]:
         with (
             gunicorn("ivr.wsgi:app", env, workers, threads, keep_alive) as hotline,
             gunicorn("webhooks:bare_app", env, workers, threads, keep_alive) as bare,
+            gunicorn("webhooks:floor_app", env, workers, threads, keep_alive) as floor,
         ):
             calls = 0
             whole_call = functools.partial(place_call, fields=args.fields)
@@ -465,16 +515,21 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Figures]:
                 calls += placed
                 return result
 
-            def bare_run(clients: int, seconds: float, think: Callable[[], float]) -> Figures:
-                return measure(bare, clients, seconds, _bare_call, think)[0]
+            def bare_run(
+                clients: int, seconds: float, think: Callable[[], float], server: Server = bare
+            ) -> Figures:
+                return measure(server, clients, seconds, _bare_call, think)[0]
 
             hotline_run(args.clients, 2, no_wait)  # warm-up: imports, connection pools, caches
             bare_run(args.clients, 2, no_wait)
-            steps, statics = [], []
+            bare_run(args.clients, 2, no_wait, floor)
+            steps, statics, floors = [], [], []
             for _ in range(args.rounds):
                 steps.append(hotline_run(args.clients, args.seconds, no_wait))
                 statics.append(bare_run(args.clients, args.seconds, no_wait))
+                floors.append(bare_run(args.clients, args.seconds, no_wait, floor))
             results["call steps"], results["bare TwiML"] = merge(steps), merge(statics)
+            results["one row write"] = merge(floors)
             results["paced call steps"] = hotline_run(args.calls, args.paced_seconds, paced)
             results["paced bare TwiML"] = bare_run(args.calls, args.paced_seconds / 3, paced)
         check_tickets(url, calls)
@@ -488,12 +543,15 @@ def report(kind: str, workers: int, threads: int, args: argparse.Namespace, resu
     print(f"\n{kind}: gunicorn {workers} worker(s) x {threads} threads; {calls} whole calls, all filed"
           f" (fields {','.join(args.fields)})")  # fmt: skip
     print(f"  throughput, {args.clients} clients closed loop, {args.rounds} x {args.seconds:g} s each:")
-    for label in ("call steps", "bare TwiML"):
+    for label in ("call steps", "bare TwiML", "one row write"):
         f = results[label]
-        print(f"    {label:<11} {f.rps:7.0f} req/s  server CPU {f.server_cpu_ms:5.2f} ms/req"
+        print(f"    {label:<13} {f.rps:7.0f} req/s  server CPU {f.server_cpu_ms:5.2f} ms/req"
               f"  client CPU {f.client_cpu_ms:4.2f} ms/req  ({f.requests} requests)")  # fmt: skip
     print(f"    ratio (call steps / bare): {steps.rps / static.rps:.2f} by rate, "
           f"{static.server_cpu_ms / steps.server_cpu_ms:.2f} by server CPU")  # fmt: skip
+    floor = results["one row write"]
+    print(f"    floor (one row write / bare): {floor.rps / static.rps:.2f} by rate, "
+          f"{static.server_cpu_ms / floor.server_cpu_ms:.2f} by server CPU")  # fmt: skip
     print(f"  latency, {args.calls} calls at once, {args.think[0]:g}-{args.think[1]:g} s between steps:")
     for label in ("paced call steps", "paced bare TwiML"):
         f = results[label]
