@@ -6,8 +6,10 @@ turn is Twilio retrying one we already answered: it gets the saved TwiML back an
 new key press (even the same wrong key again) answers the latest turn and so is a new turn.
 
 The greeting and the steps that only move the flow on (most requests of a call) read and write the
-row in plain SQL (ivr.call_rows): one SELECT … FOR UPDATE and one UPDATE or INSERT. Whatever files a
-ticket uses the ORM.
+row in plain SQL (ivr.call_rows): one SELECT … FOR UPDATE and one UPDATE or INSERT; so do the status
+and recording callbacks at the usual end of a call. Filing the ticket goes through tickets.intake and
+the ORM, as does every unusual case (a callback before the flow ended, a repeat call, a second
+recording).
 
 Service functions here change rows and flush; the webhook view commits.
 """
