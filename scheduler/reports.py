@@ -118,18 +118,20 @@ class Compliance:
 def open_past_deadline(session: Session, period: Period, now: datetime) -> dict[date, int]:
     """Open tickets of the period already past their deadline, by local day of receipt.
 
-    Breached as of `now`, so never stored in the roll-up; few (the open backlog's overdue part), read
-    through the (status, sla_due_at) index.
+    Breached as of `now`, so never stored in the roll-up. Every open ticket past its deadline is read
+    through the (status, sla_due_at) index (the overdue part of the backlog: few) and the period is applied
+    here: with the created_at range in SQL, PostgreSQL's generic plan for the prepared statement reads the
+    whole period through the created_at index instead (55 ms for a year at 1,000,000 tickets, not 2).
     """
-    received = session.scalars(
-        select(Ticket.created_at).where(
-            Ticket.status.in_(OPEN_STATUSES), Ticket.sla_due_at <= now, *_received_in(period)
-        )
-    )
+    query = select(Ticket.created_at).where(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_due_at <= now)
+    if period.field:
+        query = query.where(Ticket.field == period.field)
+    start, end, zone = period.start, period.end, period.zone
     found: dict[date, int] = {}
-    for created in received:
-        day = created.astimezone(period.zone).date()
-        found[day] = found.get(day, 0) + 1
+    for created in session.scalars(query):
+        if start <= created < end:
+            day = created.astimezone(zone).date()
+            found[day] = found.get(day, 0) + 1
     return found
 
 
