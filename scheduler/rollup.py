@@ -553,7 +553,11 @@ def alerts_by_level(session: Session, period: Period) -> dict[int, int]:
 
 
 def _oldest_other_transaction(session: Session) -> datetime | None:
-    """When the oldest other open transaction on this database began (PostgreSQL; None on SQLite)."""
+    """When the oldest other open transaction on this database began (PostgreSQL; None on SQLite).
+
+    PostgreSQL shows the start of another role's session only to members of pg_read_all_stats: the web
+    workers and the scheduler run as one role (or that role gets pg_read_all_stats).
+    """
     if _dialect(session) != "postgresql":
         return None  # every transaction begins IMMEDIATE: while this one runs, no other is open
     session.execute(text("SELECT pg_stat_clear_snapshot()"))  # the activity view is cached per transaction
