@@ -69,14 +69,10 @@ def sweep_process(database_url: str, batch_size: int, *, niceness: int = 0) -> s
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test"}
     env.pop("HOTLINE_CONFIG", None)
     command = [*HOTLINE, "sla", "sweep", "--now", NOW, "--json", "--batch-size", str(batch_size)]
+    if niceness:
+        command = ["nice", "-n", str(niceness), *command]
     return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=(lambda: os.nice(niceness)) if niceness else None,  # no threads in this process to upset
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
