@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tickets import events, lifecycle, queue, routing
 from tickets.config import GENERAL_FIELD, RoutingConfig
 from tickets.deadlines import DeadlinePolicy
-from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
+from tickets.models import OPEN_STATUSES, Role, Status, Ticket, TicketEvent, User
 from tickets.references import normalise_reference
 from tickets.telephony import TelephonyError, telephony
 
@@ -200,6 +200,15 @@ def recording(user: User, ticket: Ticket, event_id: int | None = None) -> tuple[
         return telephony().fetch_recording(url)
     except TelephonyError as error:
         raise ActionError(502, "telephony_failed", str(error)) from None
+
+
+def extra_recordings(ticket: Ticket) -> list[TicketEvent]:
+    """The recordings besides the ticket's own: a repeat call's message, the apology's, oldest first."""
+    return [
+        e
+        for e in ticket.events
+        if e.type == "recording_added" and e.detail.get("extra") and e.detail.get("url")
+    ]
 
 
 def extra_recording_url(ticket: Ticket, event_id: int) -> str | None:

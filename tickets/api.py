@@ -127,6 +127,16 @@ def show_ticket(reference: str) -> Any:
         resolution_summary=ticket.resolution_summary,
         resolution_type=ticket.resolution_type,
         unreached_sms_sent_at=iso(ticket.unreached_notified_at),
+        extra_recordings=[
+            {
+                "id": event.id,
+                "at": iso(event.at),
+                "duration": event.detail.get("duration"),
+                "repeat_call": bool(event.detail.get("call_sid")),
+                "href": f"/api/v1/tickets/{ticket.reference}/recordings/{event.id}",
+            }
+            for event in actions.extra_recordings(ticket)
+        ],
     )
     return data
 
@@ -226,6 +236,12 @@ def notes(reference: str) -> Any:
 @api_auth(roles=actions.TICKET_ROLES)
 def recording(reference: str) -> Any:
     return recording_response(actions.find(db.session(), _me(), reference))
+
+
+@bp.get("/tickets/<reference>/recordings/<int:event_id>")
+@api_auth(roles=actions.TICKET_ROLES)
+def extra_recording(reference: str, event_id: int) -> Any:
+    return recording_response(actions.find(db.session(), _me(), reference), event_id)
 
 
 def recording_response(ticket: Ticket, event_id: int | None = None) -> Response:

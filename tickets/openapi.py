@@ -103,13 +103,36 @@ SCHEMAS: dict[str, Any] = {
     "Ticket": {
         "allOf": [_ref("TicketSummary")],
         "type": "object",
-        "required": ["attempts", "events", "resolution_summary", "resolution_type", "unreached_sms_sent_at"],
+        "required": [
+            "attempts",
+            "events",
+            "resolution_summary",
+            "resolution_type",
+            "unreached_sms_sent_at",
+            "extra_recordings",
+        ],
         "properties": {
             "attempts": {"type": "array", "items": _ref("Attempt")},
             "events": {"type": "array", "items": _ref("Event")},
             "resolution_summary": NULLABLE_STRING,
             "resolution_type": NULLABLE_STRING,
             "unreached_sms_sent_at": NULLABLE_TIME,
+            "extra_recordings": {
+                "type": "array",
+                "description": "recordings besides the ticket's own: a repeat call's message, the apology's",
+                "items": _ref("ExtraRecording"),
+            },
+        },
+    },
+    "ExtraRecording": {
+        "type": "object",
+        "required": ["id", "at", "duration", "repeat_call", "href"],
+        "properties": {
+            "id": {"type": "integer"},
+            "at": TIME,
+            "duration": {"type": ["integer", "null"], "description": "seconds"},
+            "repeat_call": {"type": "boolean", "description": "left on a later call that joined the ticket"},
+            "href": {"type": "string", "description": "GET it here, proxied like the ticket's own"},
         },
     },
     "TicketList": {
@@ -300,6 +323,20 @@ def _document() -> dict[str, Any]:
                 "get": {
                     "summary": "The caller's recording, proxied from Twilio with the account's credentials",
                     "parameters": REFERENCE,
+                    "responses": {
+                        "200": {"description": "audio", "content": {"audio/mpeg": {}, "audio/wav": {}}},
+                        **ERRORS,
+                        "502": _json("Error", "the telephone service failed"),
+                    },
+                }
+            },
+            "/tickets/{reference}/recordings/{event_id}": {
+                "get": {
+                    "summary": "One of the ticket's extra recordings (its extra_recordings), proxied",
+                    "parameters": [
+                        *REFERENCE,
+                        {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    ],
                     "responses": {
                         "200": {"description": "audio", "content": {"audio/mpeg": {}, "audio/wav": {}}},
                         **ERRORS,

@@ -83,6 +83,7 @@ def check_against_openapi(client, method: str, path: str, response) -> None:
     if not OPENAPI:
         OPENAPI.update(client.get("/api/v1/openapi.json").get_json())
     template = re.sub(r"/tickets/[^/?]+", "/tickets/{reference}", urlsplit(path).path)
+    template = re.sub(r"/recordings/\d+$", "/recordings/{event_id}", template)
     operation = OPENAPI["paths"][template][method.lower()]
     documented = operation["responses"].get(str(response.status_code))
     assert documented, f"{method} {template} answered {response.status_code}, which is not documented"
@@ -219,6 +220,31 @@ def test_the_recording_is_proxied_never_exposed(client, people, make_ticket, ses
     response = call(client, people, "kim", "GET", f"/tickets/{ticket.reference}/recording")
     assert response.status_code == 200 and response.mimetype == "audio/wav"
     assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_repeat_calls_recording_is_listed_and_played_through_the_api(
+    client, people, make_ticket, session
+) -> None:
+    from tickets import events
+
+    ticket = make_ticket(callback_number="+821020001001")  # held by it-kim
+    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE2"
+    events.record(session, ticket, "recording_added", url=url, duration=41, extra=True, call_sid="CA2")
+    session.flush()
+    (extra,) = call(client, people, "kim", "GET", f"/tickets/{ticket.reference}").get_json()[
+        "extra_recordings"
+    ]
+    assert (extra["duration"], extra["repeat_call"]) == (41, True)
+    assert extra["href"] == f"/api/v1/tickets/{ticket.reference}/recordings/{extra['id']}"
+    played = call(client, people, "kim", "GET", extra["href"].removeprefix("/api/v1"))
+    assert played.status_code == 200 and played.mimetype == "audio/wav"
+    assert played.headers["Cache-Control"] == "private, no-store"
+    missing = call(
+        client, people, "kim", "GET", f"/tickets/{ticket.reference}/recordings/{extra['id'] + 999}"
+    )
+    assert missing.status_code == 404
+    assert call(client, people, "bio", "GET", extra["href"].removeprefix("/api/v1")).status_code == 404
 
 
 # --- the consultant's leg of click-to-call (Twilio-facing, signed) ---
