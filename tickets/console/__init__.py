@@ -213,6 +213,7 @@ def ticket_page(reference: str) -> Any:
         "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=utcnow(),
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
+        extra_recordings=actions.extra_recordings(ticket),
     )  # fmt: skip
 
 
