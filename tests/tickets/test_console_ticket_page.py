@@ -19,3 +19,18 @@ def test_the_ticket_page_reads_like_a_korean_desk_not_a_log(client, make_user, m
     assert "api.twilio.com" not in page  # the recording plays through the app's proxy only
     assert "녹음 추가" in page and "duration: 31" in page
     assert "접수" in page and ">created<" not in page and ">assigned<" not in page
+
+
+def test_a_repeat_calls_message_plays_on_the_ticket_page(client, make_user, make_ticket, session) -> None:
+    make_user("it-kim")
+    ticket = make_ticket(callback_number="+821098765432")
+    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    extra = events.record(
+        session, ticket, "recording_added", url=ticket.recording_url[:-1] + "2", duration=41, extra=True,
+        call_sid="CA2",
+    )  # fmt: skip
+    db.session.commit()
+    login(client, "it-kim")
+    page = client.get(f"/console/tickets/{ticket.reference}").data.decode()
+    assert f"/console/tickets/{ticket.reference}/recordings/{extra.id}" in page
+    assert "추가 녹음" in page and "41초, 재전화" in page
