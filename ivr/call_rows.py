@@ -235,12 +235,22 @@ def lock_with_own_ticket(session: Session, call_sid: str) -> RecordingRow | None
     return RecordingRow(*row) if row is not None else None
 
 
-def save_call_recording(session: Session, call_id: int, **columns: Any) -> None:
-    call_rows(session).save_call_recording.changed(session, call_id=call_id, **columns)
+Recorded = tuple[str, str | None, int | None]  # a row's recording_url, recording_sid, recording_duration
 
 
-def save_ticket_recording(session: Session, ticket_id: int, **columns: Any) -> None:
-    call_rows(session).save_ticket_recording.changed(session, ticket_key=ticket_id, **columns)
+def _recording_columns(recorded: Recorded, now: datetime) -> dict[str, Any]:
+    url, sid, duration = recorded
+    return {"recording_url": url, "recording_sid": sid, "recording_duration": duration, "updated_at": now}
+
+
+def save_call_recording(session: Session, call_id: int, recorded: Recorded, now: datetime) -> None:
+    statement = call_rows(session).save_call_recording
+    statement.changed(session, call_id=call_id, **_recording_columns(recorded, now))
+
+
+def save_ticket_recording(session: Session, ticket_id: int, recorded: Recorded, now: datetime) -> None:
+    statement = call_rows(session).save_ticket_recording
+    statement.changed(session, ticket_key=ticket_id, **_recording_columns(recorded, now))
 
 
 def add_event(session: Session, ticket_id: int, type: str, at: datetime, **detail: Any) -> None:

@@ -295,6 +295,22 @@ def _file_incomplete_ticket(session: Session, ctx: CallContext, call: Call) -> T
     return _open_ticket_for(session, ctx, call, state, number, incomplete=True)
 
 
+@dataclass(frozen=True)
+class Recording:
+    """A recording Twilio reported, and the one rule for what it does to a call or a ticket."""
+
+    url: str
+    sid: str | None
+    duration: int | None
+
+    def onto(self, url: str | None, sid: str | None, duration: int | None) -> call_rows.Recorded | None:
+        """The recording columns (url, sid, duration) of a row that held (url, sid, duration) once this
+        recording is on it; None when the row holds another recording (this one is then an extra)."""
+        if url not in (None, self.url):
+            return None
+        return self.url, self.sid or sid, self.duration if self.duration is not None else duration
+
+
 def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> None:
     """POST /ivr/recording: before or after the `message` step's action, the recording ends up on the
     call and on its ticket. A second recording (the apology's) is kept as an event, never dropped."""
@@ -305,71 +321,47 @@ def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Map
     duration = _int(form.get("RecordingDuration"))
     if not url or duration == 0:
         return
-    recording_sid = _clip(form.get("RecordingSid"))
-    if _recording_of_own_ticket(session, ctx, call_sid, url, recording_sid, duration):
+    recording = Recording(url, _clip(form.get("RecordingSid")), duration)
+    if _recording_of_own_ticket(session, ctx, call_sid, recording):
         return
     call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
     # a repeat call's recording goes to the ticket it joined; loaded before the call changes, so that
     # loading it does not flush the call on its own
     ticket = call.filed_or_joined_ticket
-    if call.recording_url in (None, url):
-        call.recording_url, call.recording_sid = url, recording_sid or call.recording_sid
-        call.recording_duration = duration if duration is not None else call.recording_duration
+    on_call = recording.onto(call.recording_url, call.recording_sid, call.recording_duration)
+    if on_call is not None:
+        call.recording_url, call.recording_sid, call.recording_duration = on_call
     if ticket is not None:
-        _attach_to_ticket(session, ctx, ticket, url, recording_sid, duration)
+        _attach_to_ticket(session, ctx, ticket, recording)
     session.flush()
 
 
-def _recording_of_own_ticket(
-    session: Session,
-    ctx: CallContext,
-    call_sid: str,
-    url: str,
-    recording_sid: str | None,
-    duration: int | None,
-) -> bool:
+def _recording_of_own_ticket(session: Session, ctx: CallContext, call_sid: str, recording: Recording) -> bool:
     """The usual case, in plain SQL (ivr.call_rows): the call filed its ticket and this is the one
-    recording of both. Does what the ORM path below does for it; False leaves any other case to that."""
+    recording of both. Does what the ORM path does for it; False leaves any other case to that."""
     row = call_rows.lock_with_own_ticket(session, call_sid)
-    if row is None or row.call_url not in (None, url) or row.ticket_url not in (None, url):
+    if row is None:
         return False
-    call_rows.save_call_recording(
-        session,
-        row.call_id,
-        recording_url=url,
-        recording_sid=recording_sid or row.call_recording_sid,
-        recording_duration=duration if duration is not None else row.call_duration,
-        updated_at=ctx.now,
-    )
-    ticket_sid = recording_sid or row.ticket_recording_sid
-    ticket_duration = duration if duration is not None else row.ticket_duration
-    if (row.ticket_url, row.ticket_recording_sid, row.ticket_duration) != (url, ticket_sid, ticket_duration):
-        call_rows.save_ticket_recording(
-            session,
-            row.ticket_id,
-            recording_url=url,
-            recording_sid=ticket_sid,
-            recording_duration=ticket_duration,
-            updated_at=ctx.now,
-        )
-    if (row.ticket_url, row.ticket_recording_sid) != (url, ticket_sid):
-        call_rows.add_event(session, row.ticket_id, "recording_added", ctx.now, url=url, duration=duration)
+    on_call = recording.onto(row.call_url, row.call_recording_sid, row.call_duration)
+    held = (row.ticket_url, row.ticket_recording_sid, row.ticket_duration)
+    on_ticket = recording.onto(*held)
+    if on_call is None or on_ticket is None:
+        return False
+    call_rows.save_call_recording(session, row.call_id, on_call, ctx.now)
+    if on_ticket != held:
+        call_rows.save_ticket_recording(session, row.ticket_id, on_ticket, ctx.now)
+    if on_ticket[:2] != held[:2]:
+        detail = {"url": recording.url, "duration": recording.duration}
+        call_rows.add_event(session, row.ticket_id, "recording_added", ctx.now, **detail)
     return True
 
 
-def _attach_to_ticket(
-    session: Session,
-    ctx: CallContext,
-    ticket: Ticket,
-    url: str,
-    recording_sid: str | None,
-    duration: int | None,
-) -> None:
-    if ticket.recording_url in (None, url):
-        changed = (ticket.recording_url, ticket.recording_sid) != (url, recording_sid or ticket.recording_sid)
-        ticket.recording_url = url
-        ticket.recording_sid = recording_sid or ticket.recording_sid
-        ticket.recording_duration = duration if duration is not None else ticket.recording_duration
+def _attach_to_ticket(session: Session, ctx: CallContext, ticket: Ticket, recording: Recording) -> None:
+    url, duration = recording.url, recording.duration
+    on_ticket = recording.onto(ticket.recording_url, ticket.recording_sid, ticket.recording_duration)
+    if on_ticket is not None:
+        changed = on_ticket[:2] != (ticket.recording_url, ticket.recording_sid)
+        ticket.recording_url, ticket.recording_sid, ticket.recording_duration = on_ticket
         if changed:
             events.record(session, ticket, "recording_added", at=ctx.now, url=url, duration=duration)
         return
