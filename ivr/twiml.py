@@ -100,15 +100,13 @@ def render(
     for action in actions:
         if isinstance(action, Say | Pause):
             verbs.append(_prompt(config, action))
-        elif isinstance(action, Gather):
+        elif isinstance(action, Gather | Record):
             url = step_url(action.step, action.language)
-            verbs += [_gather(action, config, url), _verb("Redirect", _text(url), method="POST")]
-        elif isinstance(action, Record):
-            url = step_url(action.step, action.language)
-            verbs += [
-                _record(action, config, url, recording_callback_url),
-                _verb("Redirect", _text(url), method="POST"),
-            ]
+            if isinstance(action, Gather):
+                verbs.append(_gather(action, config, url))
+            else:
+                verbs.append(_record(action, config, url, recording_callback_url))
+            verbs.append(_verb("Redirect", _text(url), method="POST"))  # when the verb posted no action
         elif isinstance(action, Hangup):
             verbs.append(_verb("Hangup"))
         else:  # pragma: no cover - the Action union is closed
