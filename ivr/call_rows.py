@@ -22,11 +22,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from tickets.db import UTCDateTime
-from tickets.models import Call, OutboxMessage, Ticket, TicketEvent
+from tickets.models import Call, OutboxMessage, Ticket
 
 _CALLS = cast(Table, Call.__table__)
 _TICKETS = cast(Table, Ticket.__table__)
-_EVENTS = cast(Table, TicketEvent.__table__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
@@ -191,7 +190,6 @@ class CallRows:
         self.queue_message = PlainStatement(
             insert(_OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.key]), dialect, MESSAGE_COLUMNS
         )
-        self.add_event = PlainStatement(_EVENTS.insert(), dialect, ("ticket_id", "type", "at", "detail"))
 
 
 _BY_DIALECT: dict[tuple[str, str, str], CallRows] = {}
@@ -251,11 +249,6 @@ def save_call_recording(session: Session, call_id: int, recorded: Recorded, now:
 def save_ticket_recording(session: Session, ticket_id: int, recorded: Recorded, now: datetime) -> None:
     statement = call_rows(session).save_ticket_recording
     statement.changed(session, ticket_key=ticket_id, **_recording_columns(recorded, now))
-
-
-def add_event(session: Session, ticket_id: int, type: str, at: datetime, **detail: Any) -> None:
-    """What tickets.events.record writes, for a ticket this request holds no ORM object of."""
-    call_rows(session).add_event.changed(session, ticket_id=ticket_id, type=type, at=at, detail=detail)
 
 
 def queue_message(session: Session, **columns: Any) -> bool:

@@ -352,7 +352,7 @@ def _recording_of_own_ticket(session: Session, ctx: CallContext, call_sid: str, 
         call_rows.save_ticket_recording(session, row.ticket_id, on_ticket, ctx.now)
     if on_ticket[:2] != held[:2]:
         detail = {"url": recording.url, "duration": recording.duration}
-        call_rows.add_event(session, row.ticket_id, "recording_added", ctx.now, **detail)
+        events.write_rows(session, row.ticket_id, [events.Entry("recording_added", ctx.now, detail)])
     return True
 
 

@@ -45,9 +45,14 @@ def write(session: Session, ticket: Ticket, entries: list[Entry]) -> None:
     flush costs more than the INSERT). ticket.events must not be loaded yet: it loads them when asked."""
     if "events" not in inspect(ticket).unloaded:
         raise ValueError("the ticket's events are loaded already: record() keeps them in step")
+    write_rows(session, ticket.id, entries)
+
+
+def write_rows(session: Session, ticket_id: int, entries: list[Entry]) -> None:
+    """`write` for a ticket this session holds no ORM object of (a webhook's plain-SQL path)."""
     rows = [
         {
-            "ticket_id": ticket.id,
+            "ticket_id": ticket_id,
             "type": entry.type,
             "at": entry.at,
             "actor_id": entry.by.id if entry.by is not None else None,
