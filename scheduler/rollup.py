@@ -213,72 +213,71 @@ def _field_of(ticket_id: Any) -> Any:
     return select(Ticket.field).where(Ticket.id == ticket_id).scalar_subquery()
 
 
-def _count_keyed_days(
+@dataclass(frozen=True)
+class KeyedSource:
+    """Rows counted per day x field x key: callback attempts by outcome, or SLA alerts by level."""
+
+    model: type[CallbackAttempt] | type[Escalation]
+    at: Any  # the moment that places a row on its day
+    key: Any
+    last_id: str  # the Watermark attribute holding the largest id already counted
+    table: type[ReportAttemptDay] | type[ReportAlertDay]  # where the refresh stores the counts
+    stored_key: Any
+    stored_count: Any
+
+    def stored_row(self, row: KeyedCount) -> dict[str, Any]:
+        return {
+            "day": row.day,
+            "field": row.field,
+            self.stored_key.key: row.key,
+            self.stored_count.key: row.n,
+        }
+
+
+ATTEMPTS = KeyedSource(
+    CallbackAttempt,
+    CallbackAttempt.at,
+    CallbackAttempt.outcome,
+    "last_attempt_id",
+    ReportAttemptDay,
+    ReportAttemptDay.outcome,
+    ReportAttemptDay.attempts,
+)
+ALERTS = KeyedSource(
+    Escalation,
+    Escalation.due_at,
+    Escalation.level,
+    "last_alert_id",
+    ReportAlertDay,
+    ReportAlertDay.level,
+    ReportAlertDay.alerts,
+)
+
+
+def count_keyed_days(
     session: Session,
+    source: KeyedSource,
     days: Sequence[date],
     timezone: str,
-    field_key: str | None,
-    by_field: bool,
-    at: Any,
-    key: Any,
-    ticket_id: Any,
+    field_key: str | None = None,
+    *,
+    by_field: bool = True,
 ) -> list[KeyedCount]:
-    """Rows of a day x key, by the ticket's field if `by_field` (else field ""), of `field_key`'s tickets."""
-    field_of = _field_of(ticket_id)
+    """`source`'s rows per day x field x key, of `field_key`'s tickets (by_field=False: all fields together,
+    field "", which is cheaper)."""
+    field_of = _field_of(source.model.ticket_id)
     only_field = [field_of == field_key] if field_key else []
     ticket_field = field_of.label("ticket_field") if by_field else literal_column("''").label("ticket_field")
 
     def query(start: Any, end: Any) -> RowsQuery:
-        group = [ticket_field, key] if by_field else [key]
+        group = [ticket_field, source.key] if by_field else [source.key]
         return (
-            select(ticket_field, key, func.count().label("n"))
-            .where(at >= start, at < end, *only_field)
+            select(ticket_field, source.key, func.count().label("n"))
+            .where(source.at >= start, source.at < end, *only_field)
             .group_by(*group)
         )
 
     return [KeyedCount(*row) for row in _per_day(session, days, timezone, query)]
-
-
-def count_attempt_days(
-    session: Session,
-    days: Sequence[date],
-    timezone: str,
-    field_key: str | None = None,
-    *,
-    by_field: bool = True,
-) -> list[KeyedCount]:
-    """Callback attempts per day x field x outcome (by_field=False: all fields together, which is cheaper)."""
-    return _count_keyed_days(
-        session,
-        days,
-        timezone,
-        field_key,
-        by_field,
-        CallbackAttempt.at,
-        CallbackAttempt.outcome,
-        CallbackAttempt.ticket_id,
-    )
-
-
-def count_alert_days(
-    session: Session,
-    days: Sequence[date],
-    timezone: str,
-    field_key: str | None = None,
-    *,
-    by_field: bool = True,
-) -> list[KeyedCount]:
-    """SLA alerts per day due x field x level (by_field=False: all fields together, which is cheaper)."""
-    return _count_keyed_days(
-        session,
-        days,
-        timezone,
-        field_key,
-        by_field,
-        Escalation.due_at,
-        Escalation.level,
-        Escalation.ticket_id,
-    )
 
 
 # --- which days are dirty ----------------------------------------------------------------------------------
@@ -355,30 +354,17 @@ def dirty_ticket_days(
     return _local_days(session, select(query.subquery().c.created_at), mark.zone, start, end)
 
 
-def dirty_attempt_days(
-    session: Session, mark: Watermark, start: datetime | None, end: datetime | None
+def dirty_keyed_days(
+    session: Session, source: KeyedSource, mark: Watermark, start: datetime | None, end: datetime | None
 ) -> set[date]:
-    """Days in [start, end) with an attempt logged since the watermark, or one of a changed ticket."""
+    """Days in [start, end) with a row of `source` added since the watermark, or one of a changed ticket."""
     query = union_all(
-        select(CallbackAttempt.at).where(CallbackAttempt.id > mark.last_attempt_id),
-        select(CallbackAttempt.at)
-        .join(Ticket, Ticket.id == CallbackAttempt.ticket_id)
+        select(source.at.label("at")).where(source.model.id > getattr(mark, source.last_id)),
+        select(source.at.label("at"))
+        .join(Ticket, Ticket.id == source.model.ticket_id)
         .where(_changed_tickets(mark)),
     )
     return _local_days(session, select(query.subquery().c.at), mark.zone, start, end)
-
-
-def dirty_alert_days(
-    session: Session, mark: Watermark, start: datetime | None, end: datetime | None
-) -> set[date]:
-    """Days in [start, end) with an alert due raised since the watermark, or one of a changed ticket."""
-    query = union_all(
-        select(Escalation.due_at).where(Escalation.id > mark.last_alert_id),
-        select(Escalation.due_at)
-        .join(Ticket, Ticket.id == Escalation.ticket_id)
-        .where(_changed_tickets(mark)),
-    )
-    return _local_days(session, select(query.subquery().c.due_at), mark.zone, start, end)
 
 
 # --- what the reports read ---------------------------------------------------------------------------------
@@ -498,24 +484,22 @@ def period_counts(session: Session, period: Period, support_types: Sequence[str]
     return found
 
 
-def _keyed_counts(
-    session: Session,
-    period: Period,
-    dirty_days: Callable[[Session, Watermark, datetime | None, datetime | None], set[date]],
-    count_days: Callable[..., list[KeyedCount]],
-    table: type[ReportAttemptDay] | type[ReportAlertDay],
-    key: Any,
-    count: Any,
-) -> dict[Any, int]:
+def _keyed_counts(session: Session, period: Period, source: KeyedSource) -> dict[Any, int]:
+    table = source.table
+
+    def dirty_days(s: Session, mark: Watermark, start: datetime | None, end: datetime | None) -> set[date]:
+        return dirty_keyed_days(s, source, mark, start, end)
+
     def read_stored(live_days: list[date]) -> list[Any]:
         clean = [table.day >= period.first, table.day <= period.last, table.day.not_in(live_days)]
         if period.field:
             clean.append(table.field == period.field)
-        return list(session.execute(select(key, func.sum(count)).where(*clean).group_by(key)))
+        key = source.stored_key
+        return list(session.execute(select(key, func.sum(source.stored_count)).where(*clean).group_by(key)))
 
     stored, live_days = _stored_and_live_days(session, period, dirty_days, read_stored)
     found: dict[Any, int] = {}
-    counted = count_days(session, live_days, period.timezone, period.field, by_field=False)
+    counted = count_keyed_days(session, source, live_days, period.timezone, period.field, by_field=False)
     live = [(row.key, row.n) for row in counted]
     for key_value, n in [*stored, *live]:
         found[key_value] = found.get(key_value, 0) + int(n)
@@ -524,28 +508,12 @@ def _keyed_counts(
 
 def attempts_by_outcome(session: Session, period: Period) -> dict[str, int]:
     """Callback attempts made in the period (to tickets of its field, if it has one), by outcome."""
-    return _keyed_counts(
-        session,
-        period,
-        dirty_attempt_days,
-        count_attempt_days,
-        ReportAttemptDay,
-        ReportAttemptDay.outcome,
-        ReportAttemptDay.attempts,
-    )
+    return _keyed_counts(session, period, ATTEMPTS)
 
 
 def alerts_by_level(session: Session, period: Period) -> dict[int, int]:
     """SLA alerts that fell due in the period (on tickets of its field, if it has one), by level."""
-    found = _keyed_counts(
-        session,
-        period,
-        dirty_alert_days,
-        count_alert_days,
-        ReportAlertDay,
-        ReportAlertDay.level,
-        ReportAlertDay.alerts,
-    )
+    found = _keyed_counts(session, period, ALERTS)
     return {int(level): n for level, n in sorted(found.items())}
 
 
@@ -621,17 +589,12 @@ def _store(session: Session, days: Sequence[date], timezone: str) -> None:
         }
         for row in count_ticket_days(session, days, timezone)
     ]
-    attempts = [
-        {"day": row.day, "field": row.field, "outcome": row.key, "attempts": row.n}
-        for row in count_attempt_days(session, days, timezone)
-    ]
-    alerts = [
-        {"day": row.day, "field": row.field, "level": row.key, "alerts": row.n}
-        for row in count_alert_days(session, days, timezone)
-    ]
-    for table, rows in ((ReportDay, tickets), (ReportAttemptDay, attempts), (ReportAlertDay, alerts)):
+    if tickets:
+        session.execute(insert(ReportDay), tickets)
+    for source in (ATTEMPTS, ALERTS):
+        rows = [source.stored_row(row) for row in count_keyed_days(session, source, days, timezone)]
         if rows:
-            session.execute(insert(table), rows)
+            session.execute(insert(source.table), rows)
 
 
 def _build_older_days(
@@ -677,8 +640,8 @@ def refresh(
         start, end = _stored_from(mark), None
         dirty = sorted(
             dirty_ticket_days(session, mark, start, end)
-            | dirty_attempt_days(session, mark, start, end)
-            | dirty_alert_days(session, mark, start, end)
+            | dirty_keyed_days(session, ATTEMPTS, mark, start, end)
+            | dirty_keyed_days(session, ALERTS, mark, start, end)
         )
         _store(session, dirty, timezone)
     built = (

@@ -204,10 +204,14 @@ def test_a_refresh_stores_what_the_tables_hold(session: Session, specs: list[fx.
     }
     assert stored == counted and sum(n[0] for n in stored.values()) == len(specs)
     attempts = {(r.day, r.field, r.outcome): r.attempts for r in session.scalars(select(ReportAttemptDay))}
-    assert attempts == {(r.day, r.field, r.key): r.n for r in rollup.count_attempt_days(session, days, TZ)}
+    assert attempts == {
+        (r.day, r.field, r.key): r.n for r in rollup.count_keyed_days(session, rollup.ATTEMPTS, days, TZ)
+    }
     assert sum(attempts.values()) == sum(len(s.attempts) for s in specs)
     alerts = {(r.day, r.field, r.level): r.alerts for r in session.scalars(select(ReportAlertDay))}
-    assert alerts == {(r.day, r.field, r.key): r.n for r in rollup.count_alert_days(session, days, TZ)}
+    assert alerts == {
+        (r.day, r.field, r.key): r.n for r in rollup.count_keyed_days(session, rollup.ALERTS, days, TZ)
+    }
     assert sum(alerts.values()) == sum(len(s.escalations) for s in specs)
     # Nothing changed since: every day of a period comes from the stored rows, and the figures are right.
     assert rollup.days_counted_live(session, PERIODS[0]) == []
