@@ -27,6 +27,16 @@ def local_date(now: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
+def is_away(user: User, today: date) -> bool:
+    """Inside the user's away range on `today` (inclusive; an open end runs on): the rule
+    _available_consultants applies in SQL, for pages that show who routing skips."""
+    if user.away_from is None and user.away_until is None:
+        return False
+    return (user.away_from is None or user.away_from <= today) and (
+        user.away_until is None or user.away_until >= today
+    )
+
+
 def _available_consultants() -> Select[Any]:
     """The consultants of bindparam `field` who can take a ticket on bindparam `today`."""
     today = bindparam("today", type_=Date)

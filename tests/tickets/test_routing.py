@@ -55,6 +55,23 @@ def test_off_duty_inactive_away_and_other_roles_are_skipped(make_user, make_tick
     assert holders == {back, leaving}
 
 
+def test_the_pages_tell_who_is_away_by_the_rule_routing_applies(make_user, session) -> None:
+    today, day = date(2026, 11, 27), timedelta(days=1)
+    ranges = [
+        (None, None), (today, today), (today - day, None), (None, today + day), (today + day, None),
+        (None, today - day), (today - 2 * day, today - day), (today + day, today + 2 * day),
+    ]  # fmt: skip
+    answers = {}
+    for i, (away_from, away_until) in enumerate(ranges):
+        user = make_user(f"it-{i}", away_from=away_from, away_until=away_until)
+        routed = routing.pick_consultant(session, "it", today) == user
+        answers[(away_from, away_until)] = (routing.is_away(user, today), routed)
+        user.active = False  # out of the way of the next range
+        session.flush()
+    assert all(away != routed for away, routed in answers.values()), answers
+    assert [away for away, _ in answers.values()] == [False, True, True, True, False, False, False, False]
+
+
 def test_away_uses_the_date_in_seoul(make_user, make_ticket) -> None:
     # 2026-11-27 16:00 UTC is already the 28th in Seoul.
     make_user("it-kim", away_from=date(2026, 11, 28), away_until=date(2026, 11, 28))

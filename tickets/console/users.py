@@ -82,20 +82,11 @@ def _set_availability(user: User) -> None:
     )
 
 
-def is_away(user: User, today: date) -> bool:
-    """The same rule routing applies: inside an away range (inclusive; an open end runs on)."""
-    if user.away_from is None and user.away_until is None:
-        return False
-    return (user.away_from is None or user.away_from <= today) and (
-        user.away_until is None or user.away_until >= today
-    )
-
-
 def _page(template: str, status: int = 200, **context: Any) -> Any:
     return (
         render_template(
             template, ROLE_LABELS=ROLE_LABELS, roles=list(Role), field_keys=_known_fields(), today=_today(),
-            is_away=is_away, **context,
+            is_away=routing.is_away, **context,
         ),
         status,
     )  # fmt: skip
