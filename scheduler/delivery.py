@@ -164,21 +164,27 @@ def backoff(config: NotificationConfig, tries: int) -> timedelta:
     return min(timedelta(seconds=config.backoff_seconds * 2 ** max(0, tries - 1)), MAX_BACKOFF)
 
 
-def renew_lease(session: Session, message: Claimed, now: datetime) -> bool:
-    """Just before sending: extend this message's lease, if it is still ours. A round sends one message
-    after another, so a slow channel can outlast the lease taken at claim time; another scheduler may have
-    taken the message since, and then it is that one's to send, not ours."""
-    renewed = session.execute(
+def _update_if_ours(session: Session, message: Claimed, **values: Any) -> bool:
+    """Set `values` on the message's row if it is still ours (sending, at the try we claimed); whether it was.
+    Another scheduler that took it after our lease ran out has counted a new try."""
+    updated = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id == message.id,
             OutboxMessage.status == SENDING,
             OutboxMessage.tries == message.tries,
         )
-        .values(next_try_at=now + LEASE)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return bool(renewed.rowcount)  # type: ignore[attr-defined]
+    return bool(updated.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_lease(session: Session, message: Claimed, now: datetime) -> bool:
+    """Just before sending: extend this message's lease, if it is still ours. A round sends one message
+    after another, so a slow channel can outlast the lease taken at claim time; another scheduler may have
+    taken the message since, and then it is that one's to send, not ours."""
+    return _update_if_ours(session, message, next_try_at=now + LEASE)
 
 
 def record_outcome(
@@ -191,17 +197,7 @@ def record_outcome(
         values = {"status": DEAD, "last_error": error}
     else:
         values = {"status": PENDING, "next_try_at": now + backoff(config, message.tries), "last_error": error}
-    stored = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message.id,
-            OutboxMessage.status == SENDING,
-            OutboxMessage.tries == message.tries,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return str(values["status"]) if stored.rowcount else LOST  # type: ignore[attr-defined]
+    return str(values["status"]) if _update_if_ours(session, message, **values) else LOST
 
 
 def deliver_due_messages(
