@@ -212,7 +212,8 @@ def extra_recordings(ticket: Ticket) -> list[TicketEvent]:
 
 
 def extra_recording_url(ticket: Ticket, event_id: int) -> str | None:
-    for event in ticket.events:
-        if event.id == event_id and event.type == "recording_added" and event.detail.get("url"):
+    """The URL of one of extra_recordings (only those: what is played is what the ticket lists)."""
+    for event in extra_recordings(ticket):
+        if event.id == event_id:
             return str(event.detail["url"])
     return None

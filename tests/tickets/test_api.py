@@ -229,6 +229,7 @@ def test_a_repeat_calls_recording_is_listed_and_played_through_the_api(
 
     ticket = make_ticket(callback_number="+821020001001")  # held by it-kim
     ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    own = events.record(session, ticket, "recording_added", url=ticket.recording_url, duration=30)
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE2"
     events.record(session, ticket, "recording_added", url=url, duration=41, extra=True, call_sid="CA2")
     session.flush()
@@ -244,6 +245,9 @@ def test_a_repeat_calls_recording_is_listed_and_played_through_the_api(
         client, people, "kim", "GET", f"/tickets/{ticket.reference}/recordings/{extra['id'] + 999}"
     )
     assert missing.status_code == 404
+    # The ticket's own recording has its player at /recording; its event is not an extra one.
+    own_href = f"/tickets/{ticket.reference}/recordings/{own.id}"
+    assert call(client, people, "kim", "GET", own_href).status_code == 404
     assert call(client, people, "bio", "GET", extra["href"].removeprefix("/api/v1")).status_code == 404
 
 
