@@ -1,4 +1,4 @@
-"""SLA alerts as supervisors see them: who may see which, and acknowledging one.
+"""SLA alerts as supervisors see them: which still wait, who may see which, and acknowledging one.
 
 An alert is an escalation row (level 0 is the warning, 1 the breach, 2 and up follow). Both the API
 (`scheduler.alerts_api`) and the dashboard (`scheduler.dashboard`) list and acknowledge alerts through
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.orm import Session
 
 from tickets.events import record
-from tickets.models import Escalation, Role, Ticket, User
+from tickets.models import OPEN_STATUSES, Escalation, Role, Ticket, User
 
 ACKNOWLEDGED_EVENT = "sla_alert_acknowledged"
 
@@ -30,6 +30,12 @@ def visible_to(user: User) -> ColumnElement[bool]:
     if user.role == Role.SUPERVISOR and user.fields:
         return Ticket.field.in_(user.fields)
     return true()
+
+
+def waiting() -> ColumnElement[bool]:
+    """A condition on Escalation joined to its Ticket: the alerts still to act on (not acknowledged, the
+    ticket still open). What the dashboard lists and the API lists by default."""
+    return and_(Escalation.acknowledged_at.is_(None), Ticket.status.in_(OPEN_STATUSES))
 
 
 def find(session: Session, escalation_id: int, user: User) -> Escalation:

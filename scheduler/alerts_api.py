@@ -19,7 +19,7 @@ from scheduler.delivery import dead_messages
 from tickets import openapi
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db, utcnow
-from tickets.models import OPEN_STATUSES, Escalation, Ticket, User
+from tickets.models import Escalation, Ticket, User
 from tickets.serialize import iso
 
 bp = Blueprint("sla_alerts", __name__, url_prefix="/api/v1/sla")
@@ -60,7 +60,7 @@ def list_alerts() -> Any:
         .limit(LIMIT)
     )
     if request.args.get("all") not in ("1", "true"):
-        query = query.where(Escalation.acknowledged_at.is_(None), Ticket.status.in_(OPEN_STATUSES))
+        query = query.where(alerts.waiting())
     listed = [alert_json(e, session) for e in session.scalars(query)]
     dead = [
         {

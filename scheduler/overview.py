@@ -51,7 +51,7 @@ def open_alerts(
 
     With a viewer, only the alerts they may see (scheduler.alerts: a supervisor's fields), as the API does.
     """
-    condition = and_(Escalation.acknowledged_at.is_(None), Ticket.status.in_(OPEN_STATUSES))
+    condition = alerts.waiting()
     if viewer is not None:
         condition = and_(condition, alerts.visible_to(viewer))
     total = session.scalar(
