@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,12 +54,12 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), self.zone).astimezone(UTC)
+        return rollup.midnight(self.first, self.zone)
 
     @property
     def end(self) -> datetime:
         """Exclusive: midnight after the last day."""
-        return datetime.combine(self.last + timedelta(days=1), time(0), self.zone).astimezone(UTC)
+        return rollup.midnight(self.last + timedelta(days=1), self.zone)
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
