@@ -425,7 +425,7 @@ def build_report(session: Session, period: Period, now: datetime, support_types:
         first_callback=first_callback,
         close=close,
         escalations=escalations_by_level(session, period),
-        unreached=Unreached(attempts_by_outcome(session, period), sum(c.notified for c in counts.values())),
+        unreached=Unreached(attempts_by_outcome(session, period), total.notified),
         days=_days(period, counts),
         months=_months(period, counts, support_types),
     )
