@@ -112,7 +112,12 @@ def route(
     if ticket.status != Status.NEW or ticket.assignee_id is not None:
         return ticket.assignee
     consultant = choose_consultant(session, ticket.field, now=now, timezone=timezone)
-    return hand_over(session, ticket, consultant, now=now, by=by)
+    if consultant is None:
+        entry = pooled(ticket.field, now)
+        events.record(session, ticket, entry.type, by=by, at=now, **entry.detail)
+        return None
+    lifecycle.assign(session, ticket, consultant, by=by, now=now, reason="routed")
+    return consultant
 
 
 def choose_consultant(
@@ -125,19 +130,6 @@ def choose_consultant(
     today = local_date(now, timezone)
     lock_candidates(session, field, today)
     return pick_consultant(session, field, today)
-
-
-def hand_over(
-    session: Session, ticket: Ticket, consultant: User | None, *, now: datetime, by: User | None = None
-) -> User | None:
-    """Give a `new` ticket to the consultant choose_consultant chose, or leave it in its field's pool
-    with a `pooled` event saying why."""
-    if consultant is None:
-        entry = pooled(ticket.field, now)
-        events.record(session, ticket, entry.type, by=by, at=now, **entry.detail)
-        return None
-    lifecycle.assign(session, ticket, consultant, by=by, now=now, reason="routed")
-    return consultant
 
 
 def pooled(field: str, now: datetime) -> events.Entry:
