@@ -86,7 +86,7 @@ def test_the_list_shows_role_fields_phone_and_availability(as_admin: Any, make_u
     make_user("it-lee", away_from=TODAY, away_until=TODAY + timedelta(days=2))
     page = as_admin.get("/console/admin/users").data.decode()
     kim = page[page.index('data-username="it-kim"') :].split("</tr>")[0]
-    assert "전문위원" in kim and "+821055550101" in kim and "근무 중" in kim
+    assert "전문위원" in kim and "010-5555-0101" in kim and "근무 중" in kim
     park = page[page.index('data-username="bio-park"') :].split("</tr>")[0]
     assert "근무 외" in park
     lee = page[page.index('data-username="it-lee"') :].split("</tr>")[0]
