@@ -37,7 +37,7 @@ def test_the_admin_adds_a_consultant_and_marks_one_away(live_server, browser_pag
     form.get_by_role("button", name="추가").click()
     assert "계정을 만들었습니다" in page.get_by_role("status").inner_text()
     row = page.locator("#users tr[data-username='it-new']")
-    assert "신입 위원" in row.inner_text() and "+821055550199" in row.inner_text()
+    assert "신입 위원" in row.inner_text() and "010-5555-0199" in row.inner_text()
 
     today = local_date(utcnow())
     page.locator("#users tr[data-username='it-kim']").get_by_role("link", name="it-kim").click()
