@@ -35,7 +35,7 @@ from callflows.state import GENERAL_FIELD, CallState
 from ivr import call_rows
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
-from tickets.intake import open_ticket
+from tickets.intake import attach_recording_of_repeat_call, open_ticket
 from tickets.models import Call, Ticket
 
 log = logging.getLogger(__name__)
@@ -331,7 +331,12 @@ def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Map
     on_call = recording.onto(call.recording_url, call.recording_sid, call.recording_duration)
     if on_call is not None:
         call.recording_url, call.recording_sid, call.recording_duration = on_call
-    if ticket is not None:
+    if ticket is None:
+        pass
+    elif call.ticket is None and on_call is not None and ticket.recording_url != recording.url:
+        # a repeat call's message, attached as intake attaches it when the call joins: marked with the call
+        attach_recording_of_repeat_call(session, ticket, call, now=ctx.now)
+    else:
         _attach_to_ticket(session, ctx, ticket, recording)
     session.flush()
 

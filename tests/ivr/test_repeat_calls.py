@@ -170,6 +170,7 @@ def test_a_recording_that_arrives_after_the_call_joined_goes_to_the_joined_ticke
     session.refresh(ticket)
     (added,) = [e for e in _events(ticket, "recording_added") if e.detail.get("extra")]
     assert (added.detail["url"], added.detail["duration"]) == (late["RecordingUrl"], 12)
+    assert added.detail["call_sid"] == again.call_sid  # shown as the repeat call's message
     assert call_row(session, again).recording_url == late["RecordingUrl"]
 
 
