@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from scheduler import alerts, heartbeat
 from tickets.config import GENERAL_FIELD
 from tickets.models import OPEN_STATUSES, Call, Escalation, OutboxMessage, Role, Ticket, User
+from tickets.routing import is_away
 
 ALERT_LIMIT = 50
 POOL_LIMIT = 50
@@ -152,11 +153,7 @@ def consultant_load(session: Session, now: datetime, today: date) -> list[Consul
             display_name=user.display_name,
             fields=user.fields,
             on_duty=user.on_duty,
-            away=bool(
-                user.away_from
-                and user.away_from <= today
-                and (user.away_until is None or today <= user.away_until)
-            ),
+            away=is_away(user, today),
             open=int(open_count),
             overdue=int(overdue),
         )

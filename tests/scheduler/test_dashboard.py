@@ -434,3 +434,15 @@ def test_the_triage_pool_shows_callback_numbers_as_dialled_in_korea(
     _log_in(client, supervisor)
     page = client.get("/supervisor/").get_data(as_text=True)
     assert "010-9876-1234" in page and "+821098761234" not in page
+
+
+def test_the_dashboard_calls_away_whom_routing_skips(session: Session, client: Any, clocked: Flask) -> None:
+    """Away until a date with no start date set is away today, as routing has it."""
+    supervisor = _user(session, "boss", "supervisor", ("it",))
+    until_friday = _user(session, "it-kim", "consultant", ("it",))
+    until_friday.away_until = fx.NOW.date() + timedelta(days=3)
+    _user(session, "it-lee", "consultant", ("it",))
+    session.flush()
+    _log_in(client, supervisor)
+    away = {c["username"]: c["away"] for c in client.get("/supervisor/live.json").get_json()["consultants"]}
+    assert away == {"it-kim": True, "it-lee": False}
