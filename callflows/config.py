@@ -30,6 +30,11 @@ class MenuOption:
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names["ko"]
 
+    def __hash__(self) -> int:
+        # Options never change once loaded, but `names` is a dict, which the generated hash refuses;
+        # hashable options let the menus built from them be computed once (callflows.questions).
+        return hash((self.key, self.digit, tuple(self.names.items()), self.hints))
+
 
 @dataclass(frozen=True)
 class FlowConfig:

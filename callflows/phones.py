@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -34,6 +35,11 @@ MIN_ENTERED_DIGITS = 9  # 02-123-4567, the shortest Korean number we call back
 MAX_ENTERED_DIGITS = 15  # E.164 maximum; anything longer is a stuck key
 _MAX_RAW_LENGTH = 64  # a caller ID longer than this is not a phone number
 
+# A call asks about the same one or two numbers at several steps (is the caller ID callable, read it
+# back, is the callback number a mobile), and phonenumbers' parsing is most of a menu step's own work.
+# The functions below are pure, so their answers are kept for the numbers of the calls in progress.
+_remembered = functools.lru_cache(maxsize=4096)
+
 
 def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
     try:
@@ -46,6 +52,7 @@ def _is_callable(number: phonenumbers.PhoneNumber) -> bool:
     return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in CALLABLE_TYPES
 
 
+@_remembered
 def callable_number(raw: str | None, region: str = "KR") -> str | None:
     """The caller ID in E.164 when an expert can call it back, else None (withheld, invalid, 080 …)."""
     if raw is None:
@@ -75,6 +82,7 @@ class ParsedNumber:
         return prompts.number_problem(self.reason or "invalid", language)
 
 
+@_remembered
 def parse_entered_number(digits: str | None, region: str = "KR") -> ParsedNumber:
     """Check the digits of a callback number (the trailing # already removed by Twilio)."""
     digits = (digits or "").strip().rstrip("#")
@@ -94,6 +102,7 @@ def parse_entered_number(digits: str | None, region: str = "KR") -> ParsedNumber
     return ParsedNumber(e164=phonenumbers.format_number(number, PhoneNumberFormat.E164))
 
 
+@_remembered
 def is_mobile(e164: str | None) -> bool:
     """True for numbers that surely take an SMS (Korean 010 …). US-style FIXED_LINE_OR_MOBILE is
     not counted: an SMS to a landline fails and would only clutter the outbox."""
@@ -116,6 +125,7 @@ def speak_digits(text: str, language: str, slow: bool = False) -> str:
     return ", ".join(spoken)
 
 
+@_remembered
 def speak_number(e164: str, language: str) -> str:
     """A number read back digit by digit: national format for Korean numbers, international else.
 

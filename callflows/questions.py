@@ -7,6 +7,7 @@ request or a language switch) always produces exactly the same menu.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from callflows import prompts, speech
 from callflows.actions import Gather, Prompt, Record
@@ -26,6 +27,7 @@ LANGUAGE_SWITCH_DIGIT = "9"
 _YES_NO_HINTS = ("네", "예", "아니요", "다른 번호", "yes", "no", "another number")
 
 
+@lru_cache(maxsize=64)  # a handful of menus, asked at most steps of every call
 def _hints(options: tuple[MenuOption, ...], *extra: str) -> tuple[str, ...]:
     hints: dict[str, str] = {}
     for term in [*(t for o in options for t in speech.option_terms(o)), *extra]:
