@@ -96,7 +96,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # straight to the driver: SQLAlchemy's execution machinery cost more than the statement
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
 
         return engine
     engine = create_engine(url, **kwargs)
@@ -148,7 +149,10 @@ class Database:
 
         @app.after_request
         def _commit(response: Any) -> Any:
-            # One place commits: a request that answered with an error changes nothing.
+            # One place commits: a request that answered with an error changes nothing. A request that
+            # committed itself (the webhooks) or never used the database leaves nothing to end.
+            if not self.session.registry.has() or not self.session().in_transaction():
+                return response
             if response.status_code < 400:
                 self.session.commit()
             else:
