@@ -8,12 +8,15 @@ they already have.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, exists, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, exists, insert, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from tickets import events, lifecycle, routing
 from tickets.deadlines import DeadlinePolicy
@@ -98,15 +101,38 @@ def open_ticket(
 
 
 def _insert(session: Session, draft: Ticket) -> Ticket:
-    """The draft's row, inserted with a plain INSERT … RETURNING: the ticket that comes back is loaded and
-    in the session as if queried, without the flush (unit of work) a pending ticket would cost."""
-    columns = inspect(draft).dict
-    values = {attr.key: columns[attr.key] for attr in _TICKET_COLUMNS if attr.key in columns}
-    return session.scalars(_INSERT_RETURNING, [values]).one()
+    """The draft's row, written with a plain INSERT … RETURNING id; the draft itself then joins the
+    session as the persistent ticket, as if just loaded. Neither the flush (unit of work) a pending
+    ticket would cost nor loading the row back into a new object is needed: every column is set here."""
+    columns = inspect(draft).dict  # the draft's own values, kept up to date by the setattr below
+    for key, default in _TICKET_DEFAULTS.items():
+        if key not in columns:
+            setattr(draft, key, default())
+    draft.id = session.execute(
+        _INSERT_RETURNING_ID, {key: columns[key] for key in _TICKET_DEFAULTS}
+    ).scalar_one()
+    make_transient_to_detached(draft)  # its values become what the row holds
+    session.add(draft)
+    return draft
 
 
-_TICKET_COLUMNS = inspect(Ticket).column_attrs
-_INSERT_RETURNING = insert(Ticket).returning(Ticket)
+def _column_default(column: ColumnElement[Any]) -> Callable[[], Any]:
+    """What the INSERT would write for a column left out: its model default, else NULL."""
+    default = getattr(column, "default", None)
+    if default is None and getattr(column, "server_default", None) is None:
+        return lambda: None
+    if isinstance(default, ScalarElementColumnDefault):
+        return lambda: default.arg
+    if isinstance(default, CallableColumnDefault):
+        return lambda: cast(Any, default.arg)(None)  # SQLAlchemy passes its callables an execution context
+    raise TypeError(f"{column}: a default the database computes would have to be read back")
+
+
+_TICKETS = cast(Table, Ticket.__table__)
+_TICKET_DEFAULTS = {
+    attr.key: _column_default(attr.columns[0]) for attr in inspect(Ticket).column_attrs if attr.key != "id"
+}
+_INSERT_RETURNING_ID = insert(_TICKETS).returning(_TICKETS.c.id)
 
 
 # What decides how a call is filed, in one round trip (it runs at the end of every call): the ticket the
