@@ -118,6 +118,8 @@ class RecordingRow:
 
 
 TURN_COLUMNS = ("turn", "state", "language", "step", "updated_at", "last_response")
+# A call moved on through the ORM path (ivr.calls._advance) writes these, the flow's end included.
+ADVANCE_COLUMNS = (*TURN_COLUMNS, "flow_completed", "recording_url", "recording_duration")
 NEW_CALL_COLUMNS = (*TURN_COLUMNS, "call_sid", "from_number", "to_number", "started_at")
 RECORDING_COLUMNS = ("recording_url", "recording_sid", "recording_duration", "updated_at")
 MESSAGE_COLUMNS = ("key", "channel", "recipient", "payload", "ticket_id", "next_try_at", "created_at")
@@ -143,6 +145,9 @@ class CallRows:
         )
         self.save_turn = PlainStatement(
             update(_CALLS).where(calls.id == bindparam("call_id")), dialect, TURN_COLUMNS
+        )
+        self.save_advance = PlainStatement(
+            update(_CALLS).where(calls.id == bindparam("call_id")), dialect, ADVANCE_COLUMNS
         )
         # A concurrent request of the same call may insert first: then nothing is inserted (no error,
         # which on PostgreSQL would abort the transaction) and the caller reads the winner's row.
@@ -212,6 +217,10 @@ def lock_turn(session: Session, call_sid: str) -> TurnRow | None:
 
 def save_turn(session: Session, call_id: int, columns: Mapping[str, Any]) -> None:
     call_rows(session).save_turn.changed(session, call_id=call_id, **columns)
+
+
+def save_advance(session: Session, call_id: int, columns: Mapping[str, Any]) -> None:
+    call_rows(session).save_advance.changed(session, call_id=call_id, **columns)
 
 
 def insert_call(session: Session, columns: Mapping[str, Any]) -> bool:

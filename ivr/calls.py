@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from callflows import flow, prompts
 from callflows.actions import Action, Hangup
@@ -65,7 +66,10 @@ def _clip(value: str | None, limit: int = _MAX_TEXT) -> str | None:
 
 def find_call(session: Session, call_sid: str) -> Call | None:
     """The call row, locked until commit so two webhooks of one call are handled one after the other."""
-    return session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+    return session.scalar(_FIND_CALL, {"call_sid": call_sid})
+
+
+_FIND_CALL = select(Call).where(Call.call_sid == bindparam("call_sid")).with_for_update()
 
 
 def _turn_columns(state: CallState, turn: int, now: datetime) -> dict[str, Any]:
@@ -160,23 +164,37 @@ def answer_step(
 
 
 def _advance(session: Session, ctx: CallContext, call: Call, result: Turn) -> str:
+    """Move a call held as an ORM object on by one turn, filing its ticket when the flow ends. The row is
+    written with one plain UPDATE and the object told what the row now holds: nothing left to flush."""
     state = result.state
-    for name, value in _turn_columns(state, call.turn + 1, ctx.now).items():
-        setattr(call, name, value)
+    recording_url, recording_duration = call.recording_url, call.recording_duration
+    if state.finished and isinstance(state.recording, dict) and not recording_url:
+        # the <Record> action came first; the recording callback adds the RecordingSid later
+        recording_url = _clip(str(state.recording.get("url") or ""), 1024)
+        recording_duration = state.recording.get("duration")
+    columns = {
+        **_turn_columns(state, call.turn + 1, ctx.now),
+        "flow_completed": state.finished,
+        "recording_url": recording_url,
+        "recording_duration": recording_duration,
+    }
+    _holds(call, columns)  # the ticket below copies the call's recording
     actions = result.actions
     if state.finished:
-        if isinstance(state.recording, dict) and not call.recording_url:
-            # the <Record> action came first; the status callback adds the RecordingSid later
-            call.recording_url = _clip(str(state.recording.get("url") or ""), 1024)
-            call.recording_duration = state.recording.get("duration")
-        with session.no_autoflush:  # the call row is written once, below, not also before the look-up
-            ticket = _file_ticket(session, ctx, call, state)
+        ticket = _file_ticket(session, ctx, call, state)
         sms = _queue_confirmation_sms(session, ctx, call, state, ticket)
-        call.flow_completed = True
         actions = flow.farewell(ctx.flow, state, ticket.reference, sms)
-    call.last_response = ctx.render(actions, call.turn)
+    columns["last_response"] = twiml = ctx.render(actions, columns["turn"])
+    call_rows.save_advance(session, call.id, columns)
+    _holds(call, {"last_response": twiml})
     session.flush()
-    return call.last_response
+    return twiml
+
+
+def _holds(call: Call, columns: Mapping[str, Any]) -> None:
+    """The call object shows `columns` as its row's values (written in plain SQL, not flushed)."""
+    for name, value in columns.items():
+        set_committed_value(call, name, value)
 
 
 def _file_ticket(session: Session, ctx: CallContext, call: Call, state: CallState) -> Ticket:
