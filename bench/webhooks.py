@@ -21,9 +21,10 @@ TwiML string, both served by the same gunicorn settings, in the same run:
    arrives, for `--seconds` per round, alternating hotline and bare for `--rounds` rounds so that noise
    from other work on the machine hits both alike. The ratio of the two request rates is what the call
    flow costs relative to an endpoint that does nothing. A third server, the floor, is measured in the
-   same rounds: the bare endpoint plus one row locked, changed and committed through the raw DBAPI
-   connection, the least any webhook that saves the call at every step must do; its ratio to the bare
-   endpoint bounds what the hotline's ratio could ever be on that database. gunicorn's CPU seconds per
+   same rounds: the bare endpoint plus the signature check (twilio's RequestValidator over the form) and
+   one row locked, changed and committed through the raw DBAPI connection, the least any webhook that
+   checks Twilio's signature and saves the call at every step must do; its ratio to the bare endpoint
+   bounds what the hotline's ratio could ever be on that database. gunicorn's CPU seconds per
    request (read from /proc) are printed too: on a shared machine they are steadier than the rates.
 2. Latency as a hotline sees it (open, paced): `--calls` calls in progress at once, each caller waiting a
    think time drawn from `--think` seconds (listening to a prompt, pressing a key) between its requests;
@@ -72,7 +73,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from sqlalchemy import Engine, create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,8 +116,9 @@ def bare_voice() -> Response:
     return Response(STATIC_TWIML, content_type="text/xml; charset=utf-8")
 
 
-# The floor under any durable webhook: the bare endpoint plus the least a step that saves the call can do,
-# one row locked, changed and committed, through the raw DBAPI connection (no ORM, no signature, no flow).
+# The floor under any signed, durable webhook: the bare endpoint plus the least a step that checks the
+# signature and saves the call must do: twilio's RequestValidator over the form, then one row locked,
+# changed and committed through the raw DBAPI connection (no ORM, no flow, no TwiML of its own).
 floor_app = Flask("floor")
 FLOOR_ROWS = 500
 _floor: dict[str, Any] = {}
@@ -130,12 +132,16 @@ def _floor_engine() -> Engine:
         _floor["engine"] = make_engine(url, pool_size=16)
         _floor["sqlite"] = url.startswith("sqlite")
         _floor["writer"] = threading.Lock() if _floor["sqlite"] else contextlib.nullcontext()
+        _floor["validator"] = RequestValidator(DEVELOPMENT_AUTH_TOKEN)
     return cast(Engine, _floor["engine"])
 
 
 @floor_app.post("/ivr/voice")
 def floor_voice() -> Response:
     engine, row = _floor_engine(), random.randrange(FLOOR_ROWS)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not _floor["validator"].validate(request.url, request.form, signature):
+        return Response("forged", status=403)
     sqlite, mark = _floor["sqlite"], "?" if _floor["sqlite"] else "%s"
     with _floor["writer"]:  # SQLite: the webhooks' one-writer-per-process lock (ivr.webhooks)
         connection = engine.raw_connection()
@@ -529,7 +535,7 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, Figures]:
                 statics.append(bare_run(args.clients, args.seconds, no_wait))
                 floors.append(bare_run(args.clients, args.seconds, no_wait, floor))
             results["call steps"], results["bare TwiML"] = merge(steps), merge(statics)
-            results["one row write"] = merge(floors)
+            results["signed write"] = merge(floors)
             results["paced call steps"] = hotline_run(args.calls, args.paced_seconds, paced)
             results["paced bare TwiML"] = bare_run(args.calls, args.paced_seconds / 3, paced)
         check_tickets(url, calls)
@@ -543,14 +549,14 @@ def report(kind: str, workers: int, threads: int, args: argparse.Namespace, resu
     print(f"\n{kind}: gunicorn {workers} worker(s) x {threads} threads; {calls} whole calls, all filed"
           f" (fields {','.join(args.fields)})")  # fmt: skip
     print(f"  throughput, {args.clients} clients closed loop, {args.rounds} x {args.seconds:g} s each:")
-    for label in ("call steps", "bare TwiML", "one row write"):
+    for label in ("call steps", "bare TwiML", "signed write"):
         f = results[label]
         print(f"    {label:<13} {f.rps:7.0f} req/s  server CPU {f.server_cpu_ms:5.2f} ms/req"
               f"  client CPU {f.client_cpu_ms:4.2f} ms/req  ({f.requests} requests)")  # fmt: skip
     print(f"    ratio (call steps / bare): {steps.rps / static.rps:.2f} by rate, "
           f"{static.server_cpu_ms / steps.server_cpu_ms:.2f} by server CPU")  # fmt: skip
-    floor = results["one row write"]
-    print(f"    floor (one row write / bare): {floor.rps / static.rps:.2f} by rate, "
+    floor = results["signed write"]
+    print(f"    floor (signed write / bare): {floor.rps / static.rps:.2f} by rate, "
           f"{static.server_cpu_ms / floor.server_cpu_ms:.2f} by server CPU")  # fmt: skip
     print(f"  latency, {args.calls} calls at once, {args.think[0]:g}-{args.think[1]:g} s between steps:")
     for label in ("paced call steps", "paced bare TwiML"):
