@@ -1,89 +1,28 @@
-"""The call row in plain SQL, for the requests that only move a call on.
+"""The call row in plain SQL (tickets.plain_sql), for the requests that only move a call on.
 
 The greeting, the menu steps and the callbacks at the end of a call are most of the hotline's requests,
-and each reads a row or two and writes them back. Executed through the ORM session, SQLAlchemy's
-per-statement machinery cost several times the database's own work, so these statements are compiled
-once per dialect from the models' tables (the same columns and the same type conversions as the ORM
-path) and run on the DBAPI connection of the session's transaction: the webhook's commit, and a test's
-rollback, cover them as they cover everything else. Filing a ticket, and every unusual case, stays
-with the ORM (ivr.calls).
+and each reads a row or two and writes them back. Filing a ticket goes through tickets.intake, and every
+unusual case stays with the ORM (ivr.calls).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ClauseElement, Dialect, Integer, Table, bindparam, func, select, true, update
+from sqlalchemy import Dialect, Integer, Table, bindparam, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from tickets.db import UTCDateTime
 from tickets.models import Call, OutboxMessage, Ticket
+from tickets.plain_sql import PerDialect, PlainStatement
 
 _CALLS = cast(Table, Call.__table__)
 _TICKETS = cast(Table, Ticket.__table__)
 _OUTBOX = cast(Table, OutboxMessage.__table__)
-
-
-class PlainStatement:
-    """A Core statement compiled once for one dialect, run on a DBAPI cursor with the types' conversions."""
-
-    def __init__(self, statement: ClauseElement, dialect: Dialect, columns: Sequence[str] = ()) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(columns) or None))
-        self.sql = compiled.string
-        self._order = compiled.positiontup if dialect.positional else None
-        self._convert = {
-            name: converter
-            for name, bind in compiled.binds.items()
-            if (converter := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        }
-        # Columns the statement writes but the caller left out take their model's plain default.
-        table = getattr(statement, "table", None)
-        self._defaults = {
-            column.key: column.default.arg
-            for column in (table.columns if table is not None else ())
-            if column.key in compiled.binds and column.default is not None and column.default.is_scalar
-        }
-        self._read = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in getattr(statement, "selected_columns", ())
-        ]
-
-    def _parameters(self, given: Mapping[str, Any]) -> Any:
-        values = {**self._defaults, **given}
-        converted = {
-            name: convert(value) if (convert := self._convert.get(name)) else value
-            for name, value in values.items()
-        }
-        return converted if self._order is None else tuple(converted[name] for name in self._order)
-
-    def _execute(self, session: Session, values: Mapping[str, Any]) -> Any:
-        cursor = session.connection().connection.cursor()
-        cursor.execute(self.sql, self._parameters(values))
-        return cursor
-
-    def changed(self, session: Session, **values: Any) -> int:
-        """Run a write; the number of rows it changed."""
-        cursor = self._execute(session, values)
-        try:
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
-
-    def first(self, session: Session, **values: Any) -> tuple[Any, ...] | None:
-        """Run a query; its first row with each column converted as the ORM would, or None."""
-        cursor = self._execute(session, values)
-        try:
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        if row is None:
-            return None
-        return tuple(read(value) if read else value for read, value in zip(self._read, row, strict=True))
 
 
 @dataclass(frozen=True)
@@ -197,16 +136,7 @@ class CallRows:
         )
 
 
-_BY_DIALECT: dict[tuple[str, str, str], CallRows] = {}
-
-
-def call_rows(session: Session) -> CallRows:
-    dialect = session.get_bind().dialect
-    key = (dialect.name, dialect.driver, dialect.paramstyle)
-    rows = _BY_DIALECT.get(key)
-    if rows is None:
-        rows = _BY_DIALECT[key] = CallRows(dialect)
-    return rows
+call_rows = PerDialect(CallRows)
 
 
 def lock_turn(session: Session, call_sid: str) -> TurnRow | None:

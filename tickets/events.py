@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tickets.db import utcnow
 from tickets.models import Ticket, TicketEvent, User
+from tickets.plain_sql import PerDialect, PlainStatement
 
 
 def record(
@@ -37,7 +38,11 @@ class Entry:
     by: User | None = None
 
 
-_INSERT = insert(cast(Table, TicketEvent.__table__))
+_INSERT = PerDialect(
+    lambda dialect: PlainStatement(
+        insert(cast(Table, TicketEvent.__table__)), dialect, ("ticket_id", "type", "at", "actor_id", "detail")
+    )
+)
 
 
 def write(session: Session, ticket: Ticket, entries: list[Entry]) -> None:
@@ -49,7 +54,8 @@ def write(session: Session, ticket: Ticket, entries: list[Entry]) -> None:
 
 
 def write_rows(session: Session, ticket_id: int, entries: list[Entry]) -> None:
-    """`write` for a ticket this session holds no ORM object of (a webhook's plain-SQL path)."""
+    """`write` for a ticket this session holds no ORM object of (a webhook's plain-SQL path). The ticket's
+    row must be in the database already: the rows are written in plain SQL, without an autoflush."""
     rows = [
         {
             "ticket_id": ticket_id,
@@ -60,4 +66,4 @@ def write_rows(session: Session, ticket_id: int, entries: list[Entry]) -> None:
         }
         for entry in entries
     ]
-    session.execute(_INSERT, rows)
+    _INSERT(session).many(session, rows)

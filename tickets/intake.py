@@ -21,6 +21,7 @@ from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefa
 from tickets import events, lifecycle, routing
 from tickets.deadlines import DeadlinePolicy
 from tickets.models import OPEN_STATUSES, Call, OutboxMessage, RepeatCall, Status, Ticket
+from tickets.plain_sql import PerDialect, PlainStatement
 from tickets.references import new_reference, unused_reference
 
 
@@ -108,9 +109,9 @@ def _insert(session: Session, draft: Ticket) -> Ticket:
     for key, default in _TICKET_DEFAULTS.items():
         if key not in columns:
             setattr(draft, key, default())
-    draft.id = session.execute(
-        _INSERT_RETURNING_ID, {key: columns[key] for key in _TICKET_DEFAULTS}
-    ).scalar_one()
+    inserted = _INSERT_RETURNING_ID(session).first(session, **{key: columns[key] for key in _TICKET_DEFAULTS})
+    assert inserted is not None  # INSERT … RETURNING returns the row it inserted
+    draft.id = inserted[0]
     make_transient_to_detached(draft)  # its values become what the row holds
     session.add(draft)
     return draft
@@ -132,7 +133,9 @@ _TICKETS = cast(Table, Ticket.__table__)
 _TICKET_DEFAULTS = {
     attr.key: _column_default(attr.columns[0]) for attr in inspect(Ticket).column_attrs if attr.key != "id"
 }
-_INSERT_RETURNING_ID = insert(_TICKETS).returning(_TICKETS.c.id)
+_INSERT_RETURNING_ID = PerDialect(
+    lambda dialect: PlainStatement(insert(_TICKETS).returning(_TICKETS.c.id), dialect, list(_TICKET_DEFAULTS))
+)
 
 
 # What decides how a call is filed, in one round trip (it runs at the end of every call): the ticket the

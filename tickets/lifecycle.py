@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
 from tickets.models import SlaPause, Status, Ticket, User
+from tickets.plain_sql import PerDialect, PlainStatement
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.ASSIGNED}),
@@ -185,8 +186,11 @@ def _hold(ticket: Ticket, user: User, now: datetime) -> None:
 
 
 _USERS = cast(Table, User.__table__)
-_STAMP_LAST_ASSIGNED = (
-    update(_USERS).where(_USERS.c.id == bindparam("user_id")).values(last_assigned_at=bindparam("at"))
+_STAMP_LAST_ASSIGNED = PerDialect(
+    lambda dialect: PlainStatement(
+        update(_USERS).where(_USERS.c.id == bindparam("user_id")).values(last_assigned_at=bindparam("at")),
+        dialect,
+    )
 )
 
 
@@ -199,7 +203,7 @@ def assign_before_insert(
     check_transition(draft, Status.ASSIGNED)
     draft.status = Status.ASSIGNED
     _hold(draft, user, now)
-    session.execute(_STAMP_LAST_ASSIGNED, {"user_id": user.id, "at": now})
+    _STAMP_LAST_ASSIGNED(session).changed(session, user_id=user.id, at=now)
     set_committed_value(user, "last_assigned_at", now)  # what the UPDATE wrote, without a change to flush
     return events.Entry("assigned", now, {"to": user.username, "reason": reason})
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.tickets.conftest import NOW
@@ -19,18 +20,32 @@ from tickets.models import Call, Status, Ticket
 
 @contextmanager
 def statements(session: Session) -> Iterator[list[str]]:
-    """The SQL the session sends while the block runs, whitespace squeezed."""
+    """The SQL the session's connection sends while the block runs, whitespace squeezed: read off the
+    driver, so that the statements run straight on its cursor (tickets.plain_sql) are counted too."""
     sent: list[str] = []
-    connection = session.connection()
+    dbapi_connection = session.connection().connection.dbapi_connection
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(" ".join(statement.split()))
+    def record(statement: str) -> None:
+        sent.append(" ".join(str(statement).split()))
 
-    event.listen(connection, "before_cursor_execute", record)
-    try:
+    if session.get_bind().dialect.name == "sqlite":
+        dbapi_connection.set_trace_callback(record)  # type: ignore[union-attr]
+        try:
+            yield sent
+        finally:
+            dbapi_connection.set_trace_callback(None)  # type: ignore[union-attr]
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        for method in ("execute", "executemany"):
+            original = getattr(psycopg.Cursor, method)
+
+            def recorded(cursor: Any, query: Any, *args: Any, _original: Any = original, **kw: Any) -> Any:
+                if cursor.connection is dbapi_connection:
+                    record(query)
+                return _original(cursor, query, *args, **kw)
+
+            patch.setattr(psycopg.Cursor, method, recorded)
         yield sent
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
 
 
 def _file(session: Session, policy: Any, call: Call | None = None, **extra: Any) -> Ticket:
