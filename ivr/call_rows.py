@@ -61,7 +61,6 @@ TURN_COLUMNS = ("turn", "state", "language", "step", "updated_at", "last_respons
 ADVANCE_COLUMNS = (*TURN_COLUMNS, "flow_completed", "recording_url", "recording_duration")
 NEW_CALL_COLUMNS = (*TURN_COLUMNS, "call_sid", "from_number", "to_number", "started_at")
 RECORDING_COLUMNS = ("recording_url", "recording_sid", "recording_duration", "updated_at")
-MESSAGE_COLUMNS = ("key", "channel", "recipient", "payload", "ticket_id", "next_try_at", "created_at")
 
 
 class CallRows:
@@ -131,9 +130,6 @@ class CallRows:
         self.save_ticket_recording = PlainStatement(
             update(_TICKETS).where(tickets.id == bindparam("ticket_key")), dialect, RECORDING_COLUMNS
         )
-        self.queue_message = PlainStatement(
-            insert(_OUTBOX).on_conflict_do_nothing(index_elements=[_OUTBOX.c.key]), dialect, MESSAGE_COLUMNS
-        )
 
 
 call_rows = PerDialect(CallRows)
@@ -188,8 +184,3 @@ def save_call_recording(session: Session, call_id: int, recorded: Recorded, now:
 def save_ticket_recording(session: Session, ticket_id: int, recorded: Recorded, now: datetime) -> None:
     statement = call_rows(session).save_ticket_recording
     statement.changed(session, ticket_key=ticket_id, **_recording_columns(recorded, now))
-
-
-def queue_message(session: Session, **columns: Any) -> bool:
-    """A message into the outbox; False when one with its key is there already (sent once per key)."""
-    return call_rows(session).queue_message.changed(session, **columns) == 1

@@ -34,6 +34,7 @@ from callflows.flow import Reply, Turn
 from callflows.phones import callable_number, is_mobile
 from callflows.state import GENERAL_FIELD, CallState
 from ivr import call_rows
+from scheduler.outbox import add_message_once
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
 from tickets.intake import attach_recording_of_repeat_call, open_ticket
@@ -246,15 +247,14 @@ def _queue_confirmation_sms(
     if not number or not is_mobile(number):
         return False
     body = prompts.confirmation_sms(ctx.flow, state.language, ticket.reference, ticket.field)
-    call_rows.queue_message(
+    add_message_once(
         session,
         key=f"confirm-sms:{call.call_sid}",
         channel="sms",
         recipient=number,
         payload={"body": body, "kind": "call_confirmation", "reference": ticket.reference},
         ticket_id=ticket.id,
-        next_try_at=ctx.now,
-        created_at=ctx.now,
+        now=ctx.now,
     )
     return True
 

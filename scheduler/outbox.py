@@ -7,13 +7,14 @@ never notifies anyone, and the unique key makes a second write of the same messa
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Dialect, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tickets.models import OutboxMessage
+from tickets.plain_sql import PerDialect, PlainStatement
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 
@@ -44,13 +45,44 @@ def add_message(
     return message
 
 
-def add_message_once(session: Session, **fields: Any) -> bool:
-    """Add a message unless one with its key exists (another process may be writing it right now)."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == fields["key"])) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            add_message(session, **fields)
-    except IntegrityError:
-        return False  # the other writer committed first: its message is the one
-    return True
+def add_message_once(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    now: datetime,
+    ticket_id: int | None = None,
+) -> bool:
+    """Add a message unless one with its key exists; False when it does. `INSERT … ON CONFLICT (key) DO
+    NOTHING`: another process writing the same key right now is no error (which on PostgreSQL would abort
+    the transaction), and no savepoint is needed. Plain SQL (tickets.plain_sql), so it flushes first."""
+    session.flush()
+    values = {"key": key, "channel": channel, "recipient": recipient, "payload": payload}
+    inserted = _INSERT_ONCE(session).changed(
+        session, **values, ticket_id=ticket_id, status=PENDING, tries=0, next_try_at=now, created_at=now
+    )
+    return inserted == 1
+
+
+def _insert_once(dialect: Dialect) -> PlainStatement:
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    outbox = cast(Table, OutboxMessage.__table__)
+    columns = (
+        "key",
+        "channel",
+        "recipient",
+        "payload",
+        "ticket_id",
+        "status",
+        "tries",
+        "next_try_at",
+        "created_at",
+    )
+    return PlainStatement(
+        insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.key]), dialect, columns
+    )
+
+
+_INSERT_ONCE = PerDialect(_insert_once)
