@@ -115,9 +115,13 @@ def _new_call(session: Session, call_sid: str, form: Mapping[str, str], now: dat
     return call
 
 
-def answer_new_call(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> str:
+def answer_new_call(
+    session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str], *, lost_race: bool = False
+) -> str:
     """POST /ivr/voice: the greeting and the field menu (or, for a retried request, the same TwiML)."""
     row = call_rows.lock_turn(session, call_sid)
+    if row is None and lost_race:
+        raise LookupError(f"call {call_sid}: its row exists (the INSERT conflicted) but cannot be read")
     if row is not None and row.last_response:
         return str(row.last_response)  # Twilio retrying
     if row is not None:  # a callback of this call came first and made the row
@@ -135,7 +139,7 @@ def answer_new_call(session: Session, ctx: CallContext, call_sid: str, form: Map
     }
     if not call_rows.insert_call(session, columns):
         # a concurrent request of the same call inserted the row first: answer as if it had come first
-        return answer_new_call(session, ctx, call_sid, form)
+        return answer_new_call(session, ctx, call_sid, form, lost_race=True)
     return twiml
 
 

@@ -38,6 +38,17 @@ def test_a_greeting_that_loses_the_insert_race_answers_with_the_winners_twiml(
     assert session.scalar(select(func.count()).select_from(Call)) == 1
 
 
+def test_a_greeting_whose_conflicting_row_cannot_be_read_fails_instead_of_retrying_for_ever(
+    app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The INSERT lost to a row the SELECT never sees: one retry, then an error (the view apologises)."""
+    with app.test_request_context("/ivr/voice", base_url="http://localhost"):
+        calls.answer_new_call(session, webhooks._context(), FORM["CallSid"], FORM)
+        monkeypatch.setattr(call_rows, "lock_turn", lambda s, sid: None)
+        with pytest.raises(LookupError, match="cannot be read"):
+            calls.answer_new_call(session, webhooks._context(), FORM["CallSid"], FORM)
+
+
 def test_a_greeting_that_loses_the_race_to_a_status_callback_still_greets(
     app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
