@@ -285,7 +285,8 @@ def _durations(
 ) -> list[Durations]:
     """Count, median and 90th percentile of each measure (NULLs left out) over the period's tickets.
 
-    `counts`: how many tickets have each measure, when the caller knows (the roll-up does).
+    `counts`: how many tickets have each measure, when the caller knows (the roll-up does); the figures shown.
+    The percentiles always come from the rows themselves.
     """
     conditions = _received_in(period)
     if _dialect(session) == "postgresql":
@@ -306,15 +307,14 @@ def _durations(
     results = []
     for index, seconds in enumerate(measures):
         present = [*conditions, seconds.is_not(None)]
-        if counts is None:
-            count = int(session.scalar(select(func.count(seconds)).where(*present)) or 0)
-        else:
-            count = counts[index]
+        # The ranks come from the rows read here, never from a roll-up's count, which may be stale.
+        ranked = int(session.scalar(select(func.count(seconds)).where(*present)) or 0)
+        count = ranked if counts is None else counts[index]
         results.append(
             Durations(
                 count,
-                _rank_value(session, seconds, present, count, 0.5),
-                _rank_value(session, seconds, present, count, 0.9),
+                _rank_value(session, seconds, present, ranked, 0.5),
+                _rank_value(session, seconds, present, ranked, 0.9),
             )
         )
     return results
