@@ -33,7 +33,9 @@ class MenuOption:
     def __hash__(self) -> int:
         # Options never change once loaded, but `names` is a dict, which the generated hash refuses;
         # hashable options let the menus built from them be computed once (callflows.questions).
-        return hash((self.key, self.digit, tuple(self.names.items()), self.hints))
+        # Dicts compare without regard to order, so their items are hashed as frozensets, as __eq__ sees them.
+        names, description = frozenset(self.names.items()), frozenset(self.description.items())
+        return hash((self.key, self.digit, names, self.hints, description))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from callflows.config import FlowConfig
+from callflows.config import FlowConfig, MenuOption
 from callflows.speech import match_option, normalise, requested_language, spoken_number, yes_or_no
 
 
@@ -138,3 +138,11 @@ def test_a_huge_transcript_is_quick(config: FlowConfig) -> None:
         spoken_number(text)
         yes_or_no(text)
     assert time.perf_counter() - began < 1.0
+
+
+def test_equal_menu_options_hash_alike_so_their_cached_menus_are_shared() -> None:
+    """Options are hashed for the menu cache (callflows.questions); equal ones must hash the same, whatever
+    the order their names were written in."""
+    one = MenuOption(key="bio", digit="2", names={"ko": "바이오", "en": "bio"}, hints=("생명",))
+    other = MenuOption(key="bio", digit="2", names={"en": "bio", "ko": "바이오"}, hints=("생명",))
+    assert one == other and hash(one) == hash(other)
