@@ -13,9 +13,11 @@ import re
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from typing import TypeVar
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
+from sqlalchemy.exc import DBAPIError
 
 from callflows.actions import Action
 from callflows.config import FlowConfig
@@ -30,6 +32,7 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 
 _CALL_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 _WRITER = "hotline_webhook_writer"
+T = TypeVar("T")
 
 
 def step_path(step: str) -> str:
@@ -78,14 +81,33 @@ def _xml(body: str) -> Response:
     return Response(body, status=200, content_type=twiml.XML_CONTENT_TYPE)
 
 
+def _committed(work: Callable[[], T]) -> T:
+    """Do a webhook's work and commit it; once more if the database connection turned out to be dead (a
+    restart or failover the pool had not noticed yet): the rolled-back work is simply done again, on a
+    fresh connection, rather than losing a callback Twilio will not repeat."""
+    try:
+        result = work()
+        db.session.commit()
+        return result
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        db.session.rollback()
+        log.warning(
+            "%s: the database connection was lost (%s); doing the work again", request.path, error.orig
+        )
+    result = work()
+    db.session.commit()
+    return result
+
+
 def _voice(handle: Callable[[calls.CallContext], str]) -> Response:
     """Run a voice webhook; on any failure roll back and apologise, recording the caller's message."""
     call_sid = _call_sid()
     ctx = _context()
     with _one_writer():
         try:
-            body = handle(ctx)
-            db.session.commit()
+            body = _committed(lambda: handle(ctx))
         except Exception:  # whatever broke, the caller hears an apology and can still leave a message
             db.session.rollback()
             log.exception(
@@ -102,8 +124,7 @@ def _callback(handle: Callable[[calls.CallContext, str], object]) -> Response:
     call_sid = _call_sid()
     with _one_writer():
         try:
-            handle(_context(), call_sid)
-            db.session.commit()
+            _committed(lambda: handle(_context(), call_sid))
         except Exception:
             db.session.rollback()
             log.exception("call %s: %s failed; its data: %s", call_sid, request.path, dict(request.form))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ClauseElement, Dialect
+from sqlalchemy import ClauseElement, Dialect, exc
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -54,8 +54,29 @@ class PlainStatement:
         return converted if self._order is None else tuple(converted[name] for name in self._order)
 
     def _execute(self, session: Session, values: Mapping[str, Any]) -> Any:
-        cursor = session.connection().connection.cursor()
-        cursor.execute(self.sql, self._parameters(values))
+        return self._run(session, lambda cursor: cursor.execute(self.sql, self._parameters(values)))
+
+    def _run(self, session: Session, run: Callable[[Any], object]) -> Any:
+        """`run(cursor)` on the transaction's connection; a driver error is raised as SQLAlchemy raises it,
+        and a connection found dead is invalidated, as SQLAlchemy's own execution does."""
+        connection = session.connection()
+        dialect = connection.dialect
+        cursor = connection.connection.cursor()
+        try:
+            run(cursor)
+        except dialect.loaded_dbapi.Error as error:
+            cursor.close()
+            dead = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+            if dead:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(
+                self.sql,
+                None,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=dead,
+                dialect=dialect,
+            ) from error
         return cursor
 
     def changed(self, session: Session, **values: Any) -> int:
@@ -68,11 +89,8 @@ class PlainStatement:
 
     def many(self, session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
         """Run a write once for each of `rows`, in order."""
-        cursor = session.connection().connection.cursor()
-        try:
-            cursor.executemany(self.sql, [self._parameters(row) for row in rows])
-        finally:
-            cursor.close()
+        parameters = [self._parameters(row) for row in rows]
+        self._run(session, lambda cursor: cursor.executemany(self.sql, parameters)).close()
 
     def first(self, session: Session, **values: Any) -> tuple[Any, ...] | None:
         """Run a query; its first row with each column converted as the ORM would, or None."""
