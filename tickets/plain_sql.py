@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ClauseElement, Dialect, exc
+from sqlalchemy import ClauseElement, Dialect, Insert, exc
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -25,6 +25,8 @@ class PlainStatement:
     """A Core statement compiled once for one dialect, run on a DBAPI cursor with the types' conversions."""
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, columns: Sequence[str] = ()) -> None:
+        if isinstance(statement, Insert) and not statement.exported_columns:
+            statement = statement.inline()  # no RETURNING of the new id that nobody reads (PostgreSQL)
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(columns) or None))
         self.sql = compiled.string
         self._order = compiled.positiontup if dialect.positional else None
