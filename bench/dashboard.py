@@ -42,6 +42,7 @@ from ivr.app import create_app
 from ivr.config import ROOT, load_config
 from scheduler import overview, reports, rollup
 from scheduler.reports import Period
+from tickets import clock
 from tickets.db import db, make_engine
 from tickets.migrate import upgrade
 
@@ -226,7 +227,7 @@ def timed(action: Callable[[], Any], runs: int = RUNS) -> float:
 def measure(url: str) -> list[tuple[str, float]]:
     config = load_config(ROOT / "config.yaml", environ={"DATABASE_URL": url, "SECRET_KEY": "bench"})
     app = create_app(config)
-    app.config["HOTLINE_CLOCK"] = lambda: NOW
+    clock.set_source(lambda: NOW)
     client = app.test_client()
     with app.app_context():
         supervisor_id = db.session.execute(

@@ -290,13 +290,13 @@ def reports_refresh(rebuild: bool) -> None:
     minutes, a few months per run while it is first built). --rebuild after history was imported with old
     timestamps or rows were edited outside the app."""
     from scheduler import rollup
-    from tickets.db import utcnow
+    from tickets import clock
 
     timezone = _config().timezone
     dirty = built = 0
     while True:
         with db.transaction() as session:
-            done = rollup.refresh(session, utcnow(), timezone, rebuild=rebuild)
+            done = rollup.refresh(session, clock.now(), timezone, rebuild=rebuild)
         rebuild = False
         dirty, built = dirty + done.dirty, built + done.built
         if done.complete:
@@ -307,10 +307,10 @@ def reports_refresh(rebuild: bool) -> None:
 def _parse_now(text: str | None) -> Any:
     from datetime import datetime
 
-    from tickets.db import utcnow
+    from tickets import clock
 
     if not text:
-        return utcnow()
+        return clock.now()
     try:
         now = datetime.fromisoformat(text)
     except ValueError:

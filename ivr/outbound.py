@@ -18,8 +18,8 @@ from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.signature import public_url, twilio_signed
-from tickets import events, queue
-from tickets.db import db, utcnow
+from tickets import clock, events, queue
+from tickets.db import db
 from tickets.models import CallbackAttempt, Outcome, Ticket, User
 from tickets.references import normalise_reference
 from tickets.telephony import mask_phone
@@ -91,7 +91,7 @@ def call_status(reference: str) -> Response:
     if ticket is None or not call_sid:
         return Response(status=204)
     session = db.session()
-    now = utcnow()
+    now = clock.now()
     dial_status = request.form.get("DialCallStatus")
     if dial_status is not None:
         outcome = DIAL_OUTCOMES.get(dial_status, Outcome.FAILED)

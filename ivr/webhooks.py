@@ -24,7 +24,8 @@ from callflows.config import FlowConfig
 from callflows.state import STEPS
 from ivr import calls, twiml
 from ivr.signature import public_base, twilio_signed, warn_about_signatures
-from tickets.db import db, utcnow
+from tickets import clock
+from tickets.db import db
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def _context() -> calls.CallContext:
         flow=config.flow,
         policy=current_app.extensions["deadline_policy"],
         render=renderer(config.flow, public_base()),
-        now=utcnow(),
+        now=clock.now(),
         timezone=config.timezone,
     )
 

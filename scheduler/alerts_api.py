@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from scheduler import alerts, alerts_openapi
 from scheduler.delivery import dead_messages
-from tickets import openapi
+from tickets import clock, openapi
 from tickets.auth import api_auth, current_user, json_error
-from tickets.db import db, utcnow
+from tickets.db import db
 from tickets.models import Escalation, Ticket, User
 from tickets.serialize import iso
 
@@ -85,7 +85,7 @@ def acknowledge(alert_id: int) -> Any:
     assert user is not None
     session = db.session()
     try:
-        escalation = alerts.acknowledge(session, alert_id, user, utcnow())
+        escalation = alerts.acknowledge(session, alert_id, user, clock.now())
     except alerts.AlertNotFound:
         return json_error(404, "not_found", f"No SLA alert {alert_id}.")
     return jsonify(alert=alert_json(escalation, session))

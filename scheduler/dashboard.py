@@ -8,8 +8,7 @@ Actions go through the ticket and scheduler services; the request wrapper commit
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -35,10 +34,10 @@ from scheduler import alerts, charts, exports, reports
 from scheduler.labels import Labels
 from scheduler.overview import Overview, overview
 from scheduler.reports import Period
-from tickets import console, queue, routing
+from tickets import clock, console, queue, routing
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
-from tickets.db import db, utcnow
+from tickets.db import db
 from tickets.lifecycle import TransitionError
 from tickets.models import Role, Ticket, User
 
@@ -54,12 +53,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Supervisors and admins see a link in the console header and land here after logging in.
     console.add_home_page(app, "supervisor.dashboard", "감독 대시보드", SUPERVISORS)
-
-
-def now() -> datetime:
-    """The request's clock: tests set HOTLINE_CLOCK to pin it."""
-    clock: Callable[[], datetime] = current_app.config.get("HOTLINE_CLOCK") or utcnow
-    return clock()
 
 
 def _session() -> Session:
@@ -99,7 +92,7 @@ def _render_sections(picture: Overview) -> dict[str, Markup]:
 
 def _picture() -> Overview:
     """The live picture as the logged-in supervisor sees it (alerts of their fields)."""
-    return overview(_session(), now(), _config().timezone, viewer=current_user())
+    return overview(_session(), clock.now(), _config().timezone, viewer=current_user())
 
 
 @bp.get("/")
@@ -131,7 +124,7 @@ def live() -> Response:
 
 
 def _period_from_request() -> Period:
-    today = now().astimezone(labels().local_zone).date()
+    today = clock.now().astimezone(labels().local_zone).date()
     try:
         last = date.fromisoformat(request.args["last"]) if request.args.get("last") else today
         first = (
@@ -151,7 +144,7 @@ def _period_from_request() -> Period:
 
 
 def _report(period: Period) -> reports.Report:
-    return reports.build_report(_session(), period, now(), labels().support_type_keys)
+    return reports.build_report(_session(), period, clock.now(), labels().support_type_keys)
 
 
 @bp.get("/reports")
@@ -248,7 +241,7 @@ def export_tickets() -> Response:
 @login_required(roles=SUPERVISORS)
 def export_monthly() -> Response:
     period = _period_from_request()
-    months = reports.monthly(_session(), period, now(), labels().support_type_keys)
+    months = reports.monthly(_session(), period, clock.now(), labels().support_type_keys)
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
         exports.monthly_rows(months, labels()),
@@ -281,7 +274,7 @@ def reassign(reference: str) -> BaseResponse:
     by = current_user()
     assert by is not None
     try:
-        queue.reassign(_session(), ticket, consultant, by=by, now=now())
+        queue.reassign(_session(), ticket, consultant, by=by, now=clock.now())
     except TransitionError as error:
         abort(409, description=f"재배정할 수 없습니다: {error}")
     flash(f"{ticket.reference}을(를) {consultant.display_name}에게 배정했습니다.")
@@ -301,7 +294,7 @@ def triage(reference: str) -> BaseResponse:
             ticket,
             field_key,
             by=by,
-            now=now(),
+            now=clock.now(),
             known_fields=labels().field_keys,
             timezone=_config().timezone,
         )
@@ -324,7 +317,7 @@ def acknowledge(alert_id: int) -> BaseResponse:
     by = current_user()
     assert by is not None
     try:
-        escalation = alerts.acknowledge(_session(), alert_id, by, now())
+        escalation = alerts.acknowledge(_session(), alert_id, by, clock.now())
     except alerts.AlertNotFound:
         abort(404, description=f"경보 {alert_id}을(를) 찾을 수 없습니다.")
     flash(f"경보를 확인했습니다: {escalation.ticket.reference} ({labels().level(escalation.level)})")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from tickets.db import utcnow
+from tickets import clock
 from tickets.models import SchedulerHeartbeat
 
 HEARTBEAT_SECONDS = 15
@@ -20,7 +20,7 @@ FORGET_AFTER = timedelta(days=1)
 
 
 def beat(session: Session, name: str, started_at: datetime, now: datetime | None = None) -> None:
-    now = now or utcnow()
+    now = now or clock.now()
     row = session.get(SchedulerHeartbeat, name)
     if row is None:
         row = SchedulerHeartbeat(name=name, host=socket.gethostname(), pid=os.getpid(), started_at=started_at)
@@ -32,7 +32,7 @@ def beat(session: Session, name: str, started_at: datetime, now: datetime | None
 
 
 def scheduler_status(session: Session, now: datetime | None = None) -> dict[str, Any]:
-    now = now or utcnow()
+    now = now or clock.now()
     rows = session.scalars(select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.beat_at.desc())).all()
     if not rows:
         return {"alive": False, "running": "none has run yet"}

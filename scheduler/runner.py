@@ -25,7 +25,8 @@ from scheduler import heartbeat, rollup
 from scheduler.delivery import build_channels, deliver_due_messages
 from scheduler.digest import send_daily_digest
 from scheduler.sweep import AlertSettings, sweep
-from tickets.db import db, utcnow
+from tickets import clock
+from tickets.db import db
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     notifications = settings.notifications
     channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION))
     hours = settings.deadlines.hours
-    started_at = utcnow()
+    started_at = clock.now()
     name = f"{socket.gethostname()}:{os.getpid()}"
 
     def beat() -> None:
@@ -84,12 +85,12 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
             heartbeat.beat(session, name, started_at)
 
     def escalate() -> None:
-        swept = sweep(db.transaction, settings, utcnow())
+        swept = sweep(db.transaction, settings, clock.now())
         if swept:
             log.info("SLA sweep: %d alert(s)", len(swept))
 
     def deliver() -> None:
-        report = deliver_due_messages(db.transaction, channels, notifications, utcnow(), clock=utcnow)
+        report = deliver_due_messages(db.transaction, channels, notifications, clock.now(), clock=clock.now)
         if report.sent or report.retrying or report.dead or report.lost:
             log.info(
                 "outbox: %d sent, %d to retry, %d dead, %d taken over by another scheduler",
@@ -98,7 +99,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
 
     def refresh_report_rollup() -> None:
         with db.transaction() as session:
-            done = rollup.refresh(session, utcnow(), config.timezone)
+            done = rollup.refresh(session, clock.now(), config.timezone)
         if done.built:
             log.info(
                 "report roll-up: %d day(s) built%s", done.built, "" if done.complete else ", more to come"
@@ -106,19 +107,19 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
 
     def digest() -> None:
         with db.transaction() as session:
-            send_daily_digest(session, hours, notifications, utcnow(), config.public_base_url)
+            send_daily_digest(session, hours, notifications, clock.now(), config.public_base_url)
 
     add_job(
         scheduler, app, "heartbeat", beat, grace=heartbeat.HEARTBEAT_SECONDS,
-        trigger="interval", seconds=heartbeat.HEARTBEAT_SECONDS, next_run_time=utcnow(),
+        trigger="interval", seconds=heartbeat.HEARTBEAT_SECONDS, next_run_time=clock.now(),
     )  # fmt: skip
     add_job(
         scheduler, app, "sla_sweep", escalate, grace=None,
-        trigger="interval", seconds=config.scheduler.sweep_interval_seconds, next_run_time=utcnow(),
+        trigger="interval", seconds=config.scheduler.sweep_interval_seconds, next_run_time=clock.now(),
     )  # fmt: skip
     add_job(
         scheduler, app, "outbox_delivery", deliver, grace=None,
-        trigger="interval", seconds=DELIVERY_SECONDS, next_run_time=utcnow(),
+        trigger="interval", seconds=DELIVERY_SECONDS, next_run_time=clock.now(),
     )  # fmt: skip
     add_job(
         scheduler, app, "sla_digest", digest, grace=3 * 3600,
@@ -127,7 +128,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     )  # fmt: skip
     add_job(
         scheduler, app, "report_rollup", refresh_report_rollup, grace=None,
-        trigger="interval", seconds=ROLLUP_SECONDS, next_run_time=utcnow(),
+        trigger="interval", seconds=ROLLUP_SECONDS, next_run_time=clock.now(),
     )  # fmt: skip
     release = _release_stale_job(app, settings)
     if release is not None:
@@ -145,7 +146,7 @@ def _release_stale_job(app: Flask, settings: AlertSettings) -> Callable[[], None
     hours = settings.deadlines.hours
 
     def release() -> None:
-        now = utcnow()
+        now = clock.now()
         cutoff = hours.back(now, routing.release_unclaimed_after_working_hours * 3600)
         with db.transaction() as session:
             released = release_stale_assignments(session, settings.deadlines, now, assigned_before=cutoff)

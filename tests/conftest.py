@@ -12,6 +12,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ivr.app import create_app
 from ivr.config import ROOT, HotlineConfig, load_config
+from tickets.clock import FrozenClock, frozen
 from tickets.db import db, make_engine
 from tickets.migrate import upgrade
 
@@ -54,6 +56,17 @@ def pytest_report_header() -> list[str]:
             "PostgreSQL is not tested in this run (none answers, or HOTLINE_TEST_DATABASES says so)"
         )
     return header
+
+
+# A Friday morning in Seoul (00:30 UTC = 09:30 KST), where every test's clock starts.
+NOW = datetime(2026, 11, 27, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[FrozenClock]:
+    """The hotline's one clock, stopped at NOW: the suite passes on any date. Move it with `move_to`."""
+    with frozen(NOW) as stopped:
+        yield stopped
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tickets.db import utcnow
+from tickets import clock
 from tickets.models import ApiToken, Role, User
 
 TOKEN_PREFIX = "h1379_"
@@ -170,7 +170,7 @@ def user_for_token(session: Session, token: str, now: datetime | None = None) ->
     )
     if row is None or not row.user.active:
         return None
-    row.last_used_at = now or utcnow()
+    row.last_used_at = now or clock.now()
     return row.user
 
 
@@ -179,5 +179,5 @@ def revoke_tokens(session: Session, user: User, now: datetime | None = None) -> 
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).all()
     for row in rows:
-        row.revoked_at = now or utcnow()
+        row.revoked_at = now or clock.now()
     return len(rows)

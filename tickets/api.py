@@ -14,10 +14,10 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from tickets import actions, openapi
+from tickets import actions, clock, openapi
 from tickets.actions import ActionError, Context
 from tickets.auth import api_auth, current_user, json_error
-from tickets.db import db, utcnow
+from tickets.db import db
 from tickets.models import OPEN_STATUSES, Status, Ticket, User
 from tickets.serialize import iso, ticket_json
 
@@ -34,7 +34,7 @@ def _me() -> User:
 
 
 def _ctx() -> Context:
-    return Context.current(db.session(), utcnow())
+    return Context.current(db.session(), clock.now())
 
 
 def _body() -> dict[str, Any]:
@@ -72,7 +72,7 @@ def openapi_document() -> Any:
 @api_auth(roles=actions.TICKET_ROLES)
 def my_queue() -> Any:
     """Open tickets I hold, the nearest deadline first."""
-    now = utcnow()
+    now = clock.now()
     tickets = db.session.scalars(
         select(Ticket)
         .where(Ticket.assignee_id == _me().id, Ticket.status.in_(list(OPEN_STATUSES)))
@@ -86,7 +86,7 @@ def my_queue() -> Any:
 @api_auth(roles=actions.TICKET_ROLES)
 def list_tickets() -> Any:
     args = request.args
-    now = utcnow()
+    now = clock.now()
     try:
         limit = min(int(args.get("limit", 50)), MAX_PAGE)
     except ValueError:

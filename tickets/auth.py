@@ -32,8 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tickets import accounts
-from tickets.db import db, utcnow
+from tickets import accounts, clock
+from tickets.db import db
 from tickets.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,7 +172,7 @@ def bearer_user() -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return accounts.user_for_token(db.session(), token.strip(), utcnow())
+    return accounts.user_for_token(db.session(), token.strip(), clock.now())
 
 
 def api_auth(roles: tuple[str, ...] | list[str] | None = None) -> Callable[[F], F]:

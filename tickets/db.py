@@ -16,6 +16,8 @@ from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, 
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tickets import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -46,16 +48,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 str16 = Annotated[str, 16]
 str32 = Annotated[str, 32]
 str64 = Annotated[str, 64]
 str255 = Annotated[str, 255]
 intpk = Annotated[int, mapped_column(primary_key=True)]
-created = Annotated[datetime, mapped_column(default=utcnow)]
+created = Annotated[datetime, mapped_column(default=clock.now)]
 
 
 class Base(DeclarativeBase):

@@ -11,9 +11,8 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tickets import accounts
+from tickets import accounts, clock
 from tickets.config import GENERAL_FIELD
-from tickets.db import utcnow
 from tickets.deadlines import DeadlinePolicy
 from tickets.intake import open_ticket
 from tickets.models import Call, User
@@ -88,7 +87,7 @@ def seed(session: Session, config: Config, policy: DeadlinePolicy) -> list[tuple
             )
         logins.append((username, role, DEMO_PASSWORD))
 
-    now = utcnow()
+    now = clock.now()
     for number, (field_key, support_type, callback, hours_ago) in enumerate(DEMO_CALLS, start=1):
         if field_key != GENERAL_FIELD and field_key not in config.routing.field_keys:
             continue

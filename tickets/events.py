@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, inspect
 from sqlalchemy.orm import Session
 
-from tickets.db import utcnow
+from tickets import clock
 from tickets.models import Ticket, TicketEvent, User
 from tickets.plain_sql import PerDialect, PlainStatement
 
@@ -23,7 +23,7 @@ def record(
     at: datetime | None = None,
     **detail: Any,
 ) -> TicketEvent:
-    event = TicketEvent(ticket=ticket, type=type, actor=by, at=at or utcnow(), detail=detail)
+    event = TicketEvent(ticket=ticket, type=type, actor=by, at=at or clock.now(), detail=detail)
     session.add(event)
     return event
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tickets.db import Base, created, intpk, str16, str32, str64, str255, utcnow
+from tickets import clock
+from tickets.db import Base, created, intpk, str16, str32, str64, str255
 
 
 class Role(enum.StrEnum):
@@ -128,7 +129,7 @@ class Call(Base):
     recording_duration: Mapped[int | None]
     duration: Mapped[int | None]  # seconds, from the status callback
     started_at: Mapped[created]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     ended_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="call", foreign_keys="Ticket.call_id")
@@ -220,7 +221,7 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     incomplete: Mapped[bool] = mapped_column(default=False)  # the caller hung up before the flow ended
     created_at: Mapped[created]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     assigned_at: Mapped[datetime | None]
     acted_at: Mapped[datetime | None]  # the assignee's last action; an untouched assignment is released
     first_attempt_at: Mapped[datetime | None]

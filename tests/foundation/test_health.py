@@ -7,16 +7,16 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from scheduler import heartbeat
-from tickets.db import utcnow
+from tickets import clock
 
 
 def test_a_beating_scheduler_is_alive_and_a_silent_one_is_not(client, session: Session) -> None:  # type: ignore[no-untyped-def]
-    started = utcnow() - timedelta(hours=1)
+    started = clock.now() - timedelta(hours=1)
     heartbeat.beat(session, "host-a:1", started)
     body = client.get("/healthz").json
     assert body["scheduler"]["alive"] is True
     assert body["scheduler"]["processes"][0]["name"] == "host-a:1"
-    later = utcnow() + heartbeat.STALE_AFTER + timedelta(seconds=1)
+    later = clock.now() + heartbeat.STALE_AFTER + timedelta(seconds=1)
     assert heartbeat.scheduler_status(session, now=later)["alive"] is False
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tests.scheduler import report_fixture as fx
 from tickets import accounts
+from tickets.clock import FrozenClock
 from tickets.models import Escalation, OutboxMessage, Ticket, TicketEvent, User
 
 OPEN = ("new", "assigned", "in_progress", "waiting")
@@ -30,8 +31,8 @@ GET_PAGES = (
 
 
 @pytest.fixture
-def clocked(app: Flask) -> Flask:
-    app.config["HOTLINE_CLOCK"] = lambda: fx.NOW
+def clocked(app: Flask, clock: FrozenClock) -> Flask:
+    clock.move_to(fx.NOW)
     return app
 
 

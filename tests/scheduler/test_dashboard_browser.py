@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from scheduler.sweep import AlertSettings, sweep
 from tests.live import ARTIFACTS, LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
-from tickets.db import db, utcnow
+from tickets import clock
+from tickets.db import db
 from tickets.models import Escalation, Ticket
 
 
@@ -38,7 +39,7 @@ def _sweep_three_days_ahead(server: LiveServer) -> int:
         swept = sweep(
             db.transaction,
             AlertSettings.from_config(server.app.config["HOTLINE"]),
-            utcnow() + timedelta(days=3),
+            clock.now() + timedelta(days=3),
         )
     return len(swept)
 

@@ -20,8 +20,8 @@ from scheduler.reports import Period
 from scheduler.sweep import AlertSettings, escalate_due_tickets
 from tests.scheduler import report_fixture as fx
 from tests.scheduler.sla_helpers import people, settings, ticket_at
-from tickets import accounts, lifecycle, queue, routing
-from tickets.db import utcnow
+from tickets import accounts, clock, lifecycle, queue, routing
+from tickets.clock import FrozenClock
 from tickets.models import (
     OPEN_STATUSES,
     CallbackAttempt,
@@ -53,7 +53,7 @@ def refresh_clock(now: datetime = fx.NOW) -> datetime:
     alone (the sweep's changes) with the real one. Production has one clock; here the watermark must be
     behind both, as it is behind every writer in production.
     """
-    return min(now, utcnow())
+    return min(now, clock.now())
 
 
 @pytest.fixture
@@ -429,9 +429,9 @@ def test_the_scheduler_refreshes_the_roll_up(session: Session, specs: list[fx.Sp
 
 
 def test_the_report_page_shows_a_triage_made_a_moment_ago(
-    session: Session, client: Any, app: Flask, specs: list[fx.Spec]
+    session: Session, client: Any, app: Flask, specs: list[fx.Spec], clock: FrozenClock
 ) -> None:
-    app.config["HOTLINE_CLOCK"] = lambda: fx.NOW
+    clock.move_to(fx.NOW)
     supervisor = accounts.add_user(session, "boss", "supervisor", display_name="감독자")
     rollup.refresh(session, refresh_clock(), TZ)
     session.commit()  # to the test's savepoint, like the scheduler's job

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from scheduler.deadlines import deadline_policy
+from tests.conftest import NOW
 from tickets import accounts
 from tickets.deadlines import DeadlinePolicy
 from tickets.intake import open_ticket
 from tickets.models import Ticket, User
 
-# A Friday morning in Seoul (00:30 UTC = 09:30 KST).
-NOW = datetime(2026, 11, 27, 0, 30, tzinfo=UTC)
 _numbers = itertools.count(1)
 
 

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.live import ARTIFACTS, browser_page, live_server  # noqa: F401  (fixtures)
-from tickets.db import db, utcnow
+from tickets import clock
+from tickets.db import db
 from tickets.models import User
 from tickets.routing import local_date
 
@@ -39,7 +40,7 @@ def test_the_admin_adds_a_consultant_and_marks_one_away(live_server, browser_pag
     row = page.locator("#users tr[data-username='it-new']")
     assert "신입 위원" in row.inner_text() and "010-5555-0199" in row.inner_text()
 
-    today = local_date(utcnow())
+    today = local_date(clock.now())
     page.locator("#users tr[data-username='it-kim']").get_by_role("link", name="it-kim").click()
     availability = page.locator("#availability-form")
     availability.get_by_label("부재 시작").fill(today.isoformat())

@@ -23,12 +23,12 @@ import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tickets import actions, auth
+from tickets import actions, auth, clock
 from tickets.actions import ActionError, Context
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
-from tickets.db import db, utcnow
+from tickets.db import db
 from tickets.lifecycle import allowed_next
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
 
@@ -76,7 +76,7 @@ def time_left(due: datetime | None, now: datetime | None = None) -> str:
     """ "2일 3시간 남음" or "5시간 12분 초과": how a consultant reads a deadline at a glance."""
     if due is None:
         return "-"
-    seconds = int((due - (now or utcnow())).total_seconds())
+    seconds = int((due - (now or clock.now())).total_seconds())
     days, rest = divmod(abs(seconds), 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
@@ -160,7 +160,7 @@ def login() -> Any:
         auth.check_csrf()
         try:
             user = auth.authenticate(
-                db.session(), request.form.get("username", ""), request.form.get("password", ""), utcnow()
+                db.session(), request.form.get("username", ""), request.form.get("password", ""), clock.now()
             )
         except auth.LoginError as failure:
             error = str(failure)  # 200, so the failure count is committed by the request wrapper
@@ -193,7 +193,7 @@ def my_queue() -> Any:
         .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(200)
     ).all()
-    return render_template("console/queue.html", mine=mine, pool=pool, now=utcnow())
+    return render_template("console/queue.html", mine=mine, pool=pool, now=clock.now())
 
 
 @bp.get("/tickets/<reference>")
@@ -210,7 +210,7 @@ def ticket_page(reference: str) -> Any:
         ]  # fmt: skip
     next_statuses = [s for s in STATUS_BUTTONS if holds and Status(s) in _allowed(ticket)]
     return render_template(
-        "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=utcnow(),
+        "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=clock.now(),
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
         extra_recordings=actions.extra_recordings(ticket),
@@ -231,7 +231,7 @@ def _find(reference: str) -> Ticket:
 def _act(reference: str, action: Any, success: str) -> Any:
     """Run an action for a form post; show the outcome on the ticket page (errors roll back)."""
     ticket = _find(reference)
-    ctx = Context.current(db.session(), utcnow())
+    ctx = Context.current(db.session(), clock.now())
     try:
         action(ctx, _me(), ticket)
     except ActionError as error:

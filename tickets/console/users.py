@@ -17,12 +17,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from tickets import accounts, queue, routing
+from tickets import accounts, clock, queue, routing
 from tickets.accounts import AccountError
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.console import bp
-from tickets.db import db, utcnow
+from tickets.db import db
 from tickets.models import ApiToken, Role, User
 from tickets.telephony import mask_phone
 
@@ -59,7 +59,7 @@ def _known_fields() -> tuple[str, ...]:
 
 
 def _today() -> date:
-    return routing.local_date(utcnow(), current_app.config["HOTLINE"].timezone)
+    return routing.local_date(clock.now(), current_app.config["HOTLINE"].timezone)
 
 
 def _date(raw: str | None) -> date | None:
@@ -183,7 +183,7 @@ def update_user(user_id: int) -> Any:
     except AccountError as error:
         return _refused(error, user)
     policy = current_app.extensions["deadline_policy"]
-    returned = queue.hand_back_unworkable(db.session(), policy, user, by=_me(), now=utcnow())
+    returned = queue.hand_back_unworkable(db.session(), policy, user, by=_me(), now=clock.now())
     if returned:
         flash(f"{user.display_name}님이 처리할 수 없게 된 접수 {len(returned)}건을 대기 풀로 돌려보냈습니다.")
     log.info(
@@ -221,7 +221,7 @@ def reset_password(user_id: int) -> Any:
 @login_required(roles=ADMINS)
 def revoke_tokens(user_id: int) -> Any:
     user = _user(user_id)
-    count = accounts.revoke_tokens(db.session(), user, utcnow())
+    count = accounts.revoke_tokens(db.session(), user, clock.now())
     log.info("admin %s revoked %d API tokens of %s", _me().username, count, user.username)
     return _done(f"API 토큰 {count}개를 폐기했습니다.", user)
 
