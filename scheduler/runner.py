@@ -21,7 +21,7 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
-from scheduler import heartbeat, rollup
+from scheduler import heartbeat
 from scheduler.delivery import build_channels, deliver_due_messages
 from scheduler.digest import send_daily_digest
 from scheduler.sweep import AlertSettings, sweep
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 SMS_EXTENSION = "telephony"  # app.extensions key of ivr.gateway's Telephony (its send_sms sends our SMS)
 DELIVERY_SECONDS = 15
 RELEASE_SECONDS = 300
-ROLLUP_SECONDS = 120  # reports count live whatever changed since: a refresh keeps that to a few days
 
 
 def in_app(app: Flask, job: Callable[[], None], name: str) -> Callable[[], None]:
@@ -97,14 +96,6 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
                 report.sent, report.retrying, report.dead, report.lost,
             )  # fmt: skip
 
-    def refresh_report_rollup() -> None:
-        with db.transaction() as session:
-            done = rollup.refresh(session, clock.now(), config.timezone)
-        if done.built:
-            log.info(
-                "report roll-up: %d day(s) built%s", done.built, "" if done.complete else ", more to come"
-            )
-
     def digest() -> None:
         with db.transaction() as session:
             send_daily_digest(session, hours, notifications, clock.now(), config.public_base_url)
@@ -125,10 +116,6 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         scheduler, app, "sla_digest", digest, grace=3 * 3600,
         trigger="cron", day_of_week="mon-fri", hour=notifications.digest_time.hour,
         minute=notifications.digest_time.minute, timezone=hours.timezone,
-    )  # fmt: skip
-    add_job(
-        scheduler, app, "report_rollup", refresh_report_rollup, grace=None,
-        trigger="interval", seconds=ROLLUP_SECONDS, next_run_time=clock.now(),
     )  # fmt: skip
     release = _release_stale_job(app, settings)
     if release is not None:
