@@ -325,7 +325,10 @@ def try_to_deliver(channel: Channel | None, message: Claimed) -> str | None:
     except Exception as failure:  # any failure is one failed try; the message stays in the outbox
         error = f"{type(failure).__name__}: {failure}"[:1000]
         log.warning(
-            "outbox message %d failed: %s error=%s", message.id, _log_fields(message), log_safe(error)
+            "outbox message %d failed: %s error=%s",
+            message.id,
+            _log_fields(message),
+            _log_error(error, message),
         )
         return error
     return None
@@ -336,6 +339,16 @@ def _log_fields(message: Claimed) -> str:
     the address); its id finds the row."""
     recipient = safe_recipient(message.channel, message.recipient)
     return f"channel={log_safe(message.channel)} to={recipient} try={message.tries}"
+
+
+def _log_error(error: str, message: Claimed) -> str:
+    """A provider's error may repeat the address or the text it refused: those are cut out (the row's
+    last_error keeps the whole error for the dashboard)."""
+    error = error.replace(message.recipient, safe_recipient(message.channel, message.recipient))
+    text = message_text(message.payload)
+    if text:
+        error = error.replace(text, "<text>")
+    return log_safe(error)
 
 
 def safe_recipient(channel: str, recipient: str) -> str:
