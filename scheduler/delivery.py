@@ -106,8 +106,8 @@ class EmailChannel:
             smtp.send_message(message)
 
     def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: datetime) -> bool:
-        """SMTP cannot be asked what it delivered. The repeat carries the same Message-ID, by which mail
-        stores and clients show one message."""
+        """SMTP cannot be asked what it delivered. The repeat carries the same Message-ID, by which many
+        mail stores and clients (Gmail among them) keep one copy."""
         return False
 
 

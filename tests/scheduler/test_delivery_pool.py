@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from scheduler.config import NotificationConfig
 from scheduler.delivery import ConsoleChannel, deliver_due_messages
 from scheduler.outbox import add_message
 from tickets.clock import now
+from tickets.db import db
 from tickets.models import OutboxMessage
 
 CONFIG = NotificationConfig(max_tries=4, backoff_seconds=60)
@@ -110,3 +112,32 @@ def test_an_sms_to_a_twilio_that_never_answers_fails_within_the_gateways_timeout
         assert len(failures) == 1 and isinstance(failures[0], requests.RequestException)
     finally:
         silent.close()
+
+
+def test_a_channel_sends_at_most_its_configured_number_of_messages_at_once(session: Session) -> None:
+    """Providers limit concurrent requests: `sends_per_channel` is both the speed-up and the ceiling."""
+    for i in range(6):
+        add_message(
+            session, key=f"width:{i}", channel="sms", recipient="+821055550002", payload={}, now=now()
+        )
+    session.flush()
+    lock = threading.Lock()
+    at_once: list[int] = []
+    sending = 0
+
+    class SlowSms:
+        def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
+            nonlocal sending
+            with lock:
+                sending += 1
+                at_once.append(sending)
+            time.sleep(0.1)
+            with lock:
+                sending -= 1
+
+        def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: Any) -> bool:
+            return False
+
+    config = replace(CONFIG, sends_per_channel=2)
+    assert deliver_due_messages(db.transaction, {"sms": SlowSms()}, config, now()).sent == 6
+    assert max(at_once) == 2
