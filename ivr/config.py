@@ -309,6 +309,7 @@ def _notifications(top: _Section) -> NotificationConfig:
         head_phone=_phone(head, "phone", required=False),
         head_email=head.get("email", str, None),
         digest_time=_clock(section, "digest_time", time(9, 0)),
+        sends_per_channel=section.positive("sends_per_channel", 2),
     )
     if config.webhook_enabled and not config.webhook_url:
         webhook.fail("missing: an enabled webhook needs a url", "url")
