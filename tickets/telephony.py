@@ -22,8 +22,9 @@ class Telephony(Protocol):
         """Ring `to`; when answered, Twilio fetches TwiML from `url`. Returns the call's sid."""
         ...
 
-    def fetch_recording(self, url: str) -> tuple[bytes, str]:
-        """The audio behind a recording URL (with the account's credentials) and its content type."""
+    def fetch_recording(self, recording_sid: str) -> tuple[bytes, str]:
+        """The audio of one of the account's recordings ("RE" + 32 hex digits) and its `audio/*` type.
+        Takes a SID, never a URL: the gateway builds the media URL under its own account."""
         ...
 
     def send_sms(self, to: str, body: str) -> str:
