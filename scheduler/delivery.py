@@ -26,8 +26,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler.config import NotificationConfig
-from scheduler.outbox import DEAD, PENDING, SENDING, SENT
 from tickets.models import OutboxMessage
+from tickets.outbox import DEAD, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
 
