@@ -34,11 +34,11 @@ from callflows.flow import Reply, Turn
 from callflows.phones import callable_number, is_mobile
 from callflows.state import GENERAL_FIELD, CallState
 from ivr import call_rows
-from scheduler.outbox import add_message_once
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
 from tickets.intake import attach_recording_of_repeat_call, open_ticket
 from tickets.models import Call, Ticket
+from tickets.outbox import add_message_once
 
 log = logging.getLogger(__name__)
 

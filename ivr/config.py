@@ -27,6 +27,7 @@ from scheduler.config import (
     SchedulerConfig,
     SlaPolicy,
 )
+from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
 from tickets.config import GENERAL_FIELD, RoutingConfig
 
@@ -318,6 +319,29 @@ def _notifications(top: _Section) -> NotificationConfig:
     return config
 
 
+def _check_alerts_reach_someone(sla: SlaPolicy, notifications: NotificationConfig, file: str) -> None:
+    """Every alert recipient in config must be reachable on one of its channels, or the alert it stands
+    for would reach nobody without a word (e.g. the head of center with no phone and no e-mail).
+
+    Users (assignee, supervisor) are reached by the console inbox, which every user reads: no separate
+    "console only" mark is needed, and none could make the head (who has no login) reachable."""
+    entries = [(f"sla.warning_notify[{j}]", r) for j, r in enumerate(sla.warning_notify)]
+    for i, level in enumerate(sla.levels):
+        entries += [(f"sla.escalation_levels[{i}].notify[{j}]", r) for j, r in enumerate(level.notify)]
+    for key, recipient in entries:
+        if any(can_reach(notifications, recipient.role, channel) for channel in recipient.channels):
+            continue
+        tried = ", ".join(recipient.channels) or "no channel"
+        if recipient.role == HEAD_ROLE:
+            fix = (
+                "give notifications.head_of_center a mobile phone (sms) or an e-mail address (email, "
+                "switched on), or alert another role"
+            )
+        else:
+            fix = "add console: every user reads the console inbox"
+        raise ConfigError(f"{file}: {key}: {recipient.role!r} is reached by none of {tried}; {fix}")
+
+
 def parse_config(
     data: Any, file: str = "config.yaml", environ: Mapping[str, str] | None = None
 ) -> HotlineConfig:
@@ -368,6 +392,7 @@ def parse_config(
     routing_section.done()
 
     notifications = _notifications(top)
+    _check_alerts_reach_someone(sla, notifications, file)
     scheduler_section = top.section("scheduler", default={})
     scheduler = SchedulerConfig(
         sla=sla,

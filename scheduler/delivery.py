@@ -1,4 +1,4 @@
-"""Delivering the outbox: SMS, e-mail, webhooks and the console, with retries, backoff and a dead end.
+"""Delivering the outbox: SMS, e-mail, webhooks and the console inbox, with retries, backoff and a dead end.
 
 A message is claimed in one short transaction (status `sending`, a lease in next_try_at, one more try),
 sent outside any transaction (a slow SMTP server must not hold database locks), and its outcome recorded
@@ -36,10 +36,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler.config import NotificationConfig
-from scheduler.outbox import DEAD, PENDING, SENDING, SENT
+from tickets import inbox
 from tickets.clock import now as clock_now
 from tickets.logsafe import log_safe
 from tickets.models import OutboxMessage
+from tickets.outbox import DEAD, PENDING, SENDING, SENT
 from tickets.telephony import mask_phone
 
 log = logging.getLogger(__name__)
@@ -134,16 +135,25 @@ class WebhookChannel:
 
 @dataclass
 class ConsoleChannel:
-    """For development: the message goes to the log (and to `sent`, which tests and demos read)."""
+    """The console inbox: a notification row for the recipient user, in its own short transaction (the
+    delivery round holds none). The message's key makes a retried delivery add no second row."""
 
-    sent: list[tuple[str, str]] = field(default_factory=list)
+    transaction: Callable[[], AbstractContextManager[Session]]
 
     def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
-        log.info("notify %s: %s", log_safe(recipient), log_safe(message_text(payload)))
-        self.sent.append((recipient, message_text(payload)))
+        reference = payload.get("reference")
+        with self.transaction() as session:
+            inbox.deliver(
+                session,
+                username=recipient,
+                key=key,
+                text=message_text(payload),
+                reference=str(reference) if reference else None,
+                now=clock_now(),
+            )
 
     def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: datetime) -> bool:
-        return (recipient, message_text(payload)) in self.sent
+        return False  # sending again adds no second row: the inbox keeps one per message key
 
 
 @dataclass
@@ -161,8 +171,12 @@ class LoggingSmsSender:
         return [body for number, body, at in self.sent if number == to and at >= since]
 
 
-def build_channels(notifications: NotificationConfig, sms_sender: SmsSender | None) -> dict[str, Channel]:
-    channels: dict[str, Channel] = {"console": ConsoleChannel(), "webhook": WebhookChannel()}
+def build_channels(
+    notifications: NotificationConfig,
+    sms_sender: SmsSender | None,
+    transaction: Callable[[], AbstractContextManager[Session]],
+) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {"console": ConsoleChannel(transaction), "webhook": WebhookChannel()}
     channels["sms"] = SmsChannel(sms_sender or LoggingSmsSender())
     channels["email"] = EmailChannel(
         notifications.smtp_host, notifications.smtp_port, notifications.email_sender

@@ -74,7 +74,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     config = app.config["HOTLINE"]
     settings = AlertSettings.from_config(config)
     notifications = settings.notifications
-    channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION))
+    channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION), db.transaction)
     hours = settings.deadlines.hours
     started_at = clock.now()
     name = f"{socket.gethostname()}:{os.getpid()}"

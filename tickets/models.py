@@ -328,6 +328,29 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class Notification(Base):
+    """A message in one user's console inbox: an SLA alert, a digest, a repeat call.
+
+    Written by the outbox's console channel when it delivers (tickets.inbox), so it appears only
+    once the change behind it committed. `key` is the outbox message's: a retried delivery adds no copy.
+    """
+
+    __tablename__ = "notifications"
+    # The console header counts the user's unread notifications on every page.
+    __table_args__ = (Index(None, "user_id", "read_at"),)
+
+    id: Mapped[intpk]
+    key: Mapped[str255] = mapped_column(unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Indexed for the ON DELETE CASCADE when retention deletes a ticket (the text names the ticket).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[created]
+    read_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket | None] = relationship(lazy="joined")
+
+
 class Escalation(Base):
     """An SLA alert: level 0 warns before the deadline, 1 is the breach, 2 and up follow. Once per level."""
 

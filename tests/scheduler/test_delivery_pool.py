@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.gateway import TwilioTelephony
 from scheduler.config import NotificationConfig
-from scheduler.delivery import ConsoleChannel, deliver_due_messages
-from scheduler.outbox import add_message
+from scheduler.delivery import LoggingSmsSender, SmsChannel, deliver_due_messages
 from tickets.clock import now
 from tickets.db import db
 from tickets.models import OutboxMessage
+from tickets.outbox import add_message_once
 
 CONFIG = NotificationConfig(max_tries=4, backoff_seconds=60)
 ROUND_SECONDS = 15  # scheduler.runner.DELIVERY_SECONDS: how often a round starts
@@ -53,13 +53,14 @@ def test_a_webhook_that_blocks_past_the_round_does_not_hold_an_sms_due_at_the_sa
 
     keys = ["pool:webhook", "pool:sms"]  # the webhook first: a round in claim order would wait for it
     with Factory.begin() as setup:
-        add_message(
+        add_message_once(
             setup, key=keys[0], channel="webhook", recipient="https://hooks.example/x", payload={}, now=now()
         )
-        add_message(
+        add_message_once(
             setup, key=keys[1], channel="sms", recipient="+821055550002", payload={"text": "hi"}, now=now()
         )
-    webhook, sms = BlockedWebhook(), ConsoleChannel()
+    texts = LoggingSmsSender()
+    webhook, sms = BlockedWebhook(), SmsChannel(texts)
     round_ = threading.Thread(
         target=deliver_due_messages, args=(transaction, {"webhook": webhook, "sms": sms}, CONFIG, now())
     )
@@ -74,7 +75,7 @@ def test_a_webhook_that_blocks_past_the_round_does_not_hold_an_sms_due_at_the_sa
         while status("pool:sms") != "sent" and time.monotonic() - started < ROUND_SECONDS:
             time.sleep(0.05)
         assert status("pool:sms") == "sent", "the SMS waited for the blocked webhook"
-        assert sms.sent == [("+821055550002", "hi")]
+        assert [(to, body) for to, body, _ in texts.sent] == [("+821055550002", "hi")]
         assert status("pool:webhook") == "sending" and round_.is_alive()
     finally:
         webhook.release.set()
@@ -117,7 +118,7 @@ def test_an_sms_to_a_twilio_that_never_answers_fails_within_the_gateways_timeout
 def test_a_channel_sends_at_most_its_configured_number_of_messages_at_once(session: Session) -> None:
     """Providers limit concurrent requests: `sends_per_channel` is both the speed-up and the ceiling."""
     for i in range(6):
-        add_message(
+        add_message_once(
             session, key=f"width:{i}", channel="sms", recipient="+821055550002", payload={}, now=now()
         )
     session.flush()

@@ -21,10 +21,10 @@ from twilio.http.response import Response
 from ivr.gateway import ConsoleTelephony, TwilioTelephony
 from scheduler.config import NotificationConfig
 from scheduler.delivery import SmsChannel, deliver_due_messages
-from scheduler.outbox import add_message
 from tickets.clock import FrozenClock, now
 from tickets.db import db
 from tickets.models import OutboxMessage
+from tickets.outbox import add_message_once
 
 SID = "AC" + "0" * 32
 HOTLINE = "+827040001379"
@@ -93,7 +93,7 @@ def channel(twilio: FakeTwilio) -> SmsChannel:
 
 
 def queue_confirmation(session: Session) -> None:
-    add_message(
+    add_message_once(
         session,
         key=f"confirm:1:{CALLER}",
         channel="sms",
