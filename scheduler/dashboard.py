@@ -8,6 +8,7 @@ Actions go through the ticket and scheduler services; the request wrapper commit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,7 +23,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from markupsafe import Markup
@@ -53,6 +53,14 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Supervisors and admins see a link in the console header and land here after logging in.
     console.add_home_page(app, "supervisor.dashboard", "감독 대시보드", SUPERVISORS)
+
+
+@bp.before_request
+def _pages_only_read() -> None:
+    # The pages, reports and exports only read. As a write transaction on SQLite they would hold the write
+    # lock, which every webhook needs, for as long as a slow browser takes.
+    if request.method in ("GET", "HEAD"):
+        db.read_in_this_request()
 
 
 def _session() -> Session:
@@ -220,8 +228,10 @@ def report_json() -> Response:
     )
 
 
-def _csv(lines: Any, filename: str) -> Response:
-    response = Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8")
+def _csv(lines: Iterator[str], filename: str) -> Response:
+    # Streamed after the request has ended (and its session with it): `lines` must read, if at all,
+    # through sessions of its own (db.reading), and needs no request context.
+    response = Response(lines, mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -232,7 +242,7 @@ def export_tickets() -> Response:
     period = _period_from_request()
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
-        exports.ticket_rows(_session(), period, labels()),
+        exports.ticket_rows(db.reading, period, labels()),
         f"hotline1379-tickets-{period.first}-{period.last}{suffix}.csv",
     )
 
