@@ -48,19 +48,15 @@ REFRESH_SECONDS = 15
 DEFAULT_REPORT_DAYS = 30
 MAX_REPORT_DAYS = 366 * 5
 
+# The pages, reports and exports only read. In a write transaction on SQLite they would hold the write lock,
+# which every webhook needs, for as long as a slow browser takes.
+db.read_only_gets(bp)
+
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Supervisors and admins see a link in the console header and land here after logging in.
     console.add_home_page(app, "supervisor.dashboard", "감독 대시보드", SUPERVISORS)
-
-
-@bp.before_request
-def _pages_only_read() -> None:
-    # The pages, reports and exports only read. As a write transaction on SQLite they would hold the write
-    # lock, which every webhook needs, for as long as a slow browser takes.
-    if request.method in ("GET", "HEAD"):
-        db.read_in_this_request()
 
 
 def _session() -> Session:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from flask import Blueprint, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event, exc, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -201,14 +202,15 @@ class Database:
         finally:
             self.session.remove()
 
-    def read_in_this_request(self) -> None:
-        """This request only reads: its session begins read transactions (see `READING`).
-
-        Call it before the request touches the database, from a blueprint's `before_request`. A request
-        that already has a session (a test's, bound to its rolled-back connection) keeps it.
+    def read_only_gets(self, blueprint: Blueprint) -> None:
+        """The blueprint's GET and HEAD requests only read: each gets a session of read transactions (see
+        `READING`). A request that already has a session keeps it (a test's, on its rolled-back connection).
         """
-        if not self.session.registry.has():
-            self.session.registry.set(self._factory(bind=self.reader))
+
+        @blueprint.before_request
+        def _reading_session() -> None:
+            if request.method in ("GET", "HEAD") and not self.session.registry.has():
+                self.session.registry.set(self._factory(bind=self.reader))
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
