@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from flask import Blueprint, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event, exc, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -69,10 +70,27 @@ class Base(DeclarativeBase):
     }
 
 
+READING = "hotline_reading"
+"""Execution option of the engine behind `Database.reading`: transactions that only read.
+
+A write transaction on SQLite holds the one write lock from BEGIN IMMEDIATE until it ends, and every
+webhook waits for it; a page, report or export kept open by a slow browser must not hold it.
+"""
+
+
+def reading_engine(engine: Engine) -> Engine:
+    """The same engine and pool, its transactions read-only: a deferred BEGIN on SQLite, and on PostgreSQL
+    READ ONLY (SQLAlchemy sets it on checkout and resets it when the connection goes back to the pool)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(**{READING: True, "postgresql_readonly": True})
+    return engine.execution_options(**{READING: True})
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for its backend.
 
-    SQLite runs in WAL mode with a busy timeout, and every transaction starts with BEGIN IMMEDIATE:
+    SQLite runs in WAL mode with a busy timeout, and every transaction but a reader's (see `READING`)
+    starts with BEGIN IMMEDIATE:
     pysqlite's deferred transactions fail at once with "database is locked" when a reader tries to
     write after another writer committed, which would turn a claim race into errors instead of a wait.
     """
@@ -94,8 +112,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # straight to the driver: SQLAlchemy's execution machinery cost more than the statement
-            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+            # straight to the driver: SQLAlchemy's execution machinery cost more than the statement.
+            # A reader's deferred BEGIN takes no lock: under WAL, writers go on while it reads.
+            reading = conn.get_execution_options().get(READING)
+            conn.connection.dbapi_connection.execute("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     engine = create_engine(url, **kwargs)
@@ -138,6 +158,7 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.reader: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
         self.session = scoped_session(self._factory)
 
@@ -163,6 +184,8 @@ class Database:
 
     def bind(self, engine: Engine, **session_options: Any) -> None:
         self.engine = engine
+        # A test binds one Connection, already in its transaction: there reading is writing's session.
+        self.reader = reading_engine(engine) if isinstance(engine, Engine) else engine
         self.session.remove()
         self._factory.configure(bind=engine, **session_options)
 
@@ -178,6 +201,29 @@ class Database:
             raise
         finally:
             self.session.remove()
+
+    def read_only_gets(self, blueprint: Blueprint) -> None:
+        """The blueprint's GET and HEAD requests only read: each gets a session of read transactions (see
+        `READING`). A request that already has a session keeps it (a test's, on its rolled-back connection).
+        """
+
+        @blueprint.before_request
+        def _reading_session() -> None:
+            if request.method in ("GET", "HEAD") and not self.session.registry.has():
+                self.session.registry.set(self._factory(bind=self.reader))
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session of its own that only reads, closed on leaving whatever happens.
+
+        For reads outside the request's session, which ends with the request: a streamed response runs
+        after that, and its client may stop reading at any point.
+        """
+        session = self._factory(bind=self.reader)
+        try:
+            yield session
+        finally:
+            session.close()
 
 
 db = Database()
