@@ -91,8 +91,10 @@ class Spool:
         with _exclusive(self.directory / _LOCK) as locked:
             if not locked:
                 return 0  # another process is replaying this directory right now
-            for spool in sorted(self.directory.glob(f"*{SUFFIX}")):
-                replayed += _replay_file(_claim(spool), handle)
+            claimed = {path.name.removesuffix(CLAIMED) for path in self.directory.glob(f"*{SUFFIX}{CLAIMED}")}
+            spooled = {path.name for path in self.directory.glob(f"*{SUFFIX}")}
+            for name in sorted(claimed | spooled):  # a crashed replay's claim, without its spool now
+                replayed += _replay_file(_claim(self.directory / name), handle)
         return replayed
 
     def pending(self) -> list[SpooledWebhook]:
