@@ -201,4 +201,3 @@ def _replay_file(claimed: Path, handle: Callable[[SpooledWebhook], object]) -> i
     claimed.unlink()
     _done_file(claimed).unlink(missing_ok=True)
     return replayed
-
