@@ -278,8 +278,9 @@ def replay_spooled(app: Flask) -> int:
     return replayed
 
 
-def file_unfiled_calls(app: Flask) -> None:
-    """The recovery job: calls that ended or went quiet without a ticket get an incomplete one."""
+def file_unfiled_calls(app: Flask) -> int:
+    """The recovery job: calls that ended or went quiet without a ticket get an incomplete one.
+    Returns how many tickets it filed."""
     config = app.config["HOTLINE"]
     ctx = calls.CallContext(
         flow=config.flow,
@@ -289,7 +290,7 @@ def file_unfiled_calls(app: Flask) -> None:
         timezone=config.timezone,
     )
     with db.transaction() as session:
-        calls.file_unfiled_calls(session, ctx)
+        return len(calls.file_unfiled_calls(session, ctx))
 
 
 def init_app(app: Flask) -> None:
