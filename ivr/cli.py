@@ -279,33 +279,6 @@ def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: in
     click.echo(f"{verb} {len(swept)} ticket(s) at {now.isoformat()}")
 
 
-@cli.group("reports")
-def reports_group() -> None:
-    """The supervisors' reports."""
-
-
-@reports_group.command("refresh")
-@click.option("--rebuild", is_flag=True, help="Drop the stored days and count every day again.")
-@with_appcontext
-def reports_refresh(rebuild: bool) -> None:
-    """Bring the reports' daily roll-up up to date now, every day of it (the scheduler does this every two
-    minutes, a few months per run while it is first built). --rebuild after history was imported with old
-    timestamps or rows were edited outside the app."""
-    from scheduler import rollup
-    from tickets import clock
-
-    timezone = _config().timezone
-    dirty = built = 0
-    while True:
-        with db.transaction() as session:
-            done = rollup.refresh(session, clock.now(), timezone, rebuild=rebuild)
-        rebuild = False
-        dirty, built = dirty + done.dirty, built + done.built
-        if done.complete:
-            break
-    click.echo(f"report roll-up up to date: {built} day(s) counted for the first time, {dirty} counted again")
-
-
 def _parse_now(text: str | None) -> Any:
     from datetime import datetime
 

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import yaml
 
 from callflows.config import LANGUAGES, FlowConfig, Language, MenuOption
 from callflows.state import OTHER_SUPPORT_TYPE
+from scheduler.business_hours import HOLIDAY_YEARS, holidays_known
 from scheduler.config import (
     EscalationLevel,
     EscalationRecipient,
@@ -25,6 +27,7 @@ from scheduler.config import (
     SchedulerConfig,
     SlaPolicy,
 )
+from tickets import clock
 from tickets.config import GENERAL_FIELD, RoutingConfig
 from tickets.db import DatabaseBudgets
 
@@ -278,6 +281,14 @@ def _sla(top: _Section, timezone: str) -> SlaPolicy:
     )
     if policy.warn_before_hours < 0:
         section.fail("must not be negative", "warn_before_hours")
+    # Deadlines reach into next year: both years' holidays must be known, or every deadline is wrong.
+    this_year = clock.now().astimezone(ZoneInfo(timezone)).year
+    for year in (this_year, this_year + 1):
+        if not holidays_known(year):
+            section.fail(
+                f"Korean public holidays of {year} are unknown to the installed `holidays` package "
+                f"(it covers {HOLIDAY_YEARS.start}–{HOLIDAY_YEARS.stop - 1}); upgrade it"
+            )
     section.done()
     return policy
 
@@ -302,6 +313,7 @@ def _notifications(top: _Section) -> NotificationConfig:
         head_phone=_phone(head, "phone", required=False),
         head_email=head.get("email", str, None),
         digest_time=_clock(section, "digest_time", time(9, 0)),
+        sends_per_channel=section.positive("sends_per_channel", 2),
     )
     if config.webhook_enabled and not config.webhook_url:
         webhook.fail("missing: an enabled webhook needs a url", "url")

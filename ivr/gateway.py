@@ -16,14 +16,17 @@ import logging
 import threading
 import wave
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from twilio.base.exceptions import TwilioException
 from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from tickets.clock import now as clock_now
 from tickets.telephony import Telephony, TelephonyError, mask_phone
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 # never make the app fetch an arbitrary address with the account's credentials.
 RECORDING_HOSTS = ("api.twilio.com",)
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
+# Twilio's message statuses for a text that did not and will not reach the phone.
+SMS_NOT_SENT = ("failed", "undelivered", "canceled")
 
 
 @dataclass
@@ -48,6 +53,7 @@ class SentMessage:
     sid: str
     to: str
     body: str
+    at: datetime = field(default_factory=clock_now)
 
 
 @dataclass
@@ -86,6 +92,9 @@ class ConsoleTelephony:
         log.info("console SMS %s to %s: %s", message.sid, mask_phone(to), body)
         return message.sid
 
+    def sms_sent_since(self, to: str, since: datetime) -> list[str]:
+        return [message.body for message in self.messages if message.to == to and message.at >= since]
+
 
 def silence_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
     buffer = io.BytesIO()
@@ -110,6 +119,8 @@ class TwilioTelephony:
         media_session: requests.Session | None = None,
         timeout: float = 10.0,
     ) -> None:
+        # twilio's own HTTP client waits forever by default: a hung API would hold every SMS behind it.
+        http_client = http_client or TwilioHttpClient(timeout=timeout)
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.account_sid = account_sid
         self._auth_token = auth_token
@@ -158,6 +169,22 @@ class TwilioTelephony:
             raise TelephonyError(f"문자를 보내지 못했습니다 (Twilio: {_short(error)})") from None
         log.info("Twilio SMS %s to %s", message.sid, mask_phone(to))
         return str(message.sid)
+
+    def sms_sent_since(self, to: str, since: datetime) -> list[str]:
+        """The texts Twilio sent (or still will) from the hotline's number to `to` since `since`. Twilio
+        filters by day only, so the time is checked here."""
+        try:
+            messages = self.client.messages.list(
+                to=to, from_=self.from_number, date_sent_after=since, limit=100
+            )
+        except TwilioException as error:
+            raise TelephonyError(f"문자 발송 기록을 확인하지 못했습니다 (Twilio: {_short(error)})") from None
+        return [
+            message.body or ""
+            for message in messages
+            if message.status not in SMS_NOT_SENT
+            and (message.date_sent or message.date_created or since) >= since
+        ]
 
 
 def _short(error: Exception) -> str:

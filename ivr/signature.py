@@ -30,7 +30,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from tickets.safe_log import safe_text
+from tickets.logsafe import log_safe
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,9 @@ def twilio_signed(view: F) -> F:
             log.warning(
                 "refused %s %s: missing or invalid X-Twilio-Signature (CallSid %s, signed URL tried: %s)",
                 request.method,
-                safe_text(request.path),
-                safe_text(request.form.get("CallSid") or "-", 64),  # a forged CallSid may hold a newline
-                safe_text(requested_url(), 1024),
+                log_safe(request.path),
+                log_safe(request.form.get("CallSid") or "-", 64),  # a forged CallSid may hold a newline
+                log_safe(requested_url(), 1024),
             )
             abort(403)
         return view(*args, **kwargs)

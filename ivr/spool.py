@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from tickets.safe_log import safe_text
+from tickets.logsafe import log_safe
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def _read(path: Path) -> list[SpooledWebhook]:
         try:
             entries.append(SpooledWebhook.from_json(line))
         except (ValueError, KeyError, TypeError):  # a line cut short by a crash mid-append
-            log.error("%s:%d: unreadable spool line kept in place: %s", path, number, safe_text(line))
+            log.error("%s:%d: unreadable spool line kept in place: %s", path, number, log_safe(line))
     return entries
 
 

@@ -9,7 +9,7 @@ the caller with an answer. A database that refuses connections (restarting) is r
 A webhook that still cannot be saved is kept in the durable spool (ivr.spool) and replayed through these
 same views later (replay_spooled), and the caller hears an apology and a <Record> of their message; if
 that message cannot be saved either, a goodbye (never a second apology). Nothing a caller gave exists
-only in a log, and logs hold only allow-listed fields, numbers masked (tickets.safe_log).
+only in a log, and logs hold only allow-listed fields, numbers masked (tickets.logsafe).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from ivr.spool import Spool, SpooledWebhook
 from scheduler.runner import EXTRA_JOBS
 from tickets import clock
 from tickets.db import database_unavailable, db, webhook_budget
-from tickets.safe_log import safe_fields, safe_text
+from tickets.logsafe import log_safe, log_safe_fields
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,11 @@ _WRITER = "hotline_webhook_writer"
 SPOOL = "hotline_webhook_spool"  # app.extensions key of this app's ivr.spool.Spool
 SPOOL_REPLAY_SECONDS = 30
 RECOVERY_SECONDS = 60
-# What a failed webhook's log line may show; numbers (and the digits typed, a callback number) masked
+# What a failed webhook's log line may show (log_safe masks the numbers, the digits typed included)
 LOGGED_FIELDS = (
     "CallSid", "CallStatus", "CallDuration", "Direction", "From", "To", "Digits",
     "RecordingSid", "RecordingStatus", "RecordingDuration",
 )  # fmt: skip
-MASKED_FIELDS = ("From", "To", "Digits")
 T = TypeVar("T")
 
 
@@ -132,10 +131,10 @@ def _committed(work: Callable[[], T]) -> T:
                 redone = True
                 log.warning(
                     "%s: the database connection was lost (%s); doing the work again",
-                    safe_text(request.path), safe_text(error.orig),
+                    log_safe(request.path), log_safe(error.orig),
                 )  # fmt: skip
             elif database_unavailable(error) and time.monotonic() + pause < deadline:
-                log.warning("%s: the database is unavailable; trying again", safe_text(request.path))
+                log.warning("%s: the database is unavailable; trying again", log_safe(request.path))
                 time.sleep(pause)
                 pause = min(2 * pause, 0.5)
             else:
@@ -167,7 +166,7 @@ def _saved(handle: Callable[[calls.CallContext], T]) -> T:
 
 def _keep(call_sid: str, error: BaseException) -> None:
     """A webhook that could not be saved: into the spool, replayed once the database answers."""
-    fields = safe_fields(request.form, LOGGED_FIELDS, MASKED_FIELDS)
+    fields = log_safe_fields(request.form, LOGGED_FIELDS)
     what = "timed out" if isinstance(error, TimeoutError) else f"failed ({type(error).__name__})"
     webhook = SpooledWebhook(
         path=request.path,

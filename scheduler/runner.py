@@ -21,7 +21,7 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
-from scheduler import heartbeat, rollup
+from scheduler import heartbeat
 from scheduler.delivery import build_channels, deliver_due_messages
 from scheduler.digest import send_daily_digest
 from scheduler.sweep import AlertSettings, sweep
@@ -34,7 +34,6 @@ EXTRA_JOBS = "hotline_scheduler_jobs"  # app.extensions: job id -> (job, interva
 SMS_EXTENSION = "telephony"  # app.extensions key of ivr.gateway's Telephony (its send_sms sends our SMS)
 DELIVERY_SECONDS = 15
 RELEASE_SECONDS = 300
-ROLLUP_SECONDS = 120  # reports count live whatever changed since: a refresh keeps that to a few days
 
 
 def in_app(app: Flask, job: Callable[[], None], name: str) -> Callable[[], None]:
@@ -98,14 +97,6 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
                 report.sent, report.retrying, report.dead, report.lost,
             )  # fmt: skip
 
-    def refresh_report_rollup() -> None:
-        with db.transaction() as session:
-            done = rollup.refresh(session, clock.now(), config.timezone)
-        if done.built:
-            log.info(
-                "report roll-up: %d day(s) built%s", done.built, "" if done.complete else ", more to come"
-            )
-
     def digest() -> None:
         with db.transaction() as session:
             send_daily_digest(session, hours, notifications, clock.now(), config.public_base_url)
@@ -126,10 +117,6 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         scheduler, app, "sla_digest", digest, grace=3 * 3600,
         trigger="cron", day_of_week="mon-fri", hour=notifications.digest_time.hour,
         minute=notifications.digest_time.minute, timezone=hours.timezone,
-    )  # fmt: skip
-    add_job(
-        scheduler, app, "report_rollup", refresh_report_rollup, grace=None,
-        trigger="interval", seconds=ROLLUP_SECONDS, next_run_time=clock.now(),
     )  # fmt: skip
     # Jobs the other packages register (ivr: the webhook spool's replay, the unfiled-call recovery):
     # the scheduler may not import them, so they come through the app, each with its fixed id.

@@ -7,6 +7,7 @@ provides a console implementation (development, tests) and the real one over `tw
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol, cast
 
 from flask import current_app
@@ -27,6 +28,10 @@ class Telephony(Protocol):
 
     def send_sms(self, to: str, body: str) -> str:
         """Send a text message from the hotline's number. Returns the message sid."""
+        ...
+
+    def sms_sent_since(self, to: str, since: datetime) -> list[str]:
+        """The texts sent to `to` since `since` that went out or are on their way (for a retry to ask)."""
         ...
 
 

@@ -1,7 +1,7 @@
 """calls.filing_checked_at: the recovery job saw the call through
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-27 09:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tickets.db
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

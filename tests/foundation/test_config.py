@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ivr.config import ROOT, ConfigError, load_config
+from scheduler.business_hours import HOLIDAY_YEARS
+from tickets.clock import FrozenClock
 
 
 def _edit(path: Path, change) -> Path:  # type: ignore[no-untyped-def]
@@ -123,3 +126,13 @@ def test_the_cli_exits_2_with_one_line_and_no_traceback(tmp_config: Path) -> Non
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"{tmp_config}: fields[2].digit: '2' is used twice (also fields[1])" in result.stderr
+
+
+def test_a_year_whose_korean_holidays_are_unknown_is_refused_at_start_up(clock: FrozenClock) -> None:
+    # Deadlines reach into next year, so on New Year's Eve of the package's last year the hotline refuses
+    # to start rather than stamp deadlines that ignore Seollal and Chuseok.
+    clock.move_to(datetime(HOLIDAY_YEARS.stop - 1, 12, 31, 3, 0, tzinfo=UTC))
+    with pytest.raises(ConfigError, match=f"holidays of {HOLIDAY_YEARS.stop} are unknown"):
+        load_config(ROOT / "config.yaml", environ={})
+    clock.move_to(datetime(HOLIDAY_YEARS.stop - 2, 12, 31, 3, 0, tzinfo=UTC))
+    assert load_config(ROOT / "config.yaml", environ={}).scheduler.sla.resolve_within_days == 3

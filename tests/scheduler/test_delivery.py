@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +34,9 @@ class FlakyChannel:
         if self.calls <= self.failures:
             raise ConnectionError("gateway timeout")
         self.sent.append(key)
+
+    def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: Any) -> bool:
+        return key in self.sent
 
 
 def deliver(channel: Any, now: Any, config: NotificationConfig = CONFIG) -> Any:
@@ -208,11 +211,16 @@ def test_a_slow_round_never_sends_what_another_scheduler_took_after_its_lease(se
     sent: list[tuple[str, str]] = []
     reports: list[Any] = []
 
+    one_lane = replace(CONFIG, sends_per_channel=1)  # A sends one after another, B runs inside A's send
+
     class SchedulerB:
         def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
             sent.append(("B", key))
 
-    class SlowSchedulerA:
+        def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: Any) -> bool:
+            return key in [k for _, k in sent]  # as the provider would answer
+
+    class SlowSchedulerA(SchedulerB):
         def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
             sent.append(("A", key))
             clock[0] += timedelta(seconds=10)
@@ -220,7 +228,7 @@ def test_a_slow_round_never_sends_what_another_scheduler_took_after_its_lease(se
                 reports.append(deliver_due_messages(db.transaction, {"sms": SchedulerB()}, CONFIG, clock[0]))
 
     report_a = deliver_due_messages(
-        db.transaction, {"sms": SlowSchedulerA()}, CONFIG, T0, clock=lambda: clock[0]
+        db.transaction, {"sms": SlowSchedulerA()}, one_lane, T0, clock=lambda: clock[0]
     )
     keys = [key for _, key in sent]
     assert sorted(keys) == [f"k{i:02d}" for i in range(40)]  # each once

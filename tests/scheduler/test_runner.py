@@ -33,7 +33,6 @@ def test_jobs_have_fixed_ids_and_a_restart_adds_no_copies(app: Flask) -> None:
         "outbox_delivery",
         "sla_digest",
         "release_stale_assignments",
-        "report_rollup",
         "webhook_spool_replay",
         "unfiled_call_recovery",
     }
