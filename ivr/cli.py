@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ivr.app import create_app
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.signature import warn_about_development_token
+from ivr.webhooks import replay_at_startup
 from tickets import accounts, demo
 from tickets.db import db
 from tickets.migrate import upgrade
@@ -67,6 +68,7 @@ def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     warn_about_development_token(app)
+    replay_at_startup(app)
     if not app.config["HOTLINE"].secret_key:
         click.echo("warning: SECRET_KEY is not set: console logins end when this process stops", err=True)
 

@@ -30,6 +30,7 @@ from scheduler.config import (
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
 from tickets.config import GENERAL_FIELD, RoutingConfig
+from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
@@ -61,6 +62,9 @@ class HotlineConfig:
     public_base_url: str | None
     # TWILIO_WEBHOOK_SHARED_KEYS="id=secret,…": webhook SharedKeys (HMAC-SHA256 signatures), by key id
     twilio_webhook_shared_keys: dict[str, str] = field(default_factory=dict)
+    database: DatabaseBudgets = field(default_factory=DatabaseBudgets)
+    # HOTLINE_SPOOL_DIR: where webhooks the database could not take wait for it (ivr.spool)
+    spool_dir: Path = ROOT / "var" / "spool"
 
 
 class _Section:
@@ -342,6 +346,26 @@ def _check_alerts_reach_someone(sla: SlaPolicy, notifications: NotificationConfi
         raise ConfigError(f"{file}: {key}: {recipient.role!r} is reached by none of {tried}; {fix}")
 
 
+def _database(top: _Section) -> DatabaseBudgets:
+    section = top.section("database", default={})
+    defaults = DatabaseBudgets()
+    budgets = DatabaseBudgets(
+        **{
+            name: float(section.positive(name, getattr(defaults, name), kind=float))
+            for name in DatabaseBudgets.__dataclass_fields__
+        }
+    )
+    section.done()
+    waits = budgets.retry_unavailable_seconds + budgets.webhook_seconds
+    if waits >= budgets.answer_seconds:
+        section.fail(
+            f"must be more than retry_unavailable_seconds + webhook_seconds ({waits:g}): "
+            "a webhook that waits that long must still have time to answer",
+            "answer_seconds",
+        )
+    return budgets
+
+
 def parse_config(
     data: Any, file: str = "config.yaml", environ: Mapping[str, str] | None = None
 ) -> HotlineConfig:
@@ -400,6 +424,7 @@ def parse_config(
         sweep_interval_seconds=scheduler_section.positive("sweep_interval_seconds", 60),
     )
     scheduler_section.done()
+    database = _database(top)
     top.done()
 
     public_base_url = env.get("PUBLIC_BASE_URL") or None
@@ -425,6 +450,8 @@ def parse_config(
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         public_base_url=public_base_url.rstrip("/") if public_base_url else None,
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
+        database=database,
+        spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
     )
 
 

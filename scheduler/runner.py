@@ -30,6 +30,7 @@ from tickets.db import db
 
 log = logging.getLogger(__name__)
 
+EXTRA_JOBS = "hotline_scheduler_jobs"  # app.extensions: job id -> (job, interval in seconds)
 SMS_EXTENSION = "telephony"  # app.extensions key of ivr.gateway's Telephony (its send_sms sends our SMS)
 DELIVERY_SECONDS = 15
 RELEASE_SECONDS = 300
@@ -117,6 +118,11 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         trigger="cron", day_of_week="mon-fri", hour=notifications.digest_time.hour,
         minute=notifications.digest_time.minute, timezone=hours.timezone,
     )  # fmt: skip
+    # Jobs the other packages register (ivr: the webhook spool's replay, the unfiled-call recovery):
+    # the scheduler may not import them, so they come through the app, each with its fixed id.
+    for job_id, (job, seconds) in app.extensions.get(EXTRA_JOBS, {}).items():
+        add_job(scheduler, app, job_id, job, grace=None,
+                trigger="interval", seconds=seconds, next_run_time=clock.now())  # fmt: skip
     release = _release_stale_job(app, settings)
     if release is not None:
         add_job(scheduler, app, "release_stale_assignments", release, grace=None,

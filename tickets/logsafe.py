@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Mapping
 
 from tickets.telephony import mask_phone
 
@@ -41,3 +42,9 @@ def log_safe(value: object, limit: int = 200) -> str:
     """`value` as text for a log: no control characters, phone numbers masked, at most `limit` chars."""
     text = mask_numbers(strip_control(str(value)))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def log_safe_fields(fields: Mapping[str, object], allowed: Collection[str]) -> dict[str, str]:
+    """The `allowed` keys of a request's form, each through log_safe; every other key left out (a form
+    holds what a caller said and typed)."""
+    return {key: log_safe(fields[key]) for key in allowed if key in fields}

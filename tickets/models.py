@@ -131,6 +131,9 @@ class Call(Base):
     started_at: Mapped[created]
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     ended_at: Mapped[datetime | None]
+    # when the recovery job (ivr.calls.file_unfiled_calls) filed the ticket of a call that ended or went
+    # quiet without one, or found nothing to file: it looks at a call once
+    filing_checked_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="call", foreign_keys="Ticket.call_id")
     repeat_of: Mapped[RepeatCall | None] = relationship(back_populates="call")
