@@ -25,7 +25,7 @@ from scheduler.config import (
     SchedulerConfig,
     SlaPolicy,
 )
-from tickets.config import GENERAL_FIELD, RoutingConfig
+from tickets.config import GENERAL_FIELD, LoginConfig, RoutingConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
@@ -57,6 +57,7 @@ class HotlineConfig:
     public_base_url: str | None
     # TWILIO_WEBHOOK_SHARED_KEYS="id=secret,…": webhook SharedKeys (HMAC-SHA256 signatures), by key id
     twilio_webhook_shared_keys: dict[str, str] = field(default_factory=dict)
+    logins: LoginConfig = field(default_factory=LoginConfig)
 
 
 class _Section:
@@ -306,6 +307,19 @@ def _notifications(top: _Section) -> NotificationConfig:
     return config
 
 
+def _logins(top: _Section) -> LoginConfig:
+    section = top.section("logins", default={})
+    defaults = LoginConfig()
+    config = LoginConfig(
+        session_hours=float(section.positive("session_hours", defaults.session_hours, kind=float)),
+        throttle_minutes=float(section.positive("throttle_minutes", defaults.throttle_minutes, kind=float)),
+        failures_per_username=section.positive("failures_per_username", defaults.failures_per_username),
+        failures_per_address=section.positive("failures_per_address", defaults.failures_per_address),
+    )
+    section.done()
+    return config
+
+
 def parse_config(
     data: Any, file: str = "config.yaml", environ: Mapping[str, str] | None = None
 ) -> HotlineConfig:
@@ -363,6 +377,7 @@ def parse_config(
         sweep_interval_seconds=scheduler_section.positive("sweep_interval_seconds", 60),
     )
     scheduler_section.done()
+    logins = _logins(top)
     top.done()
 
     public_base_url = env.get("PUBLIC_BASE_URL") or None
@@ -388,6 +403,7 @@ def parse_config(
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         public_base_url=public_base_url.rstrip("/") if public_base_url else None,
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
+        logins=logins,
     )
 
 
