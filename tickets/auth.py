@@ -122,14 +122,21 @@ def authenticate(
     return user
 
 
+def session_for(user: User, now: datetime) -> dict[str, Any]:
+    """What a console session holds: who, the user's session version, when it began, a CSRF token."""
+    return {
+        "user_id": user.id,
+        "version": user.session_version,
+        "since": int(now.timestamp()),
+        "csrf": secrets.token_urlsafe(32),
+    }
+
+
 def log_in(user: User, now: datetime) -> None:
     """Start a fresh console session (a new CSRF token too: no session fixation)."""
     session.clear()
     session.permanent = True
-    session["user_id"] = user.id
-    session["version"] = user.session_version
-    session["since"] = int(now.timestamp())
-    session["csrf"] = secrets.token_urlsafe(32)
+    session.update(session_for(user, now))
 
 
 def log_out(user: User) -> None:
