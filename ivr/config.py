@@ -315,7 +315,10 @@ def _logins(top: _Section) -> LoginConfig:
         throttle_minutes=float(section.positive("throttle_minutes", defaults.throttle_minutes, kind=float)),
         failures_per_username=section.positive("failures_per_username", defaults.failures_per_username),
         failures_per_address=section.positive("failures_per_address", defaults.failures_per_address),
+        proxies_in_front=section.get("proxies_in_front", int, defaults.proxies_in_front),
     )
+    if config.proxies_in_front < 0:
+        section.fail(f"must not be negative, got {config.proxies_in_front!r}", "proxies_in_front")
     section.done()
     return config
 

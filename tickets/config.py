@@ -25,3 +25,6 @@ class LoginConfig:
     throttle_minutes: float = 15.0  # the window failures are counted in; a locked address waits it out
     failures_per_username: int = 5  # wrong passwords for one name from one address
     failures_per_address: int = 20  # wrong passwords (any names) and API tokens from one address
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client's address; with
+    # 0 behind a proxy every client has the proxy's address, and one guesser locks everyone out.
+    proxies_in_front: int = 0

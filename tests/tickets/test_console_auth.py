@@ -169,3 +169,31 @@ def test_consultants_land_on_their_queue_without_the_dashboard_link(client, make
     response = login(client, "it-kim")
     assert response.headers["Location"] == "/console/"
     assert "data-home" not in client.get("/console/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_address_behind_a_proxy(make_user, connection, tmp_config, proxies: int) -> None:
+    """With `proxies_in_front: 1` the client's address comes from the proxy's X-Forwarded-For, so one
+    guesser behind it does not lock everyone out; with 0 the header is the client's word and ignored."""
+    from ivr.app import create_app
+    from ivr.config import load_config
+
+    make_user("it-kim")
+    db.session.commit()  # into the test's transaction, which the app below joins
+    text = tmp_config.read_text(encoding="utf-8")
+    tmp_config.write_text(
+        text.replace("proxies_in_front: 0", f"proxies_in_front: {proxies}"), encoding="utf-8"
+    )
+    app = create_app(load_config(tmp_config, {"DATABASE_URL": "sqlite://", "SECRET_KEY": "test-secret"}))
+    assert db.engine is not None
+    db.engine.dispose()
+    db.bind(connection, join_transaction_mode="create_savepoint")  # the test's own transaction, as in `app`
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    guesser, office = app.test_client(), app.test_client()
+    guesser.environ_base.update(proxy, HTTP_X_FORWARDED_FOR=GUESSER)
+    office.environ_base.update(proxy, HTTP_X_FORWARDED_FOR=OFFICE)
+    with app.app_context():
+        for _ in range(LoginConfig().failures_per_username):
+            login(guesser, "it-kim", "wrong-password")
+        assert login(guesser, "it-kim").status_code == 429
+        assert login(office, "it-kim").status_code == (302 if proxies else 429)
