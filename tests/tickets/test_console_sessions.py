@@ -125,6 +125,14 @@ def test_a_role_change_or_deactivation_ends_the_users_sessions(
     assert not _logged_in(_replay(app, cookie))
 
 
+def test_reactivating_a_user_does_not_bring_old_sessions_back(app: Any, kim: Any, as_admin: Any) -> None:
+    user, client = kim
+    url = f"/console/admin/users/{user.id}"
+    assert _post(as_admin, url, role="consultant", fields="it").status_code == 303  # deactivated
+    assert _post(as_admin, url, role="consultant", fields="it", active="on").status_code == 303
+    assert not _logged_in(client)
+
+
 def test_other_changes_leave_the_user_logged_in(app: Any, kim: Any, as_admin: Any) -> None:
     user, client = kim
     response = _post(as_admin, f"/console/admin/users/{user.id}", role="consultant", active="on", fields="it")
