@@ -7,7 +7,7 @@ import secrets
 
 from flask import Flask
 
-from ivr import health, outbound, webhooks
+from ivr import health, outbound, security_headers, webhooks
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.gateway import make_telephony
 from scheduler import alerts_api, dashboard
@@ -32,6 +32,7 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    security_headers.init_app(app)  # on every response, errors included
     db.init_app(app)
     app.extensions["deadline_policy"] = deadline_policy(config)  # every ticket service stamps with this one
     health.init_app(app)

@@ -43,7 +43,9 @@ from tickets.db import db
 from tickets.lifecycle import TransitionError
 from tickets.models import Role, Ticket, User
 
-bp = Blueprint("supervisor", __name__, url_prefix="/supervisor", template_folder="templates")
+bp = Blueprint(
+    "supervisor", __name__, url_prefix="/supervisor", template_folder="templates", static_folder="static"
+)
 SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)  # who sees the dashboard
 ACTORS = (Role.SUPERVISOR.value,)  # who acts on it: the templates show the buttons to them alone
 LIVE_SECTIONS = ("status", "alerts", "backlog", "consultants", "calls", "pool", "dead")
