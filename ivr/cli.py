@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import signal
@@ -13,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from ivr.app import create_app
+from ivr.app import create_app, require_secret_key
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
@@ -45,6 +46,7 @@ def run_command(host: str, port: int) -> None:
     from scheduler import runner
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    _require_secret_key_unless_local(app, host)
     scheduler = BackgroundScheduler(timezone="UTC")
     runner.configure(scheduler, app)
     scheduler.start()
@@ -61,7 +63,40 @@ def run_command(host: str, port: int) -> None:
 @with_appcontext
 def web_command(host: str, port: int) -> None:
     """The web app alone (webhooks, console, API). In production run it under gunicorn, see README."""
-    _serve(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    _require_secret_key_unless_local(app, host)
+    _serve(app, host, port)
+
+
+def _require_secret_key_unless_local(app: Flask, host: str) -> None:
+    """Refuse to serve without SECRET_KEY (exit 2), except a development run that nobody else can reach.
+
+    Development means: bound to loopback (`make run`'s demo) and no PUBLIC_BASE_URL (no Twilio, no tunnel).
+    There a key made up per process only means that logins end when it stops. Anywhere else a made-up
+    key is a mistake: sessions break on every restart and across hosts, so it is refused as gunicorn is.
+    """
+    config = app.config["HOTLINE"]
+    if config.secret_key:
+        return
+    if _is_loopback(host) and not config.public_base_url:
+        click.echo("warning: SECRET_KEY is not set: console logins end when this process stops", err=True)
+        return
+    try:
+        require_secret_key(config)
+    except ConfigError as error:
+        click.echo(
+            f"hotline: configuration error: {error} (only a run on 127.0.0.1 may go without)", err=True
+        )
+        sys.exit(2)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 def _serve(app: Flask, host: str, port: int) -> None:
@@ -69,9 +104,6 @@ def _serve(app: Flask, host: str, port: int) -> None:
 
     warn_about_development_token(app)
     replay_at_startup(app)
-    if not app.config["HOTLINE"].secret_key:
-        click.echo("warning: SECRET_KEY is not set: console logins end when this process stops", err=True)
-
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

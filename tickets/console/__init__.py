@@ -32,7 +32,9 @@ from tickets.db import db
 from tickets.lifecycle import allowed_next
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+bp = Blueprint(
+    "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
+)
 
 STATUS_LABELS = {
     "new": "대기(풀)", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류(고객 요청)",
