@@ -110,6 +110,20 @@ def db_upgrade() -> None:
     click.echo("database is at the latest schema")
 
 
+@cli.command("check")
+@click.option("--fix-twilio", is_flag=True, help="Point the number's Voice URL and status callback here.")
+@with_appcontext
+def check_command(fix_twilio: bool) -> None:
+    """Pre-flight: is this installation wired right? One line per check; exit status 1 on any fail."""
+    from ivr import preflight
+
+    checks = preflight.run_checks(current_app._get_current_object(), fix_twilio=fix_twilio)  # type: ignore[attr-defined]
+    for check in checks:
+        click.echo(check.line())
+    if preflight.failed(checks):
+        sys.exit(1)
+
+
 @cli.group("demo")
 def demo_group() -> None:
     """Demo data."""
@@ -304,6 +318,11 @@ def main() -> None:
     try:
         config = load_config()
     except ConfigError as error:
+        if sys.argv[1:2] == ["check"]:  # the pre-flight reports it as its first failed check
+            from ivr.preflight import FAIL, Check
+
+            click.echo(Check(FAIL, "config", str(error)).line())
+            sys.exit(1)
         click.echo(f"hotline: configuration error: {error}", err=True)
         sys.exit(2)
     cli.create_app = lambda: create_app(config)  # type: ignore[attr-defined]
