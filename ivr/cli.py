@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -122,6 +123,33 @@ def check_command(fix_twilio: bool) -> None:
         click.echo(check.line())
     if preflight.failed(checks):
         sys.exit(1)
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the database to PATH while calls go on (SQLite: a database file; PostgreSQL: pg_dump -Fc)."""
+    from ivr import backup
+
+    try:
+        click.echo(backup.backup(_config().database_url, path))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    """Put a backup from PATH into the database. Stop the web and the scheduler first."""
+    from ivr import backup
+
+    try:
+        click.echo(backup.restore(path, _config().database_url, force=force))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.group("demo")
