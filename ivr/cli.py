@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -142,6 +143,47 @@ def db_upgrade() -> None:
     assert db.engine is not None
     upgrade(db.engine)
     click.echo("database is at the latest schema")
+
+
+@cli.command("check")
+@click.option("--fix-twilio", is_flag=True, help="Point the number's Voice URL and status callback here.")
+@with_appcontext
+def check_command(fix_twilio: bool) -> None:
+    """Pre-flight: is this installation wired right? One line per check; exit status 1 on any fail."""
+    from ivr import preflight
+
+    checks = preflight.run_checks(current_app._get_current_object(), fix_twilio=fix_twilio)  # type: ignore[attr-defined]
+    for check in checks:
+        click.echo(check.line())
+    if preflight.failed(checks):
+        sys.exit(1)
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the database to PATH while calls go on (SQLite: a database file; PostgreSQL: pg_dump -Fc)."""
+    from ivr import backup
+
+    try:
+        click.echo(backup.backup(_config().database_url, path))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    """Put a backup from PATH into the database. Stop the web and the scheduler first."""
+    from ivr import backup
+
+    try:
+        click.echo(backup.restore(path, _config().database_url, force=force))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.group("demo")
@@ -338,6 +380,11 @@ def main() -> None:
     try:
         config = load_config()
     except ConfigError as error:
+        if sys.argv[1:2] == ["check"]:  # the pre-flight reports it as its first failed check
+            from ivr.preflight import FAIL, Check
+
+            click.echo(Check(FAIL, "config", str(error)).line())
+            sys.exit(1)
         click.echo(f"hotline: configuration error: {error}", err=True)
         sys.exit(2)
     cli.create_app = lambda: create_app(config)  # type: ignore[attr-defined]
