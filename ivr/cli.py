@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
 import signal
 import sys
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from ivr import server
+from ivr import logs, server
 from ivr.app import create_app, require_secret_key
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.signature import warn_about_development_token
@@ -408,8 +407,7 @@ def _print_json(data: Any) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per job run
+    logs.configure()  # LOG_FORMAT=json: a JSON object per line; else plain text
     # Validate the config before Flask's CLI machinery, so a broken file is a one-line message and exit 2.
     try:
         config = load_config()
