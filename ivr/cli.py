@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ivr.app import create_app
 from ivr.config import ConfigError, HotlineConfig, load_config
+from ivr.institutes_cli import institutes_group
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
 from tickets import accounts, demo
@@ -96,6 +97,9 @@ def scheduler_command() -> None:
     signal.signal(signal.SIGINT, stop)
     click.echo("scheduler running; SIGTERM or Ctrl+C stops it", err=True)
     scheduler.start()
+
+
+cli.add_command(institutes_group)
 
 
 @cli.group("db")
