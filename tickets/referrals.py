@@ -199,14 +199,14 @@ def refer(
         select(Referral.id).where(Referral.ticket_id == ticket.id, Referral.institute_id == institute.id)
     ):
         raise duplicate
-    referral = Referral(
-        ticket=ticket, institute=institute, contact=contact, status=ReferralStatus.SENT,
-        note=(note or "").strip() or None, by=by, sent_at=now, follow_up_at=now,
-    )  # fmt: skip
     try:
         # The unique (ticket, institute) decides a race between two consultants; the savepoint keeps the
         # request's transaction usable for the 409 (PostgreSQL aborts a transaction on an error).
         with session.begin_nested():
+            referral = Referral(
+                ticket=ticket, institute=institute, contact=contact, status=ReferralStatus.SENT,
+                note=(note or "").strip() or None, by=by, sent_at=now, follow_up_at=now,
+            )  # fmt: skip
             session.add(referral)
             session.flush()
     except IntegrityError:
