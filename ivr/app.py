@@ -10,7 +10,7 @@ from flask import Flask
 from ivr import health, outbound, webhooks
 from ivr.config import HotlineConfig, load_config
 from ivr.gateway import make_telephony
-from scheduler import alerts_api, dashboard
+from scheduler import alerts_api, dashboard, referral_pages
 from scheduler.deadlines import deadline_policy
 from tickets import api, auth, console, institute_page, referrals_api
 from tickets.db import db
@@ -38,6 +38,7 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     auth.init_app(app)
     webhooks.init_app(app)  # the Twilio call flow under /ivr
     dashboard.init_app(app)  # the supervisor dashboard under /supervisor
+    referral_pages.init_app(app)  # the referral figures under /supervisor
     alerts_api.init_app(app)  # supervisors' SLA alerts under /api/v1/sla
     app.extensions["telephony"] = make_telephony(config)  # tickets.telephony.telephony() finds it
     api.init_app(app)  # the consultant JSON API under /api/v1
