@@ -29,11 +29,7 @@ from scheduler.config import (
 )
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
-<<<<<<< HEAD
-from tickets.config import GENERAL_FIELD, ReferralConfig, RoutingConfig
-=======
-from tickets.config import GENERAL_FIELD, LoginConfig, RoutingConfig
->>>>>>> main
+from tickets.config import GENERAL_FIELD, LoginConfig, ReferralConfig, RoutingConfig
 from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,11 +65,8 @@ class HotlineConfig:
     database: DatabaseBudgets = field(default_factory=DatabaseBudgets)
     # HOTLINE_SPOOL_DIR: where webhooks the database could not take wait for it (ivr.spool)
     spool_dir: Path = ROOT / "var" / "spool"
-<<<<<<< HEAD
     referrals: ReferralConfig = field(default_factory=ReferralConfig)
-=======
     logins: LoginConfig = field(default_factory=LoginConfig)
->>>>>>> main
 
 
 class _Section:
@@ -459,11 +452,8 @@ def parse_config(
     )
     scheduler_section.done()
     database = _database(top)
-<<<<<<< HEAD
     referrals = _referrals(top)
-=======
     logins = _logins(top)
->>>>>>> main
     top.done()
 
     public_base_url = env.get("PUBLIC_BASE_URL") or None
@@ -491,11 +481,8 @@ def parse_config(
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
         database=database,
         spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
-<<<<<<< HEAD
         referrals=referrals,
-=======
         logins=logins,
->>>>>>> main
     )
 
 

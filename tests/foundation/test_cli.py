@@ -130,9 +130,6 @@ def test_healthz_answers_for_load_balancers(client) -> None:  # type: ignore[no-
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json["database"] == "ok"
-<<<<<<< HEAD
-    assert response.json["scheduler"]["alive"] is False
-=======
     assert response.json["scheduler"] == "stopped"  # no scheduler runs in the tests
 
 
@@ -185,4 +182,3 @@ def test_gunicorns_entry_point_refuses_to_start_without_a_secret_key(tmp_path: P
         start, env={**env, "SECRET_KEY": "k"}, capture_output=True, text=True, timeout=120
     )
     assert started.returncode == 0, started.stderr
->>>>>>> main
