@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.institutes.conftest import api
 from tests.ivr.conftest import place_call, tickets_of  # noqa: F401  (fixture)
-from tickets import accounts
+from tickets import accounts, auth
 from tickets.models import OutboxMessage
 
 
@@ -84,7 +84,7 @@ def test_a_call_is_referred_accepted_resolved_reported_and_counted(
     assert shown["referrals"][0]["status"] == "completed"
     # 8. the dashboard counts it as connected within 3 days
     with client.session_transaction() as browser:
-        browser["user_id"] = boss.id
+        browser.update(auth.session_for(boss, clock.at))
     day = (clock.at + timedelta(hours=9)).date()
     page = client.get(f"/supervisor/referrals?first={day - timedelta(days=30)}&last={day}")
     assert page.status_code == 200
