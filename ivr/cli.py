@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ivr.app import create_app, require_secret_key
 from ivr.config import ConfigError, HotlineConfig, load_config
+from ivr.institutes_cli import institutes_group
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
 from tickets import accounts, demo
@@ -129,6 +130,9 @@ def scheduler_command() -> None:
     signal.signal(signal.SIGINT, stop)
     click.echo("scheduler running; SIGTERM or Ctrl+C stops it", err=True)
     scheduler.start()
+
+
+cli.add_command(institutes_group)
 
 
 @cli.group("db")
@@ -337,19 +341,33 @@ def sla_group() -> None:
 @with_appcontext
 def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: int) -> None:
     """Run one escalation sweep by hand (the scheduler runs it every minute)."""
+    from scheduler.referral_followup import FollowUpSettings, follow_up_referrals
     from scheduler.sweep import AlertSettings, sweep
 
     now = _parse_now(now_text)
     swept = sweep(
         db.transaction, AlertSettings.from_config(_config()), now, batch_size=batch_size, dry_run=dry_run
     )
+    # The referrals' reminders and alerts go with the escalations (a dry run leaves them be).
+    followed = (
+        [] if dry_run else follow_up_referrals(db.transaction, FollowUpSettings.from_config(_config()), now)
+    )
     if as_json:
-        _print_json({"now": now.isoformat(), "dry_run": dry_run, "escalations": [s.to_json() for s in swept]})
+        _print_json(
+            {
+                "now": now.isoformat(),
+                "dry_run": dry_run,
+                "escalations": [s.to_json() for s in swept],
+                "referral_follow_ups": [f.to_json() for f in followed],
+            }
+        )
         return
     verb = "would escalate" if dry_run else "escalated"
     for s in swept:
         kind = "warning" if s.level == 0 else f"level {s.level}"
         click.echo(f"{s.reference}  {kind:<8} due {s.due_at.isoformat()}  notifications: {s.notifications}")
+    for f in followed:
+        click.echo(f"{f.reference}  referral {f.referral_id} {f.kind}  due {f.due_at.isoformat()}")
     click.echo(f"{verb} {len(swept)} ticket(s) at {now.isoformat()}")
 
 

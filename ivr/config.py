@@ -29,7 +29,7 @@ from scheduler.config import (
 )
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
-from tickets.config import GENERAL_FIELD, LoginConfig, RoutingConfig
+from tickets.config import GENERAL_FIELD, LoginConfig, ReferralConfig, RoutingConfig
 from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +65,7 @@ class HotlineConfig:
     database: DatabaseBudgets = field(default_factory=DatabaseBudgets)
     # HOTLINE_SPOOL_DIR: where webhooks the database could not take wait for it (ivr.spool)
     spool_dir: Path = ROOT / "var" / "spool"
+    referrals: ReferralConfig = field(default_factory=ReferralConfig)
     logins: LoginConfig = field(default_factory=LoginConfig)
 
 
@@ -347,6 +348,15 @@ def _check_alerts_reach_someone(sla: SlaPolicy, notifications: NotificationConfi
         raise ConfigError(f"{file}: {key}: {recipient.role!r} is reached by none of {tried}; {fix}")
 
 
+def _referrals(top: _Section) -> ReferralConfig:
+    section = top.section("referrals", default={})
+    defaults = ReferralConfig()
+    names = ReferralConfig.__dataclass_fields__
+    config = ReferralConfig(**{name: section.positive(name, getattr(defaults, name)) for name in names})
+    section.done()
+    return config
+
+
 def _database(top: _Section) -> DatabaseBudgets:
     section = top.section("database", default={})
     defaults = DatabaseBudgets()
@@ -442,6 +452,7 @@ def parse_config(
     )
     scheduler_section.done()
     database = _database(top)
+    referrals = _referrals(top)
     logins = _logins(top)
     top.done()
 
@@ -470,6 +481,7 @@ def parse_config(
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
         database=database,
         spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
+        referrals=referrals,
         logins=logins,
     )
 

@@ -24,6 +24,7 @@ from flask import Flask
 from scheduler import heartbeat
 from scheduler.delivery import build_channels, deliver_due_messages
 from scheduler.digest import send_daily_digest
+from scheduler.referral_followup import FollowUpSettings, follow_up_referrals
 from scheduler.sweep import AlertSettings, sweep
 from tickets import clock
 from tickets.db import db
@@ -74,6 +75,7 @@ def add_job(
 def configure(scheduler: BaseScheduler, app: Flask) -> None:
     config = app.config["HOTLINE"]
     settings = AlertSettings.from_config(config)
+    referral_settings = FollowUpSettings.from_config(config)
     notifications = settings.notifications
     channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION), db.transaction)
     hours = settings.deadlines.hours
@@ -85,9 +87,13 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
             heartbeat.beat(session, name, started_at)
 
     def escalate() -> None:
-        swept = sweep(db.transaction, settings, clock.now())
+        now = clock.now()
+        swept = sweep(db.transaction, settings, now)
         if swept:
             log.info("SLA sweep: %d alert(s)", len(swept))
+        followed = follow_up_referrals(db.transaction, referral_settings, now)
+        if followed:
+            log.info("referral follow-up: %d reminder(s), alert(s) or expiry(ies)", len(followed))
 
     def deliver() -> None:
         report = deliver_due_messages(db.transaction, channels, notifications, clock.now(), clock=clock.now)

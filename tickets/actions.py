@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from tickets import events, lifecycle, queue, recordings, routing
+from tickets import events, lifecycle, queue, recordings, referrals, routing
 from tickets.config import GENERAL_FIELD, RoutingConfig
 from tickets.deadlines import DeadlinePolicy
 from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
@@ -150,10 +150,15 @@ def change_status(ctx: Context, user: User, ticket: Ticket, status: Any, **field
     for key, value in fields.items():
         if value is not None and not isinstance(value, str):
             raise ActionError(422, f"invalid_{key}", f"{key} is text.")
+    if str(status) == Status.RESOLVED and fields.get("resolution_type") == referrals.REFERRED:
+        if not referrals.has_accepted(ticket):
+            raise ActionError(
+                422, "referral_not_accepted", "Resolving as referred needs a referral an institute accepted."
+            )
     try:
         return lifecycle.change_status(
             ctx.session, ctx.policy, ticket, str(status), by=user, now=ctx.now,
-            resolution_types=ctx.routing.support_type_keys, **fields,
+            resolution_types=(*ctx.routing.support_type_keys, referrals.REFERRED), **fields,
         )  # fmt: skip
     except lifecycle.TransitionError as error:
         raise _transition(error) from None

@@ -18,6 +18,15 @@ class RoutingConfig:
 
 
 @dataclass(frozen=True)
+class ReferralConfig:
+    """config.yaml `referrals:`: how long an institute's link lives and when its follow-ups fall due."""
+
+    link_valid_days: int = 14  # an unanswered referral expires with its link
+    answer_within_working_days: int = 2  # no answer by then: the institute is reminded, later the consultant
+    outcome_within_days: int = 30  # accepted without an expected date: the outcome is due after this
+
+
+@dataclass(frozen=True)
 class LoginConfig:
     """Console sessions and the throttle on failed logins and API tokens (config.yaml `logins:`)."""
 
