@@ -15,3 +15,16 @@ class RoutingConfig:
     unreached_attempts_before_sms: int = 3
     hotline_number: str = ""
     timezone: str = "Asia/Seoul"
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """config.yaml `privacy:`: how long the access log is kept and what the monthly check flags.
+
+    The defaults follow the Ministry's standard on safety measures (개인정보의 안전성 확보조치 기준): access
+    records are kept at least a year, two for systems of more than 50,000 data subjects.
+    """
+
+    access_log_years: int = 2
+    # The monthly check lists a user who viewed more than this many tickets outside their fields or queue.
+    outside_fields_threshold: int = 10
