@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from ivr.app import create_app
+from ivr.audit_cli import audit_group
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
@@ -135,7 +136,7 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["consultant", "supervisor", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["consultant", "supervisor", "admin", "auditor"]), required=True)
 @click.option("--name", "display_name", help="Display name (defaults to the username).")
 @click.option("--fields", default="", help="Comma-separated field keys, e.g. it,bio.")
 @click.option("--phone", help="The phone click-to-call rings, e.g. 010-1234-5678.")
@@ -277,6 +278,9 @@ def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: in
         kind = "warning" if s.level == 0 else f"level {s.level}"
         click.echo(f"{s.reference}  {kind:<8} due {s.due_at.isoformat()}  notifications: {s.notifications}")
     click.echo(f"{verb} {len(swept)} ticket(s) at {now.isoformat()}")
+
+
+cli.add_command(audit_group)  # hotline audit verify|list (ivr.audit_cli)
 
 
 def _parse_now(text: str | None) -> Any:
