@@ -6,6 +6,7 @@ import logging
 import secrets
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr import health, outbound, webhooks
 from ivr.config import HotlineConfig, load_config
@@ -32,6 +33,8 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if config.logins.proxies_in_front:  # the client's own address, for the login throttle (tickets.auth)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.logins.proxies_in_front)  # type: ignore[method-assign]
     db.init_app(app)
     app.extensions["deadline_policy"] = deadline_policy(config)  # every ticket service stamps with this one
     health.init_app(app)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import exports
 from tests.scheduler import report_fixture as fx
-from tickets import accounts
+from tickets import accounts, auth, clock
 from tickets.clock import FrozenClock
 from tickets.models import Escalation, OutboxMessage, Ticket, TicketEvent, User
 
@@ -43,7 +43,7 @@ def _user(session: Session, username: str, role: str, fields: tuple[str, ...] = 
 
 def _log_in(client: Any, user: User) -> str:
     with client.session_transaction() as cookie:
-        cookie["user_id"] = user.id
+        cookie.update(auth.session_for(user, clock.now()))
         cookie["csrf"] = "test-csrf-token"
     return "test-csrf-token"
 
