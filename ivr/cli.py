@@ -16,6 +16,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from ivr.app import create_app, require_secret_key
+from ivr.audit_cli import audit_group
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.institutes_cli import institutes_group
 from ivr.signature import warn_about_development_token
@@ -213,7 +214,7 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["consultant", "supervisor", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["consultant", "supervisor", "admin", "auditor"]), required=True)
 @click.option("--name", "display_name", help="Display name (defaults to the username).")
 @click.option("--fields", default="", help="Comma-separated field keys, e.g. it,bio.")
 @click.option("--phone", help="The phone click-to-call rings, e.g. 010-1234-5678.")
@@ -369,6 +370,9 @@ def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: in
     for f in followed:
         click.echo(f"{f.reference}  referral {f.referral_id} {f.kind}  due {f.due_at.isoformat()}")
     click.echo(f"{verb} {len(swept)} ticket(s) at {now.isoformat()}")
+
+
+cli.add_command(audit_group)  # hotline audit verify|list (ivr.audit_cli)
 
 
 def _parse_now(text: str | None) -> Any:

@@ -29,7 +29,7 @@ from scheduler.config import (
 )
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
-from tickets.config import GENERAL_FIELD, LoginConfig, ReferralConfig, RoutingConfig
+from tickets.config import GENERAL_FIELD, LoginConfig, PrivacyConfig, ReferralConfig, RoutingConfig
 from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +63,7 @@ class HotlineConfig:
     # TWILIO_WEBHOOK_SHARED_KEYS="id=secret,…": webhook SharedKeys (HMAC-SHA256 signatures), by key id
     twilio_webhook_shared_keys: dict[str, str] = field(default_factory=dict)
     database: DatabaseBudgets = field(default_factory=DatabaseBudgets)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     # HOTLINE_SPOOL_DIR: where webhooks the database could not take wait for it (ivr.spool)
     spool_dir: Path = ROOT / "var" / "spool"
     referrals: ReferralConfig = field(default_factory=ReferralConfig)
@@ -377,6 +378,19 @@ def _database(top: _Section) -> DatabaseBudgets:
     return budgets
 
 
+def _privacy(top: _Section) -> PrivacyConfig:
+    section = top.section("privacy", default={})
+    defaults = PrivacyConfig()
+    privacy = PrivacyConfig(
+        access_log_years=section.positive("access_log_years", defaults.access_log_years),
+        outside_fields_threshold=section.positive(
+            "outside_fields_threshold", defaults.outside_fields_threshold
+        ),
+    )
+    section.done()
+    return privacy
+
+
 def _logins(top: _Section) -> LoginConfig:
     section = top.section("logins", default={})
     defaults = LoginConfig()
@@ -453,6 +467,7 @@ def parse_config(
     scheduler_section.done()
     database = _database(top)
     referrals = _referrals(top)
+    privacy = _privacy(top)
     logins = _logins(top)
     top.done()
 
@@ -480,6 +495,7 @@ def parse_config(
         public_base_url=public_base_url.rstrip("/") if public_base_url else None,
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
         database=database,
+        privacy=privacy,
         spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
         referrals=referrals,
         logins=logins,

@@ -17,6 +17,7 @@ class Role(enum.StrEnum):
     CONSULTANT = "consultant"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    AUDITOR = "auditor"  # reads the access log, nothing else
 
 
 class Status(enum.StrEnum):
