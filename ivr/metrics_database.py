@@ -21,7 +21,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tickets import clock
-from tickets.models import OPEN_STATUSES, Escalation, OutboxMessage, SchedulerHeartbeat, Ticket
+from tickets.models import (
+    OPEN_STATUSES,
+    Escalation,
+    OutboxMessage,
+    Referral,
+    ReferralStatus,
+    SchedulerHeartbeat,
+    Ticket,
+)
 from tickets.outbox import DEAD, PENDING, SENDING, SENT
 
 OUTBOX_STATES = (PENDING, SENDING, DEAD)
@@ -109,6 +117,12 @@ class DatabaseCollector:
         yield latency
 
     def _scheduler(self, now: Any) -> Iterator[Any]:
+        waiting = self.session.scalar(
+            select(func.count()).select_from(Referral).where(Referral.status == ReferralStatus.SENT)
+        )
+        yield GaugeMetricFamily(
+            "hotline_referrals_waiting", "Referrals sent to an institute and not answered yet", waiting
+        )
         latest = self.session.execute(
             select(func.max(SchedulerHeartbeat.beat_at), func.max(SchedulerHeartbeat.sweep_succeeded_at))
         ).one()

@@ -1,7 +1,7 @@
 """the SLA sweep's last success and duration on each scheduler's heartbeat row
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-01 10:00:00
 
 /metrics is served by the web workers while the sweep runs in the scheduler process, so the sweep's
@@ -16,7 +16,7 @@ from alembic import op
 import tickets.db
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -160,7 +160,9 @@ def test_the_database_figures_are_read_at_scrape_time(enabled: Flask, session: S
 
 
 def test_no_scheduler_ever_is_an_infinitely_old_heartbeat(enabled: Flask) -> None:
-    assert value(scrape(enabled), "hotline_scheduler_heartbeat_age_seconds") == float("inf")
+    samples = scrape(enabled)
+    assert value(samples, "hotline_scheduler_heartbeat_age_seconds") == float("inf")
+    assert ("hotline_referrals_waiting", ()) in samples
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="no promtool (apt-get install prometheus)")
