@@ -34,7 +34,7 @@ CALL_SID = "CA" + "5" * 32
 
 def start_hotline(database_url: str, tmp_path: Path, port: int, *command: str, **environ: str) -> Any:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "HOTLINE_CONFIG"},
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "s" * 64,
@@ -43,7 +43,6 @@ def start_hotline(database_url: str, tmp_path: Path, port: int, *command: str, *
         "HOTLINE_SPOOL_DIR": str(tmp_path / "spool"),
         **environ,
     }
-    env.pop("HOTLINE_CONFIG", None)
     return subprocess.Popen(
         [*HOTLINE, *command, "--port", str(port)],
         cwd=ROOT,
@@ -54,15 +53,17 @@ def start_hotline(database_url: str, tmp_path: Path, port: int, *command: str, *
     )
 
 
-def wait_until_serving(port: int, process: Any, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
+def wait_until_serving(port: int, process: Any, seconds: float = 60) -> int:
+    """Returns how many /healthz requests were answered meanwhile."""
+    deadline, answered = time.monotonic() + seconds, 0
     while True:
         assert process.poll() is None, process.communicate()[1][-3000:]
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
             connection.request("GET", "/healthz")
+            answered += 1
             if connection.getresponse().status == 200:
-                return
+                return answered
         except OSError:
             pass
         finally:
@@ -187,3 +188,48 @@ def test_sigterm_mid_call_answers_the_caller_then_exits_0(
         # the embedded scheduler ran in the server, and only once (one process beat)
         assert len(session.scalars(select(SchedulerHeartbeat)).all()) == 1
     assert "Scheduler has been shut down" in err
+
+
+def healthz_requests_counted(port: int, token: str) -> float:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 200, body
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.startswith("hotline_http_requests_total{") and 'endpoint="health.healthz"' in line
+    )
+
+
+@pytest.mark.slow
+def test_metrics_add_up_every_workers_requests(database_file_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        (ROOT / "config.yaml").read_text(encoding="utf-8").replace("  enabled: false", "  enabled: true", 1),
+        encoding="utf-8",
+    )
+    port = free_port()
+    token = "t" * 40
+    process = start_hotline(
+        database_file_url, tmp_path, port, "web", "--workers", "2",
+        HOTLINE_CONFIG=str(config), METRICS_TOKEN=token,
+    )  # fmt: skip
+    try:
+        wait_until_serving(port, process)
+        before = healthz_requests_counted(port, token)
+        for _ in range(20):  # new connections: both workers take some
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().status == 200
+            connection.close()
+        after = healthz_requests_counted(port, token)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    assert after - before == 20  # every request, whichever of the two workers answered it (or the scrape)
+    assert process.returncode == 0, err[-3000:]
