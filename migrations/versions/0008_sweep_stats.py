@@ -1,6 +1,6 @@
 """the SLA sweep's last success and duration on each scheduler's heartbeat row
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01 10:00:00
 
@@ -15,7 +15,7 @@ from alembic import op
 
 import tickets.db
 
-revision: str = "0009"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
