@@ -1,0 +1,159 @@
+"""What became of each placed call, read back from the database, and the table printed per scenario.
+
+A call is right when exactly one ticket carries its caller's number (every simulated caller has its own
+number, so a second one is a duplicate), that ticket is complete whenever the caller was read a reference
+(and it is the reference read), and every recording Twilio posted is in the database: on the call row, a
+ticket or a ticket event, not only in the server's log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from callflows import prompts
+from callflows.phones import speak_digits
+from tests.faults.callers import PlacedCall
+
+_TOLD_REFERENCE = prompts.TEXTS["reference"]["ko"].split("{reference}")[0]  # "접수번호는 "
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    reference: str
+    incomplete: bool
+
+
+@dataclass(frozen=True)
+class CallRow:
+    step: str | None
+    status: str | None
+    flow_completed: bool
+
+
+@dataclass
+class CallOutcome:
+    call: PlacedCall
+    tickets: list[TicketRow]
+    row: CallRow | None
+    lost_recordings: set[str]
+    in_server_log: bool = False
+
+    @property
+    def told_a_reference(self) -> bool:
+        return any(line.startswith(_TOLD_REFERENCE) for line in self.call.result.heard)
+
+    def told(self, ticket: TicketRow) -> bool:
+        spoken = prompts.text("reference", "ko", reference=speak_digits(ticket.reference, "ko", slow=True))
+        return spoken in self.call.result.heard
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.tickets:
+            found.append("no ticket")
+        if len(self.tickets) > 1:
+            found.append(f"{len(self.tickets)} tickets: {', '.join(t.reference for t in self.tickets)}")
+        if self.told_a_reference and not any(self.told(t) and not t.incomplete for t in self.tickets):
+            found.append("read a reference that is not its complete ticket")
+        if self.call.apologies > 1:
+            found.append(f"heard the apology {self.call.apologies} times")
+        if self.lost_recordings:
+            found.append(f"{len(self.lost_recordings)} recording(s) not in the database")
+        return found
+
+    def last_seen(self) -> str:
+        """Where the call was last seen: what the caller lived, the call row, the server's log."""
+        result = self.call.result
+        row = (
+            f"row at step {self.row.step}, status {self.row.status}, flow completed {self.row.flow_completed}"
+            if self.row
+            else "no call row"
+        )
+        log = "; its CallSid is in the server's log" if self.in_server_log else ""
+        return (
+            f"{self.call.call_sid} ({self.call.from_number}): steps {','.join(result.steps) or '-'}, "
+            f"ended by {result.ended_by or '?'}, last answered {self.call.last_answered()}; {row}{log}"
+        )
+
+
+@dataclass
+class Table:
+    scenario: str
+    outcomes: list[CallOutcome] = field(default_factory=list)
+
+    def count(self, predicate: Callable[[CallOutcome], bool]) -> int:
+        return sum(1 for o in self.outcomes if predicate(o))
+
+    @property
+    def wrong(self) -> list[CallOutcome]:
+        return [o for o in self.outcomes if o.problems()]
+
+    def figures(self) -> dict[str, int]:
+        return {
+            "placed": len(self.outcomes),
+            "filed": self.count(lambda o: len(o.tickets) == 1),
+            "incomplete": self.count(lambda o: len(o.tickets) == 1 and o.tickets[0].incomplete),
+            "missing": self.count(lambda o: not o.tickets),
+            "duplicates": self.count(lambda o: len(o.tickets) > 1),
+            "apologised": self.count(lambda o: o.call.apologies >= 1),
+            "apologised 2+": self.count(lambda o: o.call.apologies > 1),
+            "Twilio timeouts": sum(o.call.transport.timeouts for o in self.outcomes),
+            "Twilio errors": sum(o.call.transport.errors for o in self.outcomes),
+            "recordings lost": sum(len(o.lost_recordings) for o in self.outcomes),
+            "wrong reference": self.count(
+                lambda o: any(p.startswith("read a reference") for p in o.problems())
+            ),
+        }
+
+    def render(self) -> str:
+        figures = self.figures()
+        widths = [max(len(name), 5) for name in figures]
+        head = "  ".join(name.rjust(w) for name, w in zip(figures, widths, strict=True))
+        values = "  ".join(str(v).rjust(w) for v, w in zip(figures.values(), widths, strict=True))
+        lines = [f"--- {self.scenario}", head, values]
+        lines += [f"  ! {', '.join(o.problems())}: {o.last_seen()}" for o in self.wrong]
+        return "\n".join(lines)
+
+
+def read_outcomes(
+    database_url: str, placed: Iterable[PlacedCall], server_log: Path | None = None
+) -> list[CallOutcome]:
+    """Each placed call with its tickets, call row and any recording the database does not hold."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            tickets: dict[str, list[TicketRow]] = {}
+            for number, reference, incomplete in connection.execute(
+                text("SELECT caller_number, reference, incomplete FROM tickets ORDER BY id")
+            ):
+                tickets.setdefault(number, []).append(TicketRow(reference, incomplete))
+            rows = {
+                sid: CallRow(step, status, completed)
+                for sid, step, status, completed in connection.execute(
+                    text("SELECT call_sid, step, status, flow_completed FROM calls")
+                )
+            }
+            stored = {url for (url,) in connection.execute(text("SELECT recording_url FROM calls"))}
+            stored |= {url for (url,) in connection.execute(text("SELECT recording_url FROM tickets"))}
+            stored |= {
+                detail.get("url")
+                for (detail,) in connection.execute(
+                    text("SELECT detail FROM ticket_events WHERE type = 'recording_added'")
+                )
+            }
+    finally:
+        engine.dispose()
+    log = server_log.read_text(errors="replace") if server_log and server_log.exists() else ""
+    return [
+        CallOutcome(
+            call=call,
+            tickets=tickets.get(call.from_number, []),
+            row=rows.get(call.call_sid),
+            lost_recordings=call.recordings - stored,
+            in_server_log=call.call_sid in log,
+        )
+        for call in placed
+    ]
