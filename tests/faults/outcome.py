@@ -39,7 +39,8 @@ class CallOutcome:
     call: PlacedCall
     tickets: list[TicketRow]
     row: CallRow | None
-    lost_recordings: set[str]
+    lost_recordings: set[str]  # posted by Twilio, held nowhere in the database
+    logged_recordings: set[str]  # of those, the ones the server's log holds (caller data only in logs)
     in_server_log: bool = False
 
     @property
@@ -60,8 +61,10 @@ class CallOutcome:
             found.append("read a reference that is not its complete ticket")
         if self.call.apologies > 1:
             found.append(f"heard the apology {self.call.apologies} times")
-        if self.lost_recordings:
-            found.append(f"{len(self.lost_recordings)} recording(s) not in the database")
+        if self.logged_recordings:
+            found.append(f"{len(self.logged_recordings)} recording(s) only in the server's log")
+        if self.lost_recordings - self.logged_recordings:
+            found.append(f"{len(self.lost_recordings - self.logged_recordings)} recording(s) lost entirely")
         return found
 
     def last_seen(self) -> str:
@@ -102,7 +105,9 @@ class Table:
             "apologised 2+": self.count(lambda o: o.call.apologies > 1),
             "Twilio timeouts": sum(o.call.transport.timeouts for o in self.outcomes),
             "Twilio errors": sum(o.call.transport.errors for o in self.outcomes),
+            "read a reference": self.count(lambda o: o.told_a_reference),
             "recordings lost": sum(len(o.lost_recordings) for o in self.outcomes),
+            "of them in log": sum(len(o.logged_recordings) for o in self.outcomes),
             "wrong reference": self.count(
                 lambda o: any(p.startswith("read a reference") for p in o.problems())
             ),
@@ -153,6 +158,7 @@ def read_outcomes(
             tickets=tickets.get(call.from_number, []),
             row=rows.get(call.call_sid),
             lost_recordings=call.recordings - stored,
+            logged_recordings={url for url in call.recordings - stored if url in log},
             in_server_log=call.call_sid in log,
         )
         for call in placed

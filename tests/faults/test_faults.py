@@ -122,4 +122,6 @@ def test_every_call_is_filed_once_through_a_database_fault(
     table = run_scenario(cluster, name, fault, tmp_path)
     figures = table.figures()
     assert figures["placed"] == PACE.calls
+    if fault is no_fault:  # the control: the checks above saw whole calls, not calls that never began
+        assert figures["read a reference"] == PACE.calls, table.render()
     assert not table.wrong, f"{len(table.wrong)} of {PACE.calls} calls went wrong:\n{table.render()}"
