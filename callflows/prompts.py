@@ -257,7 +257,7 @@ def farewell_prompts(
     return tuple(prompts)
 
 
-def _display_number(e164: str) -> str:
+def display_number(e164: str) -> str:
     """ "+827040001379" -> "070-4000-1379" for people reading an SMS in Korea."""
     try:
         number = phonenumbers.parse(e164, "KR")
@@ -276,5 +276,5 @@ def confirmation_sms(config: FlowConfig, language: str, reference: str, field_ke
         reference=reference,
         field=field_name(config, field_key or GENERAL_FIELD, language),
         days=config.promise_days,
-        hotline=_display_number(config.hotline_number),
+        hotline=display_number(config.hotline_number),
     )

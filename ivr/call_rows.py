@@ -17,12 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tickets.db import UTCDateTime
-from tickets.models import Call, OutboxMessage, Ticket
+from tickets.models import Call, Ticket
 from tickets.plain_sql import PerDialect, PlainStatement
 
 _CALLS = cast(Table, Call.__table__)
 _TICKETS = cast(Table, Ticket.__table__)
-_OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -34,15 +34,16 @@ from callflows.flow import Reply, Turn
 from callflows.phones import callable_number, is_mobile
 from callflows.state import GENERAL_FIELD, CallState
 from ivr import call_rows
-from scheduler.outbox import add_message_once
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
 from tickets.intake import attach_recording_of_repeat_call, open_ticket
-from tickets.models import Call, Ticket
+from tickets.models import Call, RepeatCall, Ticket
+from tickets.outbox import add_message_once
 
 log = logging.getLogger(__name__)
 
 FALLBACK_STEP = "fallback_message"  # the apology's <Record> posts here (see callflows.flow.apology)
+QUIET_BEFORE_FILING = timedelta(minutes=10)  # a call with no webhook for this long is over
 ENDED_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 _MAX_TEXT = 64  # Call.from_number and friends are String(64); Twilio never sends more
 
@@ -419,6 +420,41 @@ def fallback_message(session: Session, ctx: CallContext, call_sid: str, form: Ma
 
 def _goodbye(config: FlowConfig, language: str) -> tuple[Action, ...]:
     return (prompts.say("thanks", language), Hangup())
+
+
+def goodbye_twiml(ctx: CallContext, language: str = "ko") -> str:
+    """What Twilio hears when even the message after the apology could not be saved: thanks, hang up
+    (another apology would only loop; the webhooks keep what the caller gave in the spool)."""
+    return ctx.render(_goodbye(ctx.flow, language), 0)
+
+
+def file_unfiled_calls(session: Session, ctx: CallContext, limit: int = 100) -> list[Ticket]:
+    """The recovery job: an `incomplete` ticket, through the same intake as a hang-up's, for each call
+    that ended or went quiet for QUIET_BEFORE_FILING without a ticket (its webhooks failed, or the
+    process died mid-call). Each call is looked at once (filing_checked_at); rows another scheduler
+    holds are skipped, and intake files at most one ticket per call whatever runs twice."""
+    unfiled = (
+        select(Call)
+        .where(
+            Call.flow_completed.is_(False),
+            Call.filing_checked_at.is_(None),
+            or_(Call.ended_at.is_not(None), Call.updated_at <= ctx.now - QUIET_BEFORE_FILING),
+            ~exists().where(Ticket.call_id == Call.id),
+            ~exists().where(RepeatCall.call_id == Call.id),
+        )
+        .order_by(Call.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    filed = []
+    for call in session.scalars(unfiled).all():
+        call.filing_checked_at = ctx.now
+        ticket = _file_incomplete_ticket(session, ctx, call)
+        if ticket is not None:
+            log.warning("call %s had no ticket: filed %s as incomplete", call.call_sid, ticket.reference)
+            filed.append(ticket)
+    session.flush()
+    return filed
 
 
 def apology_twiml(ctx: CallContext, language: str = "ko") -> str:

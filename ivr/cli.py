@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ivr.app import create_app
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.signature import warn_about_development_token
+from ivr.webhooks import replay_at_startup
 from tickets import accounts, demo
 from tickets.db import db
 from tickets.migrate import upgrade
@@ -67,6 +68,7 @@ def _serve(app: Flask, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     warn_about_development_token(app)
+    replay_at_startup(app)
     if not app.config["HOTLINE"].secret_key:
         click.echo("warning: SECRET_KEY is not set: console logins end when this process stops", err=True)
 
@@ -275,33 +277,6 @@ def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: in
         kind = "warning" if s.level == 0 else f"level {s.level}"
         click.echo(f"{s.reference}  {kind:<8} due {s.due_at.isoformat()}  notifications: {s.notifications}")
     click.echo(f"{verb} {len(swept)} ticket(s) at {now.isoformat()}")
-
-
-@cli.group("reports")
-def reports_group() -> None:
-    """The supervisors' reports."""
-
-
-@reports_group.command("refresh")
-@click.option("--rebuild", is_flag=True, help="Drop the stored days and count every day again.")
-@with_appcontext
-def reports_refresh(rebuild: bool) -> None:
-    """Bring the reports' daily roll-up up to date now, every day of it (the scheduler does this every two
-    minutes, a few months per run while it is first built). --rebuild after history was imported with old
-    timestamps or rows were edited outside the app."""
-    from scheduler import rollup
-    from tickets import clock
-
-    timezone = _config().timezone
-    dirty = built = 0
-    while True:
-        with db.transaction() as session:
-            done = rollup.refresh(session, clock.now(), timezone, rebuild=rebuild)
-        rebuild = False
-        dirty, built = dirty + done.dirty, built + done.built
-        if done.complete:
-            break
-    click.echo(f"report roll-up up to date: {built} day(s) counted for the first time, {dirty} counted again")
 
 
 def _parse_now(text: str | None) -> Any:

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import yaml
 
 from callflows.config import LANGUAGES, FlowConfig, Language, MenuOption
 from callflows.state import OTHER_SUPPORT_TYPE
+from scheduler.business_hours import HOLIDAY_YEARS, holidays_known
 from scheduler.config import (
     EscalationLevel,
     EscalationRecipient,
@@ -25,7 +27,10 @@ from scheduler.config import (
     SchedulerConfig,
     SlaPolicy,
 )
+from scheduler.recipients import HEAD_ROLE, can_reach
+from tickets import clock
 from tickets.config import GENERAL_FIELD, RoutingConfig
+from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
@@ -57,6 +62,9 @@ class HotlineConfig:
     public_base_url: str | None
     # TWILIO_WEBHOOK_SHARED_KEYS="id=secret,…": webhook SharedKeys (HMAC-SHA256 signatures), by key id
     twilio_webhook_shared_keys: dict[str, str] = field(default_factory=dict)
+    database: DatabaseBudgets = field(default_factory=DatabaseBudgets)
+    # HOTLINE_SPOOL_DIR: where webhooks the database could not take wait for it (ivr.spool)
+    spool_dir: Path = ROOT / "var" / "spool"
 
 
 class _Section:
@@ -274,6 +282,14 @@ def _sla(top: _Section, timezone: str) -> SlaPolicy:
     )
     if policy.warn_before_hours < 0:
         section.fail("must not be negative", "warn_before_hours")
+    # Deadlines reach into next year: both years' holidays must be known, or every deadline is wrong.
+    this_year = clock.now().astimezone(ZoneInfo(timezone)).year
+    for year in (this_year, this_year + 1):
+        if not holidays_known(year):
+            section.fail(
+                f"Korean public holidays of {year} are unknown to the installed `holidays` package "
+                f"(it covers {HOLIDAY_YEARS.start}–{HOLIDAY_YEARS.stop - 1}); upgrade it"
+            )
     section.done()
     return policy
 
@@ -298,12 +314,56 @@ def _notifications(top: _Section) -> NotificationConfig:
         head_phone=_phone(head, "phone", required=False),
         head_email=head.get("email", str, None),
         digest_time=_clock(section, "digest_time", time(9, 0)),
+        sends_per_channel=section.positive("sends_per_channel", 2),
     )
     if config.webhook_enabled and not config.webhook_url:
         webhook.fail("missing: an enabled webhook needs a url", "url")
     for part in (sms, email, webhook, head, section):
         part.done()
     return config
+
+
+def _check_alerts_reach_someone(sla: SlaPolicy, notifications: NotificationConfig, file: str) -> None:
+    """Every alert recipient in config must be reachable on one of its channels, or the alert it stands
+    for would reach nobody without a word (e.g. the head of center with no phone and no e-mail).
+
+    Users (assignee, supervisor) are reached by the console inbox, which every user reads: no separate
+    "console only" mark is needed, and none could make the head (who has no login) reachable."""
+    entries = [(f"sla.warning_notify[{j}]", r) for j, r in enumerate(sla.warning_notify)]
+    for i, level in enumerate(sla.levels):
+        entries += [(f"sla.escalation_levels[{i}].notify[{j}]", r) for j, r in enumerate(level.notify)]
+    for key, recipient in entries:
+        if any(can_reach(notifications, recipient.role, channel) for channel in recipient.channels):
+            continue
+        tried = ", ".join(recipient.channels) or "no channel"
+        if recipient.role == HEAD_ROLE:
+            fix = (
+                "give notifications.head_of_center a mobile phone (sms) or an e-mail address (email, "
+                "switched on), or alert another role"
+            )
+        else:
+            fix = "add console: every user reads the console inbox"
+        raise ConfigError(f"{file}: {key}: {recipient.role!r} is reached by none of {tried}; {fix}")
+
+
+def _database(top: _Section) -> DatabaseBudgets:
+    section = top.section("database", default={})
+    defaults = DatabaseBudgets()
+    budgets = DatabaseBudgets(
+        **{
+            name: float(section.positive(name, getattr(defaults, name), kind=float))
+            for name in DatabaseBudgets.__dataclass_fields__
+        }
+    )
+    section.done()
+    waits = budgets.retry_unavailable_seconds + budgets.webhook_seconds
+    if waits >= budgets.answer_seconds:
+        section.fail(
+            f"must be more than retry_unavailable_seconds + webhook_seconds ({waits:g}): "
+            "a webhook that waits that long must still have time to answer",
+            "answer_seconds",
+        )
+    return budgets
 
 
 def parse_config(
@@ -356,6 +416,7 @@ def parse_config(
     routing_section.done()
 
     notifications = _notifications(top)
+    _check_alerts_reach_someone(sla, notifications, file)
     scheduler_section = top.section("scheduler", default={})
     scheduler = SchedulerConfig(
         sla=sla,
@@ -363,6 +424,7 @@ def parse_config(
         sweep_interval_seconds=scheduler_section.positive("sweep_interval_seconds", 60),
     )
     scheduler_section.done()
+    database = _database(top)
     top.done()
 
     public_base_url = env.get("PUBLIC_BASE_URL") or None
@@ -388,6 +450,8 @@ def parse_config(
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         public_base_url=public_base_url.rstrip("/") if public_base_url else None,
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
+        database=database,
+        spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
     )
 
 

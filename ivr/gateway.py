@@ -13,25 +13,40 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import re
 import threading
 import wave
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from twilio.base.exceptions import TwilioException
 from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from tickets.clock import now as clock_now
+from tickets.recordings import ACCOUNT_SID, is_recording_sid
 from tickets.telephony import Telephony, TelephonyError, mask_phone
 
 log = logging.getLogger(__name__)
 
-# Twilio serves recordings from api.twilio.com; the proxy refuses anything else so a stored URL can
-# never make the app fetch an arbitrary address with the account's credentials.
-RECORDING_HOSTS = ("api.twilio.com",)
+# The recording proxy sends the account's credentials to this host only, on a URL it builds itself.
+TWILIO_API = "https://api.twilio.com/2010-04-01"
+# Twilio may answer a media request with a redirect to a short-lived media URL; these are the hosts Twilio
+# documents for those ("Protect Media Access with HTTP Basic Authentication": mms.twiliocdn.com). Such a
+# redirect is followed without credentials; one to any other place fails the play (and logs the host).
+MEDIA_REDIRECT_HOSTS = frozenset({"mms.twiliocdn.com"})
+MAX_MEDIA_REDIRECTS = 3
+# Characters that parsers disagree about (`\` is a path separator to a browser and to urllib3's
+# authority rule, not to urlsplit), or that have no business in a URL at all.
+_AMBIGUOUS_URL = re.compile(r"[\x00-\x20\x7f\\]")
+_AUDIO_TYPE = re.compile(r"audio/[a-z0-9][a-z0-9.+-]*")
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
+# Twilio's message statuses for a text that did not and will not reach the phone.
+SMS_NOT_SENT = ("failed", "undelivered", "canceled")
 
 
 @dataclass
@@ -48,6 +63,7 @@ class SentMessage:
     sid: str
     to: str
     body: str
+    at: datetime = field(default_factory=clock_now)
 
 
 @dataclass
@@ -76,8 +92,10 @@ class ConsoleTelephony:
         )
         return call.sid
 
-    def fetch_recording(self, url: str) -> tuple[bytes, str]:
-        log.info("console recording for %s: one second of silence", url)
+    def fetch_recording(self, recording_sid: str) -> tuple[bytes, str]:
+        if not is_recording_sid(recording_sid):
+            raise TelephonyError("not a Twilio recording SID")  # as the real gateway: callers pass a SID
+        log.info("console recording %s: one second of silence", recording_sid)
         return silence_wav(), "audio/wav"
 
     def send_sms(self, to: str, body: str) -> str:
@@ -85,6 +103,9 @@ class ConsoleTelephony:
         self.messages.append(message)
         log.info("console SMS %s to %s: %s", message.sid, mask_phone(to), body)
         return message.sid
+
+    def sms_sent_since(self, to: str, since: datetime) -> list[str]:
+        return [message.body for message in self.messages if message.to == to and message.at >= since]
 
 
 def silence_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
@@ -110,6 +131,11 @@ class TwilioTelephony:
         media_session: requests.Session | None = None,
         timeout: float = 10.0,
     ) -> None:
+        if not ACCOUNT_SID.fullmatch(account_sid):
+            # it goes into the media URL's path: a malformed one could point it elsewhere on the host
+            raise ValueError("TWILIO_ACCOUNT_SID is not an account SID (AC and 32 hex digits)")
+        # twilio's own HTTP client waits forever by default: a hung API would hold every SMS behind it.
+        http_client = http_client or TwilioHttpClient(timeout=timeout)
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.account_sid = account_sid
         self._auth_token = auth_token
@@ -134,21 +160,34 @@ class TwilioTelephony:
         log.info("Twilio call %s to %s", call.sid, mask_phone(to))
         return str(call.sid)
 
-    def fetch_recording(self, url: str) -> tuple[bytes, str]:
-        parts = urlsplit(url)
-        if parts.scheme != "https" or parts.hostname not in RECORDING_HOSTS:
-            raise TelephonyError("not a Twilio recording URL")
+    def fetch_recording(self, recording_sid: str) -> tuple[bytes, str]:
+        """The recording's MP3 from the account's own media URL, built here from the SID: the only URL
+        that ever gets the credentials. Redirects are followed to Twilio's media hosts only."""
+        if not is_recording_sid(recording_sid):
+            raise TelephonyError("not a Twilio recording SID")
         # Without an extension Twilio answers WAV; MP3 is a tenth of the size and every browser plays it.
-        media_url = url if parts.path.endswith((".mp3", ".wav")) else url + ".mp3"
-        try:
-            response = self.media.get(
-                media_url, auth=(self.account_sid, self._auth_token), timeout=self.timeout
-            )
-        except requests.RequestException as error:
-            raise TelephonyError(f"녹음을 가져오지 못했습니다 ({type(error).__name__})") from None
+        url = f"{TWILIO_API}/Accounts/{self.account_sid}/Recordings/{recording_sid}.mp3"
+        response = self._get(url, auth=(self.account_sid, self._auth_token))
+        for _ in range(MAX_MEDIA_REDIRECTS):
+            if not response.is_redirect:
+                break
+            url = _media_redirect(url, response.headers.get("Location", ""))
+            response = self._get(url, auth=None)
         if response.status_code != 200:
             raise TelephonyError(f"녹음을 가져오지 못했습니다 (HTTP {response.status_code})")
-        return response.content, response.headers.get("Content-Type", "audio/mpeg")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if not _AUDIO_TYPE.fullmatch(content_type):
+            # served from the hotline's origin, anything but audio could run as a page of the app
+            log.warning("recording %s: Twilio answered %r, not audio; refused", recording_sid, content_type)
+            raise TelephonyError("녹음을 가져오지 못했습니다 (오디오가 아닌 응답)")
+        return response.content, content_type
+
+    def _get(self, url: str, auth: tuple[str, str] | None) -> requests.Response:
+        try:
+            # redirects by hand (_media_redirect): requests would follow them anywhere
+            return self.media.get(url, auth=auth, timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException as error:
+            raise TelephonyError(f"녹음을 가져오지 못했습니다 ({type(error).__name__})") from None
 
     def send_sms(self, to: str, body: str) -> str:
         try:
@@ -158,6 +197,41 @@ class TwilioTelephony:
             raise TelephonyError(f"문자를 보내지 못했습니다 (Twilio: {_short(error)})") from None
         log.info("Twilio SMS %s to %s", message.sid, mask_phone(to))
         return str(message.sid)
+
+    def sms_sent_since(self, to: str, since: datetime) -> list[str]:
+        """The texts Twilio sent (or still will) from the hotline's number to `to` since `since`. Twilio
+        filters by day only, so the time is checked here."""
+        try:
+            messages = self.client.messages.list(
+                to=to, from_=self.from_number, date_sent_after=since, limit=100
+            )
+        except TwilioException as error:
+            raise TelephonyError(f"문자 발송 기록을 확인하지 못했습니다 (Twilio: {_short(error)})") from None
+        return [
+            message.body or ""
+            for message in messages
+            if message.status not in SMS_NOT_SENT
+            and (message.date_sent or message.date_created or since) >= since
+        ]
+
+
+def _media_redirect(current: str, location: str) -> str:
+    """Where a media redirect may go: https on a documented Twilio media host, default port, no
+    userinfo. Returns the URL rebuilt from the parts checked, so what is fetched is what was checked."""
+    try:
+        parts = urlsplit(urljoin(current, location))
+    except ValueError:  # an unparseable address, such as a broken IPv6 literal
+        parts = urlsplit("")
+    if (
+        not location
+        or _AMBIGUOUS_URL.search(location)
+        or parts.scheme != "https"
+        or parts.hostname not in MEDIA_REDIRECT_HOSTS
+        or parts.netloc.lower() != parts.hostname  # no user:password@, no :port
+    ):
+        log.warning("recording redirect to %r refused", parts.hostname)
+        raise TelephonyError("녹음을 가져오지 못했습니다 (허용되지 않은 주소로 재전송)")
+    return urlunsplit(("https", parts.hostname, parts.path or "/", parts.query, ""))
 
 
 def _short(error: Exception) -> str:

@@ -30,6 +30,8 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
+from tickets.logsafe import log_safe
+
 log = logging.getLogger(__name__)
 
 # Public on purpose: it only ever guards a development machine (see ivr.config).
@@ -107,9 +109,9 @@ def twilio_signed(view: F) -> F:
             log.warning(
                 "refused %s %s: missing or invalid X-Twilio-Signature (CallSid %s, signed URL tried: %s)",
                 request.method,
-                request.path,
-                (request.form.get("CallSid") or "-")[:64],
-                requested_url(),
+                log_safe(request.path),
+                log_safe(request.form.get("CallSid") or "-", 64),  # a forged CallSid may hold a newline
+                log_safe(requested_url(), 1024),
             )
             abort(403)
         return view(*args, **kwargs)

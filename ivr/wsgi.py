@@ -11,10 +11,12 @@ import sys
 from ivr.app import create_app
 from ivr.config import ConfigError, load_config
 from ivr.signature import warn_about_development_token
+from ivr.webhooks import replay_at_startup
 
 try:
     app = create_app(load_config())
     warn_about_development_token(app)
+    replay_at_startup(app)  # webhooks this host spooled before it went down
 except ConfigError as error:
     print(f"hotline: configuration error: {error}", file=sys.stderr)
     sys.exit(2)

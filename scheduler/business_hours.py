@@ -11,6 +11,19 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+# The years for which the `holidays` package knows Korea's public holidays. Outside them it answers "no
+# holiday" without a word, which would give wrong deadlines: such a year is refused instead.
+HOLIDAY_YEARS = range(holidays.KR.start_year, holidays.KR.end_year + 1)
+
+
+class HolidaysUnknown(ValueError):
+    """A date in a year whose Korean public holidays the installed `holidays` package does not know."""
+
+
+def holidays_known(year: int) -> bool:
+    return year in HOLIDAY_YEARS
+
+
 # A bound on the day-by-day walks: a calendar with no working day at all must fail, not loop for ever.
 MAX_DAYS = 3660
 
@@ -36,6 +49,11 @@ class BusinessHours:
         return (datetime.combine(date.min, self.end) - datetime.combine(date.min, self.start)).total_seconds()
 
     def is_working_day(self, day: date) -> bool:
+        if not holidays_known(day.year):
+            raise HolidaysUnknown(
+                f"Korean public holidays of {day.year} are unknown to the installed `holidays` package "
+                f"(it covers {HOLIDAY_YEARS.start}–{HOLIDAY_YEARS.stop - 1}): upgrade it"
+            )
         return day.weekday() < 5 and day not in self._public_holidays and day not in self.closed_days
 
     def holiday_name(self, day: date) -> str | None:

@@ -51,6 +51,9 @@ class NotificationConfig:
     head_phone: str | None = None
     head_email: str | None = None
     digest_time: time = time(9, 0)
+    # Messages of one channel sent at once. Each channel has its own, so a slow one holds only itself;
+    # a few keep Twilio's and an SMTP server's limits on concurrent requests far away.
+    sends_per_channel: int = 2
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ Actions go through the ticket and scheduler services; the request wrapper commit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,7 +23,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from markupsafe import Markup
@@ -47,6 +47,10 @@ LIVE_SECTIONS = ("status", "alerts", "backlog", "consultants", "calls", "pool", 
 REFRESH_SECONDS = 15
 DEFAULT_REPORT_DAYS = 30
 MAX_REPORT_DAYS = 366 * 5
+
+# The pages, reports and exports only read. In a write transaction on SQLite they would hold the write lock,
+# which every webhook needs, for as long as a slow browser takes.
+db.read_only_gets(bp)
 
 
 def init_app(app: Flask) -> None:
@@ -220,8 +224,10 @@ def report_json() -> Response:
     )
 
 
-def _csv(lines: Any, filename: str) -> Response:
-    response = Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8")
+def _csv(lines: Iterator[str], filename: str) -> Response:
+    # Streamed after the request has ended (and its session with it): `lines` must read, if at all,
+    # through sessions of its own (db.reading), and needs no request context.
+    response = Response(lines, mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -232,7 +238,7 @@ def export_tickets() -> Response:
     period = _period_from_request()
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
-        exports.ticket_rows(_session(), period, labels()),
+        exports.ticket_rows(db.reading, period, labels()),
         f"hotline1379-tickets-{period.first}-{period.last}{suffix}.csv",
     )
 

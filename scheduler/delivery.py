@@ -1,12 +1,19 @@
-"""Delivering the outbox: SMS, e-mail, webhooks and the console, with retries, backoff and a dead end.
+"""Delivering the outbox: SMS, e-mail, webhooks and the console inbox, with retries, backoff and a dead end.
 
 A message is claimed in one short transaction (status `sending`, a lease in next_try_at, one more try),
 sent outside any transaction (a slow SMTP server must not hold database locks), and its outcome recorded
 in another. Claiming takes rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL and inside a write transaction
 on SQLite, so two schedulers never claim the same message. A process that dies between claim and outcome
 leaves the row `sending`; when its lease runs out the message is tried again (at least once beats never).
-Each channel receives the message's unique key, which the e-mail and webhook channels pass on
-(Message-ID, Idempotency-Key) so a receiver can drop the rare repeat.
+
+Each channel sends on its own few threads, each send bounded by its client's network timeout, so a slow
+webhook endpoint holds only webhooks and never a caller's SMS.
+
+A try that may have reached the provider without our knowing (the sender was killed after sending, or a
+timeout hid the answer) must not reach the person twice. So before any retry the channel is asked whether
+the message already went out: the SMS channel asks Twilio (or the console gateway its own record). SMTP
+and webhooks cannot be asked; they are sent again with the message's unique key as Message-ID and
+Idempotency-Key, by which the receiver drops the repeat.
 """
 
 from __future__ import annotations
@@ -15,26 +22,34 @@ import json
 import logging
 import smtplib
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler.config import NotificationConfig
-from scheduler.outbox import DEAD, PENDING, SENDING, SENT
+from tickets import inbox
+from tickets.clock import now as clock_now
+from tickets.logsafe import log_safe
 from tickets.models import OutboxMessage
+from tickets.outbox import DEAD, PENDING, SENDING, SENT
+from tickets.telephony import mask_phone
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)  # longer than any send may take (network timeouts are 10 s)
+LEASE = timedelta(minutes=5)  # renewed just before each send; longer than one send may take (timeouts: 10 s)
 MAX_BACKOFF = timedelta(hours=6)
 LOST = "lost"  # record_outcome: the row was no longer ours
-NETWORK_TIMEOUT = 10
+NETWORK_TIMEOUT = 10  # seconds, per network operation of the SMTP and webhook clients
+CLOCK_SKEW = timedelta(minutes=2)  # between our clock and a provider's, when asking what it sent since
 
 
 class Channel(Protocol):
@@ -42,11 +57,20 @@ class Channel(Protocol):
         """Send or raise: any exception is a failed try."""
         ...
 
+    def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: datetime) -> bool:
+        """Asked before a retry: did an earlier try, made after `since`, deliver this message after all?
+        False when the channel cannot tell (then it is sent again); raise when it could not find out."""
+        ...
+
 
 class SmsSender(Protocol):
     """What ivr.gateway provides (Twilio's Messages API); the app puts one in app.extensions."""
 
     def send_sms(self, to: str, body: str) -> Any: ...
+
+    def sms_sent_since(self, to: str, since: datetime) -> Collection[str]:
+        """The texts of the SMS that went out (or are on their way) to `to` since `since`."""
+        ...
 
 
 def message_text(payload: Mapping[str, Any]) -> str:
@@ -60,6 +84,10 @@ class SmsChannel:
 
     def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
         self.sender.send_sms(recipient, message_text(payload))
+
+    def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: datetime) -> bool:
+        text = message_text(payload).strip()
+        return any(sent.strip() == text for sent in self.sender.sms_sent_since(recipient, since))
 
 
 @dataclass
@@ -78,6 +106,11 @@ class EmailChannel:
         with smtplib.SMTP(self.host, self.port, timeout=NETWORK_TIMEOUT) as smtp:
             smtp.send_message(message)
 
+    def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: datetime) -> bool:
+        """SMTP cannot be asked what it delivered. The repeat carries the same Message-ID, by which many
+        mail stores and clients (Gmail among them) keep one copy."""
+        return False
+
 
 @dataclass
 class WebhookChannel:
@@ -95,27 +128,55 @@ class WebhookChannel:
             if not 200 <= response.status < 300:
                 raise RuntimeError(f"webhook answered {response.status}")
 
+    def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: datetime) -> bool:
+        """A webhook cannot be asked; the repeat carries the same Idempotency-Key for the receiver."""
+        return False
+
 
 @dataclass
 class ConsoleChannel:
-    """For development: the message goes to the log (and to `sent`, which tests and demos read)."""
+    """The console inbox: a notification row for the recipient user, in its own short transaction (the
+    delivery round holds none). The message's key makes a retried delivery add no second row."""
 
-    sent: list[tuple[str, str]] = field(default_factory=list)
+    transaction: Callable[[], AbstractContextManager[Session]]
 
     def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
-        log.info("notify %s: %s", recipient, message_text(payload))
-        self.sent.append((recipient, message_text(payload)))
+        reference = payload.get("reference")
+        with self.transaction() as session:
+            inbox.deliver(
+                session,
+                username=recipient,
+                key=key,
+                text=message_text(payload),
+                reference=str(reference) if reference else None,
+                now=clock_now(),
+            )
+
+    def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: datetime) -> bool:
+        return False  # sending again adds no second row: the inbox keeps one per message key
 
 
+@dataclass
 class LoggingSmsSender:
-    """Stands in for Twilio when no SMS sender is configured: the text is logged, not sent."""
+    """Stands in for Twilio when no SMS sender is configured: the text is logged (not its content), not
+    sent, and remembered so a retry can tell it went out."""
+
+    sent: list[tuple[str, str, datetime]] = field(default_factory=list)
 
     def send_sms(self, to: str, body: str) -> None:
-        log.info("SMS (not sent: no SMS gateway configured) to %s: %s", to, body)
+        log.info("SMS (not sent: no SMS gateway configured) to %s, %d characters", mask_phone(to), len(body))
+        self.sent.append((to, body, clock_now()))
+
+    def sms_sent_since(self, to: str, since: datetime) -> list[str]:
+        return [body for number, body, at in self.sent if number == to and at >= since]
 
 
-def build_channels(notifications: NotificationConfig, sms_sender: SmsSender | None) -> dict[str, Channel]:
-    channels: dict[str, Channel] = {"console": ConsoleChannel(), "webhook": WebhookChannel()}
+def build_channels(
+    notifications: NotificationConfig,
+    sms_sender: SmsSender | None,
+    transaction: Callable[[], AbstractContextManager[Session]],
+) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {"console": ConsoleChannel(transaction), "webhook": WebhookChannel()}
     channels["sms"] = SmsChannel(sms_sender or LoggingSmsSender())
     channels["email"] = EmailChannel(
         notifications.smtp_host, notifications.smtp_port, notifications.email_sender
@@ -131,6 +192,7 @@ class Claimed:
     recipient: str
     payload: dict[str, Any]
     tries: int
+    created_at: datetime
 
 
 @dataclass
@@ -139,6 +201,16 @@ class DeliveryReport:
     retrying: int = 0
     dead: int = 0
     lost: int = 0  # another scheduler took the message after our lease ran out: not ours to count
+
+    def count(self, outcome: str) -> None:
+        if outcome == SENT:
+            self.sent += 1
+        elif outcome == DEAD:
+            self.dead += 1
+        elif outcome == LOST:
+            self.lost += 1
+        else:
+            self.retrying += 1
 
 
 def claim_due_messages(session: Session, now: datetime, limit: int) -> list[Claimed]:
@@ -155,7 +227,9 @@ def claim_due_messages(session: Session, now: datetime, limit: int) -> list[Clai
         row.status = SENDING
         row.tries = (row.tries or 0) + 1
         row.next_try_at = now + LEASE
-        claimed.append(Claimed(row.id, row.key, row.channel, row.recipient, dict(row.payload), row.tries))
+        claimed.append(
+            Claimed(row.id, row.key, row.channel, row.recipient, dict(row.payload), row.tries, row.created_at)
+        )
     session.flush()
     return claimed
 
@@ -181,8 +255,8 @@ def _update_if_ours(session: Session, message: Claimed, **values: Any) -> bool:
 
 
 def renew_lease(session: Session, message: Claimed, now: datetime) -> bool:
-    """Just before sending: extend this message's lease, if it is still ours. A round sends one message
-    after another, so a slow channel can outlast the lease taken at claim time; another scheduler may have
+    """Just before sending: extend this message's lease, if it is still ours. A message may wait in its
+    channel's lane behind slow sends and outlast the lease taken at claim time; another scheduler may have
     taken the message since, and then it is that one's to send, not ours."""
     return _update_if_ours(session, message, next_try_at=now + LEASE)
 
@@ -209,38 +283,98 @@ def deliver_due_messages(
     limit: int = 100,
     clock: Callable[[], datetime] | None = None,
 ) -> DeliveryReport:
-    """One delivery round: claim, send each outside a transaction, record each outcome at once."""
+    """One delivery round: claim, then send on `config.sends_per_channel` threads per channel, recording
+    each outcome as it comes. Only this thread uses the database; the pool's threads only talk to channels,
+    and a lane takes its next message only when one of its threads is free, so its lease starts then."""
     with transaction() as session:
         claimed = claim_due_messages(session, now, limit)
     report = DeliveryReport()
+    if not claimed:
+        return report
+    lanes: dict[str, deque[Claimed]] = {}
     for message in claimed:
-        with transaction() as session:
-            ours = renew_lease(session, message, clock() if clock else now)
-        if not ours:
-            report.lost += 1
-            continue
-        channel = channels.get(message.channel)
-        error = None
-        try:
-            if channel is None:
-                raise LookupError(f"no {message.channel!r} channel is configured")
-            channel.send(message.recipient, message.payload, message.key)
-        except Exception as failure:  # any failure is one failed try; the message stays in the outbox
-            error = f"{type(failure).__name__}: {failure}"[:1000]
-            log.warning(
-                "outbox %s to %s failed (try %d): %s", message.key, message.recipient, message.tries, error
-            )
-        with transaction() as session:
-            outcome = record_outcome(session, message, error, clock() if clock else now, config)
-        if outcome == SENT:
-            report.sent += 1
-        elif outcome == DEAD:
-            report.dead += 1
-        elif outcome == LOST:
-            report.lost += 1
-        else:
-            report.retrying += 1
+        lanes.setdefault(message.channel, deque()).append(message)
+    width = config.sends_per_channel
+    busy: Counter[str] = Counter()
+    running: dict[Future[str | None], Claimed] = {}
+    with ThreadPoolExecutor(max_workers=width * len(lanes), thread_name_prefix="outbox") as pool:
+        while lanes or running:
+            for name, lane in list(lanes.items()):
+                while lane and busy[name] < width:
+                    message = lane.popleft()
+                    with transaction() as session:
+                        ours = renew_lease(session, message, clock() if clock else now)
+                    if not ours:
+                        report.lost += 1
+                        continue
+                    running[pool.submit(try_to_deliver, channels.get(name), message)] = message
+                    busy[name] += 1
+                if not lane:
+                    del lanes[name]
+            if not running:
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                message = running.pop(future)
+                busy[message.channel] -= 1
+                with transaction() as session:
+                    outcome = record_outcome(
+                        session, message, future.result(), clock() if clock else now, config
+                    )
+                report.count(outcome)
     return report
+
+
+def try_to_deliver(channel: Channel | None, message: Claimed) -> str | None:
+    """One try, on a pool thread: None when the message is out, else what went wrong."""
+    try:
+        if channel is None:
+            raise LookupError(f"no {message.channel!r} channel is configured")
+        if message.tries > 1 and channel.went_out(
+            message.recipient, message.payload, message.key, message.created_at - CLOCK_SKEW
+        ):
+            log.info("outbox message %d had gone out on an earlier try: %s", message.id, _log_fields(message))
+            return None
+        channel.send(message.recipient, message.payload, message.key)
+    except Exception as failure:  # any failure is one failed try; the message stays in the outbox
+        error = f"{type(failure).__name__}: {failure}"[:1000]
+        log.warning(
+            "outbox message %d failed: %s error=%s",
+            message.id,
+            _log_fields(message),
+            _log_error(error, message),
+        )
+        return error
+    return None
+
+
+def _log_fields(message: Claimed) -> str:
+    """What a log may say about a message: never its text, never a whole address (nor its key, which holds
+    the address); its id finds the row."""
+    recipient = safe_recipient(message.channel, message.recipient)
+    return f"channel={log_safe(message.channel)} to={recipient} try={message.tries}"
+
+
+def _log_error(error: str, message: Claimed) -> str:
+    """A provider's error may repeat the address or the text it refused: those are cut out (the row's
+    last_error keeps the whole error for the dashboard)."""
+    error = error.replace(message.recipient, safe_recipient(message.channel, message.recipient))
+    text = message_text(message.payload)
+    if text:
+        error = error.replace(text, "<text>")
+    return log_safe(error)
+
+
+def safe_recipient(channel: str, recipient: str) -> str:
+    """A recipient for the log: a masked number, the domain of an address, the host of a webhook (the rest
+    of its URL is the secret that lets anyone post)."""
+    if channel == "sms":
+        return log_safe(mask_phone(recipient))
+    if channel == "email":
+        return "…@" + log_safe(recipient.rpartition("@")[2])
+    if channel == "webhook":
+        return log_safe(urlsplit(recipient).hostname or "?")
+    return log_safe(recipient)
 
 
 def dead_messages(session: Session, limit: int = 100) -> list[OutboxMessage]:

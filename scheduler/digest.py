@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from scheduler.business_hours import BusinessHours
 from scheduler.config import NotificationConfig
 from scheduler.messages import ticket_link
-from scheduler.outbox import DEAD, add_message_once
 from scheduler.recipients import Contact, Directory
 from tickets.models import OPEN_STATUSES, OutboxMessage, Role, Ticket, User
+from tickets.outbox import DEAD, add_message_once
 
 LISTED = 10  # the digest names the most urgent tickets; the dashboard has the rest
 

@@ -1,20 +1,25 @@
 """CSV exports for spreadsheets: UTF-8 with a byte-order mark, so Excel opens the Korean text correctly.
 
-The ticket export streams rows from a server-side cursor in batches; the monthly report is the aggregate
-of `scheduler.reports.monthly`, one line per month.
+The ticket export reads its rows in batches, each in a short read transaction of its own, so a slow or
+abandoned download holds no transaction and no connection between batches; the monthly report is the
+aggregate of `scheduler.reports.monthly`, one line per month.
+
+Every text cell that a spreadsheet would take for a formula is neutralised (see `_cell`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
+from callflows.prompts import display_number
 from scheduler.labels import Labels
 from scheduler.reports import FINISHED_STATUSES, MonthFigures, Period
 from tickets.models import Ticket, User
@@ -38,18 +43,37 @@ TICKET_HEADER = (
     "통화 미완료",
 )
 
+# Excel, LibreOffice and Google Sheets run a cell starting with one of these as a formula
+# (=HYPERLINK(...) in a display name becomes a link that leaks or lures). OWASP's "CSV injection".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+ReadingSession = Callable[[], AbstractContextManager[Session]]
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula, prefixed with ' so it shows as the text it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def _line(values: Iterable[Any]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    csv.writer(buffer, lineterminator="\r\n").writerow(_cell(value) for value in values)
     return buffer.getvalue()
 
 
-def ticket_rows(session: Session, period: Period, labels: Labels) -> Iterator[str]:
-    """The tickets received in the period, oldest first, as CSV lines (the first one starts with the BOM)."""
+def _phone(e164: str | None) -> str:
+    # As dialled in Korea (010-1234-5678): what staff read, kept as text by Excel, and no leading + that
+    # a spreadsheet would take for a formula (+821012345678 shows as 8.21E+11).
+    return display_number(e164) if e164 else ""
+
+
+def _ticket_query(period: Period) -> Select[*tuple[Any, ...]]:
     assignee = aliased(User)
     query = (
         select(
+            Ticket.id,
             Ticket.reference,
             Ticket.created_at,
             Ticket.field,
@@ -67,33 +91,57 @@ def ticket_rows(session: Session, period: Period, labels: Labels) -> Iterator[st
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
         .where(Ticket.created_at >= period.start, Ticket.created_at < period.end)
         .order_by(Ticket.created_at, Ticket.id)
-        .execution_options(yield_per=BATCH)
+        .limit(BATCH)
     )
     if period.field:
         query = query.where(Ticket.field == period.field)
+    return query
+
+
+def ticket_rows(reading: ReadingSession, period: Period, labels: Labels) -> Iterator[str]:
+    """The tickets received in the period, oldest first, as CSV lines (the first one starts with the BOM).
+
+    `reading` opens a read-only session (`db.reading`); each batch is read in one and closed before its
+    lines are handed out, and the next batch continues after the last (created_at, id) seen.
+    """
     yield BOM + _line(TICKET_HEADER)
-    for row in session.execute(query):
-        finished_at: datetime | None = row.resolved_at or row.closed_at
-        on_time = ""
-        if row.status in FINISHED_STATUSES and finished_at and row.sla_due_at:
-            on_time = "예" if finished_at <= row.sla_due_at else "아니오"
-        yield _line(
-            (
-                row.reference,
-                labels.local(row.created_at),
-                labels.field(row.field),
-                labels.support_type(row.support_type),
-                labels.status(row.status),
-                row.display_name or "",
-                row.callback_number or "",
-                labels.local(row.sla_due_at),
-                labels.local(row.first_attempt_at),
-                labels.local(finished_at),
-                on_time,
-                row.escalation_level,
-                "예" if row.incomplete else "",
-            )
+    query = _ticket_query(period)
+    last_seen: tuple[datetime, int] | None = None
+    while True:
+        batch_query = query
+        if last_seen is not None:
+            batch_query = query.where(tuple_(Ticket.created_at, Ticket.id) > tuple_(*last_seen))
+        with reading() as session:
+            batch = session.execute(batch_query).all()
+        for row in batch:
+            yield _ticket_line(row, labels)
+        if len(batch) < BATCH:
+            return
+        last_seen = (batch[-1].created_at, batch[-1].id)
+
+
+def _ticket_line(row: Row[Any], labels: Labels) -> str:
+    finished_at: datetime | None = row.resolved_at or row.closed_at
+    on_time = ""
+    if row.status in FINISHED_STATUSES and finished_at and row.sla_due_at:
+        on_time = "예" if finished_at <= row.sla_due_at else "아니오"
+    return _line(
+        (
+            row.reference,
+            labels.local(row.created_at),
+            labels.field(row.field),
+            labels.support_type(row.support_type),
+            labels.status(row.status),
+            row.display_name or "",
+            _phone(row.callback_number),
+            labels.local(row.sla_due_at),
+            labels.local(row.first_attempt_at),
+            labels.local(finished_at),
+            on_time,
+            row.escalation_level,
+            "예" if row.incomplete else "",
         )
+    )
 
 
 def monthly_rows(months: list[MonthFigures], labels: Labels) -> Iterator[str]:

@@ -1,11 +1,9 @@
-"""The numbers a hotline reports, over a period and optionally one field.
+"""The numbers a hotline reports, over a period and optionally one field, counted live.
 
-Every count of tickets (volume, support types, finished, SLA outcome, unreached notices, how many have each
-duration) is a sum of the daily roll-up (scheduler/rollup.py: stored rows for days untouched since its
-watermark, live aggregates for the others), so a year costs a few thousand small rows, exact right after
-any change. What the roll-up cannot hold is read live, each an aggregate through an index: open tickets
-past their deadline (their outcome depends on the time of the report), alerts by the day they fell due,
-callback attempts by the day they were made, and the exact percentiles, which sort the period's durations.
+A report reads the period's tickets once, a range of the created_at index (a busy year is about 25,000
+rows), and counts them here; callback attempts and alerts are grouped in the database. Nothing is stored
+beside the tickets, so a report is exact the moment anything changes, and one rule counts each figure on
+SQLite and PostgreSQL alike.
 
 Definitions (shown on the report page too):
 - A ticket belongs to the period in which it was *received* (created_at in the local calendar).
@@ -19,20 +17,22 @@ Definitions (shown on the report page too):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler import rollup
-from scheduler.rollup import FINISHED_STATUSES
-from tickets.models import OPEN_STATUSES, Outcome, Ticket
+from tickets.models import OPEN_STATUSES, CallbackAttempt, Escalation, Outcome, Status, Ticket
 
-__all__ = ["FINISHED_STATUSES", "Period", "build_report"]  # FINISHED_STATUSES: scheduler/exports.py
+FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,12 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return rollup.midnight(self.first, self.zone)
+        return midnight(self.first, self.zone)
 
     @property
     def end(self) -> datetime:
         """Exclusive: midnight after the last day."""
-        return rollup.midnight(self.last + timedelta(days=1), self.zone)
+        return midnight(self.last + timedelta(days=1), self.zone)
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
@@ -73,29 +73,80 @@ class Period:
         return months
 
 
-# --- portable pieces ---------------------------------------------------------------------------------------
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
-    if _dialect(session) == "postgresql":
-        # date_part is double precision; extract() has returned numeric since PostgreSQL 14, slower to sort.
-        return func.date_part("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def _received_in(period: Period) -> list[ColumnElement[bool]]:
-    conditions = [Ticket.created_at >= period.start, Ticket.created_at < period.end]
-    if period.field:
-        conditions.append(Ticket.field == period.field)
-    return conditions
-
-
 def percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
+
+
+# --- the period's tickets, read once -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a report needs of one ticket (the columns Ticket's report indexes cover)."""
+
+    day: date  # local day of receipt
+    field: str
+    support_type: str | None
+    created_at: datetime
+    finished_at: datetime | None  # None while open
+    sla_due_at: datetime | None
+    open: bool
+    first_attempt_at: datetime | None
+    notified: bool  # the company got the "we could not reach you" message
+
+    def met(self) -> bool:
+        if self.finished_at is None or self.sla_due_at is None:
+            return False
+        return self.finished_at <= self.sla_due_at
+
+    def breached(self, now: datetime) -> bool:
+        """Finished after the deadline, or still open past it at `now`."""
+        if self.sla_due_at is None:
+            return False
+        if self.finished_at is not None:
+            return self.finished_at > self.sla_due_at
+        return self.open and self.sla_due_at <= now
+
+
+def received(session: Session, period: Period) -> list[Received]:
+    query = select(
+        Ticket.created_at,
+        Ticket.field,
+        Ticket.support_type,
+        Ticket.status,
+        Ticket.resolved_at,
+        Ticket.closed_at,
+        Ticket.sla_due_at,
+        Ticket.first_attempt_at,
+        Ticket.unreached_notified_at,
+    ).where(Ticket.created_at >= period.start, Ticket.created_at < period.end)
+    if period.field:
+        query = query.where(Ticket.field == period.field)
+    zone = period.zone
+    found = []
+    for row in session.execute(query):
+        finished = row.status in FINISHED_STATUSES
+        found.append(
+            Received(
+                day=row.created_at.astimezone(zone).date(),
+                field=row.field,
+                support_type=row.support_type or None,
+                created_at=row.created_at,
+                finished_at=(row.resolved_at or row.closed_at) if finished else None,
+                sla_due_at=row.sla_due_at,
+                open=row.status in OPEN_STATUSES,
+                first_attempt_at=row.first_attempt_at,
+                notified=row.unreached_notified_at is not None,
+            )
+        )
+    return found
+
+
+def _split(tickets: Sequence[Received]) -> dict[tuple[str, str | None], int]:
+    split: dict[tuple[str, str | None], int] = {}
+    for t in tickets:
+        split[(t.field, t.support_type)] = split.get((t.field, t.support_type), 0) + 1
+    return split
 
 
 # --- the reports -------------------------------------------------------------------------------------------
@@ -115,35 +166,17 @@ class Compliance:
         return percent(self.met, self.decided)
 
 
-def open_past_deadline(session: Session, period: Period, now: datetime) -> dict[date, int]:
-    """Open tickets of the period already past their deadline, by local day of receipt.
-
-    Breached as of `now`, so never stored in the roll-up. Every open ticket past its deadline is read
-    through the (status, sla_due_at) index (the overdue part of the backlog: few) and the period is applied
-    here: with the created_at range in SQL, PostgreSQL's generic plan for the prepared statement reads the
-    whole period through the created_at index instead (55 ms for a year at 1,000,000 tickets, not 2).
-    """
-    query = select(Ticket.created_at).where(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_due_at <= now)
-    if period.field:
-        query = query.where(Ticket.field == period.field)
-    start, end, zone = period.start, period.end, period.zone
-    found: dict[date, int] = {}
-    for created in session.scalars(query):
-        if start <= created < end:
-            day = created.astimezone(zone).date()
-            found[day] = found.get(day, 0) + 1
-    return found
+def _compliance(tickets: Sequence[Received], now: datetime) -> Compliance:
+    return Compliance(met=sum(t.met() for t in tickets), breached=sum(t.breached(now) for t in tickets))
 
 
 def volume_by_field_and_support_type(session: Session, period: Period) -> dict[tuple[str, str | None], int]:
     """Tickets received, by (field, support type): the split the hotline publishes."""
-    return rollup.period_counts(session, period).split
+    return _split(received(session, period))
 
 
 def sla_compliance(session: Session, period: Period, now: datetime) -> Compliance:
-    total = rollup.period_counts(session, period).total()
-    late = sum(open_past_deadline(session, period, now).values())
-    return Compliance(met=total.met, breached=total.breached + late)
+    return _compliance(received(session, period), now)
 
 
 @dataclass(frozen=True)
@@ -158,28 +191,36 @@ class DayCounts:
     by_support_type: dict[str | None, int]  # None: no or an unknown support type
 
 
-def _day_counts(counts: rollup.PeriodCounts, late: dict[date, int]) -> dict[str, DayCounts]:
+def _day_counts(
+    tickets: Sequence[Received], now: datetime, support_types: Sequence[str]
+) -> dict[str, DayCounts]:
     """Per local day (YYYY-MM-DD) of receipt; days without tickets are absent."""
-    return {
-        f"{day:%Y-%m-%d}": DayCounts(
-            tally.received,
-            tally.finished,
-            tally.met,
-            tally.breached + late.get(day, 0),
-            tally.notified,
-            counts.day_support_types[day],
+    by_day: dict[date, list[Received]] = {}
+    for t in tickets:
+        by_day.setdefault(t.day, []).append(t)
+    counts = {}
+    for day, on_day in sorted(by_day.items()):
+        split: dict[str | None, int] = {**dict.fromkeys(support_types, 0), None: 0}
+        for t in on_day:
+            key = t.support_type if t.support_type in support_types else None
+            split[key] += 1
+        compliance = _compliance(on_day, now)
+        counts[f"{day:%Y-%m-%d}"] = DayCounts(
+            received=len(on_day),
+            finished=sum(t.finished_at is not None for t in on_day),
+            met=compliance.met,
+            breached=compliance.breached,
+            notified=sum(t.notified for t in on_day),
+            by_support_type=split,
         )
-        for day, tally in sorted(counts.days.items())
-        if tally.received
-    }
+    return counts
 
 
 def day_counts(
     session: Session, period: Period, now: datetime, support_types: tuple[str, ...]
 ) -> dict[str, DayCounts]:
     """Per local day (YYYY-MM-DD) of receipt; days without tickets are absent."""
-    counts = rollup.period_counts(session, period, support_types)
-    return _day_counts(counts, open_past_deadline(session, period, now))
+    return _day_counts(received(session, period), now, support_types)
 
 
 @dataclass(frozen=True)
@@ -264,98 +305,53 @@ class Durations:
     median: float | None
     p90: float | None
 
-
-def _first_callback_seconds(session: Session) -> ColumnElement[Any]:
-    """NULL until the first attempt."""
-    return _seconds_between(session, Ticket.first_attempt_at, Ticket.created_at)
-
-
-def _close_seconds(session: Session) -> ColumnElement[Any]:
-    """NULL unless the ticket is finished."""
-    return case((rollup.is_finished(), _seconds_between(session, rollup.finished_at(), Ticket.created_at)))
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Durations:
+        ordered = sorted(seconds)
+        return cls(len(ordered), _percentile(ordered, 0.5), _percentile(ordered, 0.9))
 
 
-# Enough for PostgreSQL to sort five years of a busy hotline's durations in memory (about 24 bytes a value)
-# instead of spilling to temporary files at the default 4 MB; only the report's transaction gets it.
-SORT_MEMORY = "64MB"
-
-
-def _durations(
-    session: Session, period: Period, measures: list[ColumnElement[Any]], counts: list[int] | None = None
-) -> list[Durations]:
-    """Count, median and 90th percentile of each measure (NULLs left out) over the period's tickets.
-
-    `counts`: how many tickets have each measure, when the caller knows (the roll-up does); the figures shown.
-    The percentiles always come from the rows themselves.
-    """
-    conditions = _received_in(period)
-    if _dialect(session) == "postgresql":
-        # One scan for every measure; percentile_cont over an array sorts each measure once, and like
-        # count() it leaves out the NULLs (tickets without the measure).
-        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
-        fractions = postgresql.array([0.5, 0.9])
-        columns: list[Any] = [func.percentile_cont(fractions).within_group(seconds) for seconds in measures]
-        if counts is None:
-            columns += [func.count(seconds) for seconds in measures]
-        row = session.execute(select(*columns).where(*conditions)).one()
-        results = []
-        for values, count in zip(row[: len(measures)], counts or row[len(measures) :], strict=True):
-            median, p90 = values if values else (None, None)
-            results.append(Durations(int(count), _round(median), _round(p90)))
-        return results
-    # SQLite has no percentile: count, then read the two neighbouring ranks with an ordered OFFSET query.
-    results = []
-    for index, seconds in enumerate(measures):
-        present = [*conditions, seconds.is_not(None)]
-        # The ranks come from the rows read here, never from a roll-up's count, which may be stale.
-        ranked = int(session.scalar(select(func.count(seconds)).where(*present)) or 0)
-        count = ranked if counts is None else counts[index]
-        results.append(
-            Durations(
-                count,
-                _rank_value(session, seconds, present, ranked, 0.5),
-                _rank_value(session, seconds, present, ranked, 0.9),
-            )
-        )
-    return results
-
-
-def _rank_value(
-    session: Session, seconds: ColumnElement[Any], conditions: list[Any], count: int, fraction: float
-) -> float | None:
-    if count == 0:
+def _percentile(ordered: Sequence[float], fraction: float) -> float | None:
+    """Linear interpolation between the two neighbouring ranks, as PostgreSQL's percentile_cont."""
+    if not ordered:
         return None
-    position = fraction * (count - 1)
+    position = fraction * (len(ordered) - 1)
     lower = math.floor(position)
-    values = session.scalars(
-        select(seconds).where(*conditions).order_by(seconds).limit(2).offset(lower)
-    ).all()
-    low = float(values[0])
-    high = float(values[1]) if len(values) > 1 else low
-    return _round(low + (high - low) * (position - lower))
+    low = ordered[lower]
+    high = ordered[min(lower + 1, len(ordered) - 1)]
+    return round(low + (high - low) * (position - lower), 1)
 
 
-def _round(value: Any) -> float | None:
-    return None if value is None else round(float(value), 1)
+def _first_callback(tickets: Sequence[Received]) -> Durations:
+    return Durations.of(
+        [(t.first_attempt_at - t.created_at).total_seconds() for t in tickets if t.first_attempt_at]
+    )
+
+
+def _close(tickets: Sequence[Received]) -> Durations:
+    return Durations.of([(t.finished_at - t.created_at).total_seconds() for t in tickets if t.finished_at])
 
 
 def time_to_first_callback(session: Session, period: Period) -> Durations:
-    return _durations(session, period, [_first_callback_seconds(session)])[0]
+    return _first_callback(received(session, period))
 
 
 def time_to_close(session: Session, period: Period) -> Durations:
-    return _durations(session, period, [_close_seconds(session)])[0]
+    return _close(received(session, period))
 
 
-def first_callback_and_close(session: Session, period: Period) -> tuple[Durations, Durations]:
-    """Both durations; on PostgreSQL in one scan of the period (what a whole report runs)."""
-    first, close = _durations(session, period, [_first_callback_seconds(session), _close_seconds(session)])
-    return first, close
+def _grouped(session: Session, period: Period, model: Any, at: Any, key: Any) -> dict[Any, int]:
+    """Rows of `model` whose `at` falls in the period (on tickets of its field, if any), counted by `key`."""
+    query = select(key, func.count()).where(at >= period.start, at < period.end).group_by(key)
+    if period.field:
+        query = query.join(Ticket, Ticket.id == model.ticket_id).where(Ticket.field == period.field)
+    return {found: int(n) for found, n in session.execute(query)}
 
 
 def escalations_by_level(session: Session, period: Period) -> dict[int, int]:
     """Alerts that fell due in the period, by level (0 warning, 1 breach, 2 …)."""
-    return rollup.alerts_by_level(session, period)
+    found = _grouped(session, period, Escalation, Escalation.due_at, Escalation.level)
+    return {int(level): n for level, n in sorted(found.items())}
 
 
 @dataclass(frozen=True)
@@ -370,11 +366,11 @@ class Unreached:
 
 def attempts_by_outcome(session: Session, period: Period) -> dict[str, int]:
     """Callback attempts made in the period, by outcome."""
-    return rollup.attempts_by_outcome(session, period)
+    return _grouped(session, period, CallbackAttempt, CallbackAttempt.at, CallbackAttempt.outcome)
 
 
 def unreached_callbacks(session: Session, period: Period) -> Unreached:
-    notified = rollup.period_counts(session, period).total().notified
+    notified = sum(t.notified for t in received(session, period))
     return Unreached(attempts_by_outcome(session, period), notified)
 
 
@@ -405,27 +401,17 @@ class Report:
 
 
 def build_report(session: Session, period: Period, now: datetime, support_types: tuple[str, ...]) -> Report:
-    period_counts = rollup.period_counts(session, period, support_types)
-    total = period_counts.total()
-    counts = _day_counts(period_counts, open_past_deadline(session, period, now))
-    split = period_counts.split
-    first_callback, close = _durations(
-        session,
-        period,
-        [_first_callback_seconds(session), _close_seconds(session)],
-        counts=[total.called_back, total.timed_close],
-    )
+    tickets = received(session, period)
+    counts = _day_counts(tickets, now, support_types)
     return Report(
         period=period,
-        received=sum(split.values()),
-        by_field_and_support_type=split,
-        compliance=Compliance(
-            met=sum(c.met for c in counts.values()), breached=sum(c.breached for c in counts.values())
-        ),
-        first_callback=first_callback,
-        close=close,
+        received=len(tickets),
+        by_field_and_support_type=_split(tickets),
+        compliance=_compliance(tickets, now),
+        first_callback=_first_callback(tickets),
+        close=_close(tickets),
         escalations=escalations_by_level(session, period),
-        unreached=Unreached(attempts_by_outcome(session, period), total.notified),
+        unreached=Unreached(attempts_by_outcome(session, period), sum(t.notified for t in tickets)),
         days=_days(period, counts),
         months=_months(period, counts, support_types),
     )

@@ -21,7 +21,7 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
-from scheduler import heartbeat, rollup
+from scheduler import heartbeat
 from scheduler.delivery import build_channels, deliver_due_messages
 from scheduler.digest import send_daily_digest
 from scheduler.sweep import AlertSettings, sweep
@@ -30,10 +30,10 @@ from tickets.db import db
 
 log = logging.getLogger(__name__)
 
+EXTRA_JOBS = "hotline_scheduler_jobs"  # app.extensions: job id -> (job, interval in seconds)
 SMS_EXTENSION = "telephony"  # app.extensions key of ivr.gateway's Telephony (its send_sms sends our SMS)
 DELIVERY_SECONDS = 15
 RELEASE_SECONDS = 300
-ROLLUP_SECONDS = 120  # reports count live whatever changed since: a refresh keeps that to a few days
 
 
 def in_app(app: Flask, job: Callable[[], None], name: str) -> Callable[[], None]:
@@ -75,7 +75,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     config = app.config["HOTLINE"]
     settings = AlertSettings.from_config(config)
     notifications = settings.notifications
-    channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION))
+    channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION), db.transaction)
     hours = settings.deadlines.hours
     started_at = clock.now()
     name = f"{socket.gethostname()}:{os.getpid()}"
@@ -96,14 +96,6 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
                 "outbox: %d sent, %d to retry, %d dead, %d taken over by another scheduler",
                 report.sent, report.retrying, report.dead, report.lost,
             )  # fmt: skip
-
-    def refresh_report_rollup() -> None:
-        with db.transaction() as session:
-            done = rollup.refresh(session, clock.now(), config.timezone)
-        if done.built:
-            log.info(
-                "report roll-up: %d day(s) built%s", done.built, "" if done.complete else ", more to come"
-            )
 
     def digest() -> None:
         with db.transaction() as session:
@@ -126,10 +118,11 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         trigger="cron", day_of_week="mon-fri", hour=notifications.digest_time.hour,
         minute=notifications.digest_time.minute, timezone=hours.timezone,
     )  # fmt: skip
-    add_job(
-        scheduler, app, "report_rollup", refresh_report_rollup, grace=None,
-        trigger="interval", seconds=ROLLUP_SECONDS, next_run_time=clock.now(),
-    )  # fmt: skip
+    # Jobs the other packages register (ivr: the webhook spool's replay, the unfiled-call recovery):
+    # the scheduler may not import them, so they come through the app, each with its fixed id.
+    for job_id, (job, seconds) in app.extensions.get(EXTRA_JOBS, {}).items():
+        add_job(scheduler, app, job_id, job, grace=None,
+                trigger="interval", seconds=seconds, next_run_time=clock.now())  # fmt: skip
     release = _release_stale_job(app, settings)
     if release is not None:
         add_job(scheduler, app, "release_stale_assignments", release, grace=None,

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session, lazyload
 from scheduler.config import EscalationRecipient, NotificationConfig, SchedulerConfig
 from scheduler.deadlines import WARNING_LEVEL, Alert, SlaDeadlines
 from scheduler.messages import alert_message, ticket_link
-from scheduler.outbox import add_message
 from scheduler.recipients import Directory
 from tickets import events
 from tickets.models import Escalation, Ticket
+from tickets.outbox import add_message_once
 
 BATCH_SIZE = 500
 
@@ -185,7 +185,7 @@ def _notify(
                 if address is None or (channel, address) in sent:
                     continue
                 sent.append((channel, address))
-                add_message(
+                add_message_once(
                     session,
                     # Tied to the escalation row, unique in this transaction: a rerun cannot write it again.
                     key=f"sla:{ticket.id}:{ticket.sla_round}:{level}:{channel}:{address}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -133,8 +134,17 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+# Webhooks the database could not take go to a spool on disk: in tests, never the checkout's var/
+_TEST_SPOOL = Path(tempfile.gettempdir()) / f"hotline-test-spool-{os.getpid()}"
+
+
 def test_config(database_url: str = "sqlite://", **environ: str) -> HotlineConfig:
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **environ}
+    env = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "HOTLINE_SPOOL_DIR": str(_TEST_SPOOL),
+        **environ,
+    }
     return load_config(ROOT / "config.yaml", environ=env)
 
 

@@ -16,10 +16,11 @@ from flask import current_app
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from tickets import events, lifecycle, queue, routing
+from tickets import events, lifecycle, queue, recordings, routing
 from tickets.config import GENERAL_FIELD, RoutingConfig
 from tickets.deadlines import DeadlinePolicy
-from tickets.models import OPEN_STATUSES, Role, Status, Ticket, TicketEvent, User
+from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
+from tickets.recordings import extra_recordings as extra_recordings  # the console and API list them here
 from tickets.references import normalise_reference
 from tickets.telephony import TelephonyError, telephony
 
@@ -192,28 +193,11 @@ def start_callback(ctx: Context, user: User, ticket: Ticket, *, twiml_url: str, 
 
 def recording(user: User, ticket: Ticket, event_id: int | None = None) -> tuple[bytes, str]:
     """The ticket's recording, or with `event_id` a later one kept as a `recording_added` event (a repeat
-    call's message, the apology's)."""
-    url = ticket.recording_url if event_id is None else extra_recording_url(ticket, event_id)
-    if not url:
+    call's message, the apology's). Fetched by its SID only: see tickets.recordings."""
+    sid = recordings.own_sid(ticket) if event_id is None else recordings.extra_sid(ticket, event_id)
+    if sid is None:
         raise ActionError(404, "no_recording", "This ticket has no such recording.")
     try:
-        return telephony().fetch_recording(url)
+        return telephony().fetch_recording(sid)
     except TelephonyError as error:
         raise ActionError(502, "telephony_failed", str(error)) from None
-
-
-def extra_recordings(ticket: Ticket) -> list[TicketEvent]:
-    """The recordings besides the ticket's own: a repeat call's message, the apology's, oldest first."""
-    return [
-        e
-        for e in ticket.events
-        if e.type == "recording_added" and e.detail.get("extra") and e.detail.get("url")
-    ]
-
-
-def extra_recording_url(ticket: Ticket, event_id: int) -> str | None:
-    """The URL of one of extra_recordings (only those: what is played is what the ticket lists)."""
-    for event in extra_recordings(ticket):
-        if event.id == event_id:
-            return str(event.detail["url"])
-    return None

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from tickets import actions, clock, openapi
+from tickets import actions, clock, openapi, recordings
 from tickets.actions import ActionError, Context
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db
@@ -133,7 +133,7 @@ def show_ticket(reference: str) -> Any:
                 "at": iso(event.at),
                 "duration": event.detail.get("duration"),
                 "repeat_call": bool(event.detail.get("call_sid")),
-                "href": f"/api/v1/tickets/{ticket.reference}/recordings/{event.id}",
+                "href": recordings.extra_link(ticket, event),
             }
             for event in actions.extra_recordings(ticket)
         ],
@@ -248,8 +248,9 @@ def recording_response(ticket: Ticket, event_id: int | None = None) -> Response:
     user = current_user()
     assert user is not None
     audio, content_type = actions.recording(user, ticket, event_id)
-    response = Response(audio, content_type=content_type)
+    response = Response(audio, content_type=content_type)  # audio/* only: the gateway refuses the rest
     response.headers["Cache-Control"] = "private, no-store"  # a caller's voice stays off shared caches
+    response.headers["X-Content-Type-Options"] = "nosniff"  # played as audio, never sniffed into a page
     return response
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from flask import Blueprint, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event, exc, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -69,18 +72,96 @@ class Base(DeclarativeBase):
     }
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for its backend.
+READING = "hotline_reading"
+"""Execution option of the engine behind `Database.reading`: transactions that only read.
 
-    SQLite runs in WAL mode with a busy timeout, and every transaction starts with BEGIN IMMEDIATE:
+A write transaction on SQLite holds the one write lock from BEGIN IMMEDIATE until it ends, and every
+webhook waits for it; a page, report or export kept open by a slow browser must not hold it.
+"""
+
+
+def reading_engine(engine: Engine) -> Engine:
+    """The same engine and pool, its transactions read-only: a deferred BEGIN on SQLite, and on PostgreSQL
+    READ ONLY (SQLAlchemy sets it on checkout and resets it when the connection goes back to the pool)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(**{READING: True, "postgresql_readonly": True})
+    return engine.execution_options(**{READING: True})
+
+
+@dataclass(frozen=True)
+class DatabaseBudgets:
+    """How long anything may wait on the database (config.yaml `database:`).
+
+    A webhook must answer Twilio within seconds, with the apology if it must, so its statements, lock
+    waits (PostgreSQL) and busy waits (SQLite) are cut short; console pages, reports, the scheduler and
+    the CLI may take longer. `make_engine` and `webhook_budget` below are the one place that applies them.
+    """
+
+    connect_seconds: float = 2.0  # opening a connection (libpq counts whole seconds, at least 2)
+    checkout_seconds: float = 2.0  # waiting for a free pooled connection
+    webhook_seconds: float = 2.0  # one statement or lock wait of a webhook
+    work_seconds: float = 60.0  # the same for everything else
+    retry_unavailable_seconds: float = 2.0  # a webhook retries a refused or starting database this long
+    answer_seconds: float = 5.0  # a webhook answers within this, whatever the database does
+
+
+# The statement budget of the work in hand: webhooks run under the short one (webhook_budget).
+_webhook_work: ContextVar[bool] = ContextVar("hotline_webhook_work", default=False)
+
+
+@contextmanager
+def webhook_budget() -> Iterator[None]:
+    """Transactions begun inside run under the webhook's short statement and lock budget."""
+    token = _webhook_work.set(True)
+    try:
+        yield
+    finally:
+        _webhook_work.reset(token)
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+# What PostgreSQL (or libpq) says when the server is down, restarting or not yet ready: the state a
+# webhook retries for a moment (see ivr.webhooks), unlike an error in the work itself.
+_UNAVAILABLE = (
+    "connection refused",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
+    "is the server running",
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database refused a new connection (down, restarting, starting)."""
+    if not isinstance(error, exc.OperationalError):
+        return False
+    message = str(error.orig).lower()
+    return any(phrase in message for phrase in _UNAVAILABLE)
+
+
+def make_engine(url: str, budgets: DatabaseBudgets | None = None, **kwargs: Any) -> Engine:
+    """An engine tuned for its backend, with the waits of `budgets`.
+
+    SQLite runs in WAL mode with a busy timeout, and every transaction but a reader's (see `READING`)
+    starts with BEGIN IMMEDIATE:
     pysqlite's deferred transactions fail at once with "database is locked" when a reader tries to
     write after another writer committed, which would turn a claim race into errors instead of a wait.
+
+    PostgreSQL connections open with the webhook's statement and lock timeouts (most requests are
+    webhooks, which then pay no round trip for them); any other transaction raises its own at BEGIN.
     """
+    budgets = budgets or DatabaseBudgets()
+    webhook_ms, work_ms = _milliseconds(budgets.webhook_seconds), _milliseconds(budgets.work_seconds)
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)  # var/ on a fresh checkout
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+            kwargs.setdefault("pool_timeout", budgets.checkout_seconds)  # in memory there is no queue
+        engine = create_engine(url, connect_args={"timeout": budgets.work_seconds}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -88,17 +169,39 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # straight to the driver: SQLAlchemy's execution machinery cost more than the statement
-            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+            # straight to the driver: SQLAlchemy's execution machinery cost more than the statement.
+            # A reader's deferred BEGIN takes no lock: under WAL, writers go on while it reads.
+            driver = conn.connection.dbapi_connection
+            driver.execute(f"PRAGMA busy_timeout={webhook_ms if _webhook_work.get() else work_ms}")
+            reading = conn.get_execution_options().get(READING)
+            driver.execute("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, **kwargs)
+    kwargs.setdefault("pool_timeout", budgets.checkout_seconds)
+    connect_args = kwargs.pop("connect_args", {})
+    if make_url(url).get_backend_name() == "postgresql":
+        connect_args = {
+            "connect_timeout": max(2, round(budgets.connect_seconds)),
+            "options": f"-c statement_timeout={webhook_ms} -c lock_timeout={webhook_ms}",
+            **connect_args,
+        }
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "begin")
+        def _work_budget(conn: Any) -> None:
+            if not _webhook_work.get():  # straight to the driver, as for SQLite's BEGIN
+                conn.connection.dbapi_connection.execute(
+                    "SELECT set_config('statement_timeout', %(ms)s, true), "
+                    "set_config('lock_timeout', %(ms)s, true)",
+                    {"ms": str(work_ms)},
+                )
+
     ping_after_idle(engine)
     return engine
 
@@ -138,11 +241,13 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        self.reader: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
         self.session = scoped_session(self._factory)
 
     def init_app(self, app: Any) -> None:
-        self.bind(make_engine(app.config["DATABASE_URL"]))
+        budgets = getattr(app.config.get("HOTLINE"), "database", None)
+        self.bind(make_engine(app.config["DATABASE_URL"], budgets))
         app.extensions["hotline_db"] = self
 
         @app.after_request
@@ -163,6 +268,8 @@ class Database:
 
     def bind(self, engine: Engine, **session_options: Any) -> None:
         self.engine = engine
+        # A test binds one Connection, already in its transaction: there reading is writing's session.
+        self.reader = reading_engine(engine) if isinstance(engine, Engine) else engine
         self.session.remove()
         self._factory.configure(bind=engine, **session_options)
 
@@ -178,6 +285,29 @@ class Database:
             raise
         finally:
             self.session.remove()
+
+    def read_only_gets(self, blueprint: Blueprint) -> None:
+        """The blueprint's GET and HEAD requests only read: each gets a session of read transactions (see
+        `READING`). A request that already has a session keeps it (a test's, on its rolled-back connection).
+        """
+
+        @blueprint.before_request
+        def _reading_session() -> None:
+            if request.method in ("GET", "HEAD") and not self.session.registry.has():
+                self.session.registry.set(self._factory(bind=self.reader))
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session of its own that only reads, closed on leaving whatever happens.
+
+        For reads outside the request's session, which ends with the request: a streamed response runs
+        after that, and its client may stop reading at any point.
+        """
+        session = self._factory(bind=self.reader)
+        try:
+            yield session
+        finally:
+            session.close()
 
 
 db = Database()

@@ -18,9 +18,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
-from tickets import events, lifecycle, routing
+from callflows.phones import is_mobile
+from tickets import events, lifecycle, outbox, routing
 from tickets.deadlines import DeadlinePolicy
-from tickets.models import OPEN_STATUSES, Call, OutboxMessage, RepeatCall, Status, Ticket
+from tickets.models import OPEN_STATUSES, Call, RepeatCall, Status, Ticket
 from tickets.plain_sql import PerDialect, PlainStatement
 from tickets.references import new_reference, unused_reference
 
@@ -194,21 +195,18 @@ def link_repeat_call(
         attach_recording_of_repeat_call(session, ticket, call, now=now)
     holder = ticket.assignee
     if holder is not None:
-        key = f"repeat-call:{ticket.id}:{call.call_sid if call is not None else now.isoformat()}"
-        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is None:
-            new_recording = " (새 녹음 있음)" if call is not None and call.recording_url else ""
-            body = f"[1379] 접수번호 {ticket.reference} 고객 재전화{new_recording}. 콘솔에서 확인하세요."
-            session.add(
-                OutboxMessage(
-                    key=key,
-                    channel="sms" if holder.phone else "console",
-                    recipient=holder.phone or holder.username,
-                    payload={"kind": "repeat_call", "reference": ticket.reference, "body": body},
-                    ticket_id=ticket.id,
-                    next_try_at=now,
-                    created_at=now,
-                )
-            )
+        new_recording = " (새 녹음 있음)" if call is not None and call.recording_url else ""
+        body = f"[1379] 접수번호 {ticket.reference} 고객 재전화{new_recording}. 콘솔에서 확인하세요."
+        mobile = holder.phone if is_mobile(holder.phone) else None  # else the console inbox: no SMS
+        outbox.add_message_once(
+            session,
+            key=f"repeat-call:{ticket.id}:{call.call_sid if call is not None else now.isoformat()}",
+            channel="sms" if mobile else "console",
+            recipient=mobile or holder.username,
+            payload={"kind": "repeat_call", "reference": ticket.reference, "body": body},
+            ticket_id=ticket.id,
+            now=now,
+        )
     session.flush()
 
 

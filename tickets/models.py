@@ -131,6 +131,9 @@ class Call(Base):
     started_at: Mapped[created]
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     ended_at: Mapped[datetime | None]
+    # when the recovery job (ivr.calls.file_unfiled_calls) filed the ticket of a call that ended or went
+    # quiet without one, or found nothing to file: it looks at a call once
+    filing_checked_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="call", foreign_keys="Ticket.call_id")
     repeat_of: Mapped[RepeatCall | None] = relationship(back_populates="call")
@@ -202,8 +205,6 @@ class Ticket(Base):
             "created_at",
             postgresql_include=["id", *REPORT_COLUMNS],
         ),
-        # The report roll-up (scheduler/rollup.py) finds the few tickets changed since its watermark.
-        Index(None, "updated_at"),
     )
 
     id: Mapped[intpk]
@@ -330,6 +331,29 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class Notification(Base):
+    """A message in one user's console inbox: an SLA alert, a digest, a repeat call.
+
+    Written by the outbox's console channel when it delivers (tickets.inbox), so it appears only
+    once the change behind it committed. `key` is the outbox message's: a retried delivery adds no copy.
+    """
+
+    __tablename__ = "notifications"
+    # The console header counts the user's unread notifications on every page.
+    __table_args__ = (Index(None, "user_id", "read_at"),)
+
+    id: Mapped[intpk]
+    key: Mapped[str255] = mapped_column(unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Indexed for the ON DELETE CASCADE when retention deletes a ticket (the text names the ticket).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[created]
+    read_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket | None] = relationship(lazy="joined")
+
+
 class Escalation(Base):
     """An SLA alert: level 0 warns before the deadline, 1 is the breach, 2 and up follow. Once per level."""
 
@@ -351,72 +375,6 @@ class Escalation(Base):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     ticket: Mapped[Ticket] = relationship()
-
-
-class ReportDay(Base):
-    """Tickets received on one local day, by field and support type: the counts period reports add up.
-
-    This and the two tables below are written only by scheduler/rollup.py, from the tickets, attempts and
-    alerts, for days with nothing changed since its watermark (ReportRollup); the code that files and
-    changes tickets never touches them. `breached` counts only tickets finished after their deadline: an
-    open ticket's outcome depends on when the report is read, so the reports count those live.
-    """
-
-    __tablename__ = "report_days"
-
-    day: Mapped[date] = mapped_column(primary_key=True)  # local calendar day of receipt (created_at)
-    field: Mapped[str32] = mapped_column(primary_key=True)
-    support_type: Mapped[str32] = mapped_column(primary_key=True)  # "" for none (a key cannot be NULL)
-    received: Mapped[int]
-    finished: Mapped[int]  # resolved or closed
-    met: Mapped[int]  # finished by the deadline
-    breached: Mapped[int]  # finished after the deadline
-    notified: Mapped[int]  # the company got the "we could not reach you" message
-    called_back: Mapped[int]  # with a first callback attempt (time to first callback is known)
-    timed_close: Mapped[int]  # finished with a finish time (time to close is known)
-
-
-class ReportAttemptDay(Base):
-    """Callback attempts made on one local day, by the ticket's field and the outcome."""
-
-    __tablename__ = "report_attempt_days"
-
-    day: Mapped[date] = mapped_column(primary_key=True)  # local calendar day of the attempt (at)
-    field: Mapped[str32] = mapped_column(primary_key=True)
-    outcome: Mapped[str16] = mapped_column(primary_key=True)
-    attempts: Mapped[int]
-
-
-class ReportAlertDay(Base):
-    """SLA alerts that fell due on one local day, by the ticket's field and the level."""
-
-    __tablename__ = "report_alert_days"
-
-    day: Mapped[date] = mapped_column(primary_key=True)  # local calendar day of due_at
-    field: Mapped[str32] = mapped_column(primary_key=True)
-    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    alerts: Mapped[int]
-
-
-class ReportRollup(Base):
-    """The one row saying which days of the report tables can be trusted.
-
-    The stored rows of a day from `built_from` on are exact as long as nothing of that day was added after
-    the last ids below or changed after `clean_before` (a ticket's updated_at); the reports count the other
-    days live. `generation` changes when the tables are emptied to be built again.
-    """
-
-    __tablename__ = "report_rollup"
-
-    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
-    timezone: Mapped[str64]  # the calendar of the tables' days
-    generation: Mapped[int] = mapped_column(default=0)
-    built_from: Mapped[date | None]  # None: nothing stored yet; earlier days are still to be built
-    clean_before: Mapped[datetime | None]
-    last_ticket_id: Mapped[int] = mapped_column(default=0)
-    last_attempt_id: Mapped[int] = mapped_column(default=0)
-    last_alert_id: Mapped[int] = mapped_column(default=0)
-    refreshed_at: Mapped[datetime | None]
 
 
 class SchedulerHeartbeat(Base):

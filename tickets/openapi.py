@@ -16,6 +16,11 @@ from tickets.models import Outcome, Status
 EXTENSION = "openapi"  # app.extensions key: {"paths": {...}, "schemas": {...}} registered by other packages
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+# a recording as the API hands it out: the app's own player, never Twilio's media URL
+PROXIED_RECORDING = {
+    "type": ["string", "null"],
+    "pattern": r"^/api/v1/tickets/[^/]+/(recording|recordings/\d+)$",
+}
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
@@ -54,7 +59,11 @@ SCHEMAS: dict[str, Any] = {
             "type": {"type": "string"},
             "at": TIME,
             "by": NULLABLE_STRING,
-            "detail": {"type": "object"},
+            "detail": {
+                "type": "object",
+                "description": "a recording's url is the app's own proxied link (null if it cannot play)",
+                "properties": {"url": PROXIED_RECORDING, "recording_url": PROXIED_RECORDING},
+            },
         },
     },
     "TicketSummary": {
@@ -84,7 +93,7 @@ SCHEMAS: dict[str, Any] = {
             "language": {"type": "string", "enum": ["ko", "en"]},
             "caller_number": NULLABLE_STRING,
             "callback_number": NULLABLE_STRING,
-            "recording_url": NULLABLE_STRING,
+            "recording_url": {**PROXIED_RECORDING, "pattern": r"^/api/v1/tickets/[^/]+/recording$"},
             "recording_duration": {"type": ["integer", "null"]},
             "call_sid": NULLABLE_STRING,
             "incomplete": {"type": "boolean"},

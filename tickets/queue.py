@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tickets import events, lifecycle
+from callflows.phones import is_mobile
+from tickets import events, lifecycle, outbox
 from tickets.deadlines import DeadlinePolicy
-from tickets.models import CallbackAttempt, OutboxMessage, Outcome, Status, Ticket, User
+from tickets.models import CallbackAttempt, Outcome, Status, Ticket, User
 
 UNREACHED = frozenset(Outcome) - {Outcome.REACHED}
 
@@ -168,24 +169,24 @@ def _tell_company_we_tried(
     tries = unreached_attempts(session, ticket)
     if tries < threshold:
         return
-    if not ticket.callback_number:
-        events.record(session, ticket, "unreached_sms_skipped", at=now, attempts=tries, reason="no_number")
+    if not ticket.callback_number or not is_mobile(ticket.callback_number):
+        # An office landline cannot take the SMS: it would only fail, try after try, into the dead letters.
+        reason = "no_number" if not ticket.callback_number else "not_mobile"
+        events.record(session, ticket, "unreached_sms_skipped", at=now, attempts=tries, reason=reason)
         ticket.unreached_notified_at = now
         return
-    session.add(
-        OutboxMessage(
-            key=f"unreached-sms:{ticket.id}:{ticket.sla_round or 0}",
-            channel="sms",
-            recipient=ticket.callback_number,
-            payload={
-                "kind": "unreached_callback",
-                "reference": ticket.reference,
-                "body": unreached_sms_text(ticket, tries, hotline_number),
-            },
-            ticket_id=ticket.id,
-            next_try_at=now,
-            created_at=now,
-        )
+    outbox.add_message_once(
+        session,
+        key=f"unreached-sms:{ticket.id}:{ticket.sla_round or 0}",
+        channel="sms",
+        recipient=ticket.callback_number,
+        payload={
+            "kind": "unreached_callback",
+            "reference": ticket.reference,
+            "body": unreached_sms_text(ticket, tries, hotline_number),
+        },
+        ticket_id=ticket.id,
+        now=now,
     )
     ticket.unreached_notified_at = now
     events.record(session, ticket, "unreached_sms", at=now, attempts=tries)

@@ -1,10 +1,15 @@
-"""The ticket JSON of DESIGN.md, shared by the CLI and the API. Times are ISO 8601 with their offset."""
+"""The ticket JSON of DESIGN.md, shared by the CLI and the API. Times are ISO 8601 with their offset.
+
+Recordings appear as the app's own proxied links (tickets.recordings), never as Twilio's media URLs: a
+Twilio URL handed out is a caller's voice one leaked credential away.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from tickets import recordings
 from tickets.models import Ticket
 
 
@@ -21,7 +26,7 @@ def ticket_json(ticket: Ticket, *, detail: bool = True) -> dict[str, Any]:
         "language": ticket.language,
         "caller_number": ticket.caller_number,
         "callback_number": ticket.callback_number,
-        "recording_url": ticket.recording_url,
+        "recording_url": recordings.own_link(ticket),
         "recording_duration": ticket.recording_duration,
         "call_sid": ticket.call.call_sid if ticket.call else None,
         "incomplete": ticket.incomplete,
@@ -41,8 +46,14 @@ def ticket_json(ticket: Ticket, *, detail: bool = True) -> dict[str, Any]:
             }
             for a in ticket.attempts
         ]
+        links = recordings.links_by_sid(ticket)
         data["events"] = [
-            {"type": e.type, "at": iso(e.at), "by": e.actor.username if e.actor else None, "detail": e.detail}
+            {
+                "type": e.type,
+                "at": iso(e.at),
+                "by": e.actor.username if e.actor else None,
+                "detail": recordings.public_detail(e.detail, links),
+            }
             for e in ticket.events
         ]
     return data

@@ -7,6 +7,7 @@ provides a console implementation (development, tests) and the real one over `tw
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol, cast
 
 from flask import current_app
@@ -21,12 +22,17 @@ class Telephony(Protocol):
         """Ring `to`; when answered, Twilio fetches TwiML from `url`. Returns the call's sid."""
         ...
 
-    def fetch_recording(self, url: str) -> tuple[bytes, str]:
-        """The audio behind a recording URL (with the account's credentials) and its content type."""
+    def fetch_recording(self, recording_sid: str) -> tuple[bytes, str]:
+        """The audio of one of the account's recordings ("RE" + 32 hex digits) and its `audio/*` type.
+        Takes a SID, never a URL: the gateway builds the media URL under its own account."""
         ...
 
     def send_sms(self, to: str, body: str) -> str:
         """Send a text message from the hotline's number. Returns the message sid."""
+        ...
+
+    def sms_sent_since(self, to: str, since: datetime) -> list[str]:
+        """The texts sent to `to` since `since` that went out or are on their way (for a retry to ask)."""
         ...
 
 

@@ -123,20 +123,3 @@ def test_healthz_answers_for_load_balancers(client) -> None:  # type: ignore[no-
     assert response.json["scheduler"]["alive"] is False
 
 
-def test_reports_refresh_brings_the_roll_up_up_to_date_in_one_go(app: Flask, session: Session) -> None:
-    from scheduler.rollup import ALL_DAYS
-    from tickets.models import ReportDay, ReportRollup
-
-    assert _run(app, "demo", "seed").exit_code == 0
-    first = _run(app, "reports", "refresh", "--rebuild")
-    assert first.exit_code == 0, first.output
-    assert (
-        "report roll-up up to date" in first.output
-        and " 0 day(s) counted for the first time" not in first.output
-    )
-    session.expire_all()
-    assert session.scalar(select(ReportRollup.built_from)) == ALL_DAYS
-    received = session.scalar(select(func.sum(ReportDay.received)))
-    assert received == session.scalar(select(func.count()).select_from(Ticket))
-    again = _run(app, "reports", "refresh")
-    assert again.exit_code == 0 and "0 day(s) counted for the first time" in again.output

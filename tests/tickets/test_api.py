@@ -17,6 +17,8 @@ from tickets.db import db
 from tickets.models import OutboxMessage, Status
 
 OPENAPI: dict[str, Any] = {}
+# a recording URL as Twilio posts it (the proxy plays it by the SID at its end)
+TWILIO_RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Recordings/RE" + "1" * 32
 
 
 @pytest.fixture
@@ -173,7 +175,7 @@ ENDPOINTS = [
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in ENDPOINTS])
 def test_who_may_use_each_endpoint(client, people, make_ticket, session, method, path, body) -> None:
     ticket = make_ticket(callback_number="+821020001001")  # held by it-kim
-    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    ticket.recording_url = TWILIO_RECORDING
     session.flush()
     url = path.format(ref=ticket.reference)
     # No token or a wrong one: 401.
@@ -215,7 +217,7 @@ def test_supervisors_triage_the_general_pool(client, people, make_ticket) -> Non
 def test_the_recording_is_proxied_never_exposed(client, people, make_ticket, session) -> None:
     ticket = make_ticket()
     assert call(client, people, "kim", "GET", f"/tickets/{ticket.reference}/recording").status_code == 404
-    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    ticket.recording_url = TWILIO_RECORDING
     session.flush()
     response = call(client, people, "kim", "GET", f"/tickets/{ticket.reference}/recording")
     assert response.status_code == 200 and response.mimetype == "audio/wav"
@@ -228,9 +230,9 @@ def test_a_repeat_calls_recording_is_listed_and_played_through_the_api(
     from tickets import events
 
     ticket = make_ticket(callback_number="+821020001001")  # held by it-kim
-    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    ticket.recording_url = TWILIO_RECORDING
     own = events.record(session, ticket, "recording_added", url=ticket.recording_url, duration=30)
-    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE2"
+    url = TWILIO_RECORDING[:-1] + "2"
     events.record(session, ticket, "recording_added", url=url, duration=41, extra=True, call_sid="CA2")
     session.flush()
     (extra,) = call(client, people, "kim", "GET", f"/tickets/{ticket.reference}").get_json()[

@@ -6,11 +6,14 @@ from tests.tickets.test_console_auth import login
 from tickets import events
 from tickets.db import db
 
+# a recording URL as Twilio posts it (the proxy plays it by the SID at its end)
+TWILIO_RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC" + "0" * 32 + "/Recordings/RE" + "1" * 32
+
 
 def test_the_ticket_page_reads_like_a_korean_desk_not_a_log(client, make_user, make_ticket, session) -> None:
     make_user("it-kim")
     ticket = make_ticket(callback_number="+821098765432")
-    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    ticket.recording_url = TWILIO_RECORDING
     events.record(session, ticket, "recording_added", url=ticket.recording_url, duration=31)
     db.session.commit()
     login(client, "it-kim")
@@ -24,7 +27,7 @@ def test_the_ticket_page_reads_like_a_korean_desk_not_a_log(client, make_user, m
 def test_a_repeat_calls_message_plays_on_the_ticket_page(client, make_user, make_ticket, session) -> None:
     make_user("it-kim")
     ticket = make_ticket(callback_number="+821098765432")
-    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    ticket.recording_url = TWILIO_RECORDING
     extra = events.record(
         session, ticket, "recording_added", url=ticket.recording_url[:-1] + "2", duration=41, extra=True,
         call_sid="CA2",

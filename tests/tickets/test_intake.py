@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests.tickets.conftest import NOW
 from tickets import events, intake, references
 from tickets.intake import open_ticket
-from tickets.models import Call, Status, Ticket
+from tickets.models import Call, OutboxMessage, Status, Ticket
 
 
 @contextmanager
@@ -119,3 +119,27 @@ def test_callers_without_a_number_are_not_taken_for_one_repeat_caller(make_user,
     first = _file(session, policy, callback_number="")
     assert _file(session, policy, callback_number="") is not first
     assert _file(session, policy, callback_number=None) is not first
+
+
+@pytest.mark.parametrize(
+    ("phone", "told"),
+    [
+        ("+821055550101", ("sms", "+821055550101")),
+        # An office landline takes no SMS (it would only fail into the dead letters): the console inbox.
+        ("+82212345678", ("console", "it-kim")),
+        (None, ("console", "it-kim")),
+    ],
+)
+def test_the_holder_hears_of_a_repeat_call_once_by_sms_to_a_mobile_else_in_the_console(
+    make_user, session, policy, phone: str | None, told: tuple[str, str]
+) -> None:
+    make_user("it-kim", phone=phone)
+    ticket = _file(session, policy)
+    for sid in ("CA" + "2" * 32, "CA" + "2" * 32, "CA" + "3" * 32):
+        call = session.scalar(select(Call).where(Call.call_sid == sid)) or Call(call_sid=sid)
+        session.add(call)
+        assert _file(session, policy, call=call) is ticket
+    notices = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id).order_by(OutboxMessage.id)
+    ).all()
+    assert [(m.channel, m.recipient) for m in notices] == [told, told]  # one per new call, not per replay

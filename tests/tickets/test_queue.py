@@ -115,6 +115,16 @@ def test_three_unreached_attempts_send_the_company_one_sms(pool_ticket, make_use
     assert len(sms()) == 1
 
 
+def test_a_landline_callback_number_gets_no_unreached_sms(make_user, make_ticket, session, policy) -> None:
+    kim = make_user("it-kim")
+    office = make_ticket(callback_number="+82212345678")  # 02: a Seoul office line cannot take an SMS
+    for i in range(3):
+        queue.log_attempt(session, policy, office, by=kim, outcome="no_answer", now=NOW + timedelta(hours=i))
+    assert session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == office.id)).all() == []
+    skipped = office.events[-1]
+    assert (skipped.type, skipped.detail["reason"]) == ("unreached_sms_skipped", "not_mobile")
+
+
 def test_an_attempt_from_a_status_callback_is_logged_once(pool_ticket, make_user, session, policy) -> None:
     kim = make_user("it-kim")
     queue.claim(session, policy, pool_ticket, kim, now=NOW)

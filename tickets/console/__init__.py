@@ -340,6 +340,6 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from tickets.console import users  # noqa: F401  (its views join this blueprint)
+    from tickets.console import inbox, users  # noqa: F401  (their views join this blueprint)
 
     app.register_blueprint(bp)

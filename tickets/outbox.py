@@ -1,7 +1,9 @@
-"""Writing to the outbox: a side effect recorded in the same transaction as the change that causes it.
+"""The one outbox writer: a side effect recorded in the same transaction as the change that causes it.
 
-Nothing is sent here. The delivery job (scheduler.delivery) sends what committed, so a rolled-back change
-never notifies anyone, and the unique key makes a second write of the same message a no-op.
+Every SMS, e-mail, webhook and console notification is written here, by the ticket services and the
+scheduler alike (it sits in tickets/ so that both can). Nothing is sent here: the delivery job
+(scheduler.delivery) sends what committed, so a rolled-back change never notifies anyone, and the unique
+key makes a second write of the same message a no-op.
 """
 
 from __future__ import annotations
@@ -19,32 +21,6 @@ from tickets.plain_sql import PerDialect, PlainStatement
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 
 
-def add_message(
-    session: Session,
-    *,
-    key: str,
-    channel: str,
-    recipient: str,
-    payload: dict[str, Any],
-    now: datetime,
-    ticket_id: int | None = None,
-) -> OutboxMessage:
-    """Add a message whose key is new by construction (e.g. tied to a row unique in this transaction)."""
-    message = OutboxMessage(
-        key=key,
-        channel=channel,
-        recipient=recipient,
-        payload=payload,
-        status=PENDING,
-        tries=0,
-        next_try_at=now,
-        created_at=now,
-        ticket_id=ticket_id,
-    )
-    session.add(message)
-    return message
-
-
 def add_message_once(
     session: Session,
     *,
@@ -55,9 +31,13 @@ def add_message_once(
     now: datetime,
     ticket_id: int | None = None,
 ) -> bool:
-    """Add a message unless one with its key exists; False when it does. `INSERT … ON CONFLICT (key) DO
-    NOTHING`: another process writing the same key right now is no error (which on PostgreSQL would abort
-    the transaction), and no savepoint is needed. Plain SQL (tickets.plain_sql), so it flushes first."""
+    """Add a message unless one with its key exists; False when it does.
+
+    The key says what the message is about (`sla:<ticket>:<round>:<level>:<channel>:<address>`,
+    `confirm-sms:<CallSid>` …), so a replayed webhook or a rerun sweep writes nothing new. `INSERT … ON
+    CONFLICT (key) DO NOTHING`: another process writing the same key right now is no error (which on
+    PostgreSQL would abort the transaction), and no savepoint is needed. Plain SQL (tickets.plain_sql), so
+    it flushes first."""
     session.flush()
     values = {"key": key, "channel": channel, "recipient": recipient, "payload": payload}
     inserted = _INSERT_ONCE(session).changed(
