@@ -29,6 +29,7 @@ class TicketRow:
 
 @dataclass(frozen=True)
 class CallRow:
+    from_number: str | None
     step: str | None
     status: str | None
     flow_completed: bool
@@ -70,11 +71,15 @@ class CallOutcome:
     def last_seen(self) -> str:
         """Where the call was last seen: what the caller lived, the call row, the server's log."""
         result = self.call.result
-        row = (
-            f"row at step {self.row.step}, status {self.row.status}, flow completed {self.row.flow_completed}"
-            if self.row
-            else "no call row"
-        )
+        row = "no call row"
+        if self.row:
+            number = (
+                "" if self.row.from_number == self.call.from_number else f" From {self.row.from_number!r},"
+            )
+            row = (
+                f"row{number} at step {self.row.step}, status {self.row.status}, "
+                f"flow completed {self.row.flow_completed}"
+            )
         log = "; its CallSid is in the server's log" if self.in_server_log else ""
         return (
             f"{self.call.call_sid} ({self.call.from_number}): steps {','.join(result.steps) or '-'}, "
@@ -136,9 +141,9 @@ def read_outcomes(
             ):
                 tickets.setdefault(number, []).append(TicketRow(reference, incomplete))
             rows = {
-                sid: CallRow(step, status, completed)
-                for sid, step, status, completed in connection.execute(
-                    text("SELECT call_sid, step, status, flow_completed FROM calls")
+                sid: CallRow(number, step, status, completed)
+                for sid, number, step, status, completed in connection.execute(
+                    text("SELECT call_sid, from_number, step, status, flow_completed FROM calls")
                 )
             }
             stored = {url for (url,) in connection.execute(text("SELECT recording_url FROM calls"))}

@@ -39,6 +39,7 @@ class Deployment:
 
     database_url: str
     log: Path
+    spool: Path  # webhooks the database could not take wait here for the scheduler's replay
 
     def environment(self) -> dict[str, str]:
         env = {
@@ -46,7 +47,12 @@ class Deployment:
             for name, value in os.environ.items()
             if not name.startswith(("TWILIO_", "HOTLINE_", "PUBLIC_BASE_URL", "SMTP_"))
         }
-        env.update(DATABASE_URL=self.database_url, SECRET_KEY="fault-tests", PYTHONPATH=str(ROOT))
+        env.update(
+            DATABASE_URL=self.database_url,
+            SECRET_KEY="fault-tests",
+            HOTLINE_SPOOL_DIR=str(self.spool),
+            PYTHONPATH=str(ROOT),
+        )
         return env
 
     def prepare(self) -> None:
