@@ -48,20 +48,47 @@ def restart(cluster: ThrowawayCluster, database: str) -> None:
 
 def stop(cluster: ThrowawayCluster, database: str) -> None:
     cluster.stop()
-    time.sleep(FAULT_SECONDS)
-    cluster.start()
+    try:
+        time.sleep(FAULT_SECONDS)
+    finally:
+        cluster.start()
 
 
 def freeze(cluster: ThrowawayCluster, database: str) -> None:
-    cluster.freeze()
-    time.sleep(FAULT_SECONDS)
-    cluster.thaw()
+    try:
+        cluster.freeze()
+        time.sleep(FAULT_SECONDS)
+    finally:
+        cluster.thaw()
 
 
 def read_only(cluster: ThrowawayCluster, database: str) -> None:
-    cluster.set_read_only(database, True)
-    time.sleep(FAULT_SECONDS)
-    cluster.set_read_only(database, False)
+    try:
+        cluster.set_read_only(database, True)
+        time.sleep(FAULT_SECONDS)
+    finally:
+        cluster.set_read_only(database, False)
+
+
+class Striking(threading.Thread):
+    """The fault, FAULT_AT seconds from now, in its own thread; `join` raises what it raised."""
+
+    def __init__(self, fault: Fault, cluster: ThrowawayCluster, database: str) -> None:
+        super().__init__(daemon=True)
+        self.fault, self.cluster, self.database = fault, cluster, database
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        time.sleep(FAULT_AT)
+        try:
+            self.fault(self.cluster, self.database)
+        except Exception as error:  # handed to the test thread by join
+            self.error = error
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self.error is not None:
+            raise RuntimeError(f"the fault {self.fault.__name__} failed") from self.error
 
 
 def _postgres_required() -> bool:
@@ -88,7 +115,7 @@ def run_scenario(cluster: ThrowawayCluster, name: str, fault: Fault, workdir: Pa
     deployment = Deployment(cluster.create_database(database), workdir / f"{database}.log", workdir / "spool")
     deployment.prepare()
     with deployment.web(free_port()) as base_url:
-        striking = threading.Timer(FAULT_AT, fault, args=(cluster, database))
+        striking = Striking(fault, cluster, database)
         striking.start()
         try:
             placed = place_calls(base_url, PACE)
