@@ -52,13 +52,18 @@ class CallOutcome:
         spoken = prompts.text("reference", "ko", reference=speak_digits(ticket.reference, "ko", slow=True))
         return spoken in self.call.result.heard
 
+    @property
+    def told_a_wrong_reference(self) -> bool:
+        """Read a reference, but not the one of its complete ticket: the caller would quote a wrong one."""
+        return self.told_a_reference and not any(self.told(t) and not t.incomplete for t in self.tickets)
+
     def problems(self) -> list[str]:
         found = []
         if not self.tickets:
             found.append("no ticket")
         if len(self.tickets) > 1:
             found.append(f"{len(self.tickets)} tickets: {', '.join(t.reference for t in self.tickets)}")
-        if self.told_a_reference and not any(self.told(t) and not t.incomplete for t in self.tickets):
+        if self.told_a_wrong_reference:
             found.append("read a reference that is not its complete ticket")
         if self.call.apologies > 1:
             found.append(f"heard the apology {self.call.apologies} times")
@@ -111,11 +116,9 @@ class Table:
             "Twilio timeouts": sum(o.call.transport.timeouts for o in self.outcomes),
             "Twilio errors": sum(o.call.transport.errors for o in self.outcomes),
             "read a reference": self.count(lambda o: o.told_a_reference),
-            "recordings lost": sum(len(o.lost_recordings) for o in self.outcomes),
-            "of them in log": sum(len(o.logged_recordings) for o in self.outcomes),
-            "wrong reference": self.count(
-                lambda o: any(p.startswith("read a reference") for p in o.problems())
-            ),
+            "wrong reference": self.count(lambda o: o.told_a_wrong_reference),
+            "recordings not in db": sum(len(o.lost_recordings) for o in self.outcomes),
+            "of them only in log": sum(len(o.logged_recordings) for o in self.outcomes),
         }
 
     def render(self) -> str:
