@@ -29,7 +29,7 @@ from scheduler.config import (
 )
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
-from tickets.config import GENERAL_FIELD, RoutingConfig
+from tickets.config import GENERAL_FIELD, LoginConfig, PrivacyConfig, ReferralConfig, RoutingConfig
 from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +63,11 @@ class HotlineConfig:
     # TWILIO_WEBHOOK_SHARED_KEYS="id=secret,…": webhook SharedKeys (HMAC-SHA256 signatures), by key id
     twilio_webhook_shared_keys: dict[str, str] = field(default_factory=dict)
     database: DatabaseBudgets = field(default_factory=DatabaseBudgets)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     # HOTLINE_SPOOL_DIR: where webhooks the database could not take wait for it (ivr.spool)
     spool_dir: Path = ROOT / "var" / "spool"
+    referrals: ReferralConfig = field(default_factory=ReferralConfig)
+    logins: LoginConfig = field(default_factory=LoginConfig)
 
 
 class _Section:
@@ -346,6 +349,15 @@ def _check_alerts_reach_someone(sla: SlaPolicy, notifications: NotificationConfi
         raise ConfigError(f"{file}: {key}: {recipient.role!r} is reached by none of {tried}; {fix}")
 
 
+def _referrals(top: _Section) -> ReferralConfig:
+    section = top.section("referrals", default={})
+    defaults = ReferralConfig()
+    names = ReferralConfig.__dataclass_fields__
+    config = ReferralConfig(**{name: section.positive(name, getattr(defaults, name)) for name in names})
+    section.done()
+    return config
+
+
 def _database(top: _Section) -> DatabaseBudgets:
     section = top.section("database", default={})
     defaults = DatabaseBudgets()
@@ -364,6 +376,35 @@ def _database(top: _Section) -> DatabaseBudgets:
             "answer_seconds",
         )
     return budgets
+
+
+def _privacy(top: _Section) -> PrivacyConfig:
+    section = top.section("privacy", default={})
+    defaults = PrivacyConfig()
+    privacy = PrivacyConfig(
+        access_log_years=section.positive("access_log_years", defaults.access_log_years),
+        outside_fields_threshold=section.positive(
+            "outside_fields_threshold", defaults.outside_fields_threshold
+        ),
+    )
+    section.done()
+    return privacy
+
+
+def _logins(top: _Section) -> LoginConfig:
+    section = top.section("logins", default={})
+    defaults = LoginConfig()
+    config = LoginConfig(
+        session_hours=float(section.positive("session_hours", defaults.session_hours, kind=float)),
+        throttle_minutes=float(section.positive("throttle_minutes", defaults.throttle_minutes, kind=float)),
+        failures_per_username=section.positive("failures_per_username", defaults.failures_per_username),
+        failures_per_address=section.positive("failures_per_address", defaults.failures_per_address),
+        proxies_in_front=section.get("proxies_in_front", int, defaults.proxies_in_front),
+    )
+    if config.proxies_in_front < 0:
+        section.fail(f"must not be negative, got {config.proxies_in_front!r}", "proxies_in_front")
+    section.done()
+    return config
 
 
 def parse_config(
@@ -425,6 +466,9 @@ def parse_config(
     )
     scheduler_section.done()
     database = _database(top)
+    referrals = _referrals(top)
+    privacy = _privacy(top)
+    logins = _logins(top)
     top.done()
 
     public_base_url = env.get("PUBLIC_BASE_URL") or None
@@ -451,7 +495,10 @@ def parse_config(
         public_base_url=public_base_url.rstrip("/") if public_base_url else None,
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
         database=database,
+        privacy=privacy,
         spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
+        referrals=referrals,
+        logins=logins,
     )
 
 

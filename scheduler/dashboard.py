@@ -2,8 +2,10 @@
 
 Server-rendered Korean pages. The live page refreshes itself: a few lines of plain JavaScript poll
 `live.json?fragments=1` and swap in the re-rendered sections (the same templates render the first page),
-so there is one set of templates and no build step. Only supervisors and admins get in; consultants get 403.
-Actions go through the ticket and scheduler services; the request wrapper commits.
+so there is one set of templates and no build step. Supervisors and admins get in; consultants get 403.
+Only supervisors act (triage, reassign, acknowledge alerts): admins manage users and config and do not work
+tickets (tickets.actions), so they see the figures without the buttons. Actions go through the ticket and
+scheduler services; the request wrapper commits.
 """
 
 from __future__ import annotations
@@ -34,15 +36,18 @@ from scheduler import alerts, charts, exports, reports
 from scheduler.labels import Labels
 from scheduler.overview import Overview, overview
 from scheduler.reports import Period
-from tickets import clock, console, queue, routing
+from tickets import access_log, clock, console, downloads, queue, routing
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db
 from tickets.lifecycle import TransitionError
 from tickets.models import Role, Ticket, User
 
-bp = Blueprint("supervisor", __name__, url_prefix="/supervisor", template_folder="templates")
-SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)
+bp = Blueprint(
+    "supervisor", __name__, url_prefix="/supervisor", template_folder="templates", static_folder="static"
+)
+SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)  # who sees the dashboard
+ACTORS = (Role.SUPERVISOR.value,)  # who acts on it: the templates show the buttons to them alone
 LIVE_SECTIONS = ("status", "alerts", "backlog", "consultants", "calls", "pool", "dead")
 REFRESH_SECONDS = 15
 DEFAULT_REPORT_DAYS = 30
@@ -236,9 +241,16 @@ def _csv(lines: Iterator[str], filename: str) -> Response:
 @login_required(roles=SUPERVISORS)
 def export_tickets() -> Response:
     period = _period_from_request()
+    why = downloads.reason()
+    if why is None:
+        return downloads.ask_for_reason("접수 목록 CSV 다운로드")
+    until = clock.now()  # the export holds what was received up to now, and the log names exactly that
+    downloads.log_download(
+        exports.ticket_subjects(db.reading, period, until), why, export="tickets", **_period_detail(period)
+    )
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
-        exports.ticket_rows(db.reading, period, labels()),
+        exports.ticket_rows(db.reading, period, labels(), until),
         f"hotline1379-tickets-{period.first}-{period.last}{suffix}.csv",
     )
 
@@ -247,12 +259,20 @@ def export_tickets() -> Response:
 @login_required(roles=SUPERVISORS)
 def export_monthly() -> Response:
     period = _period_from_request()
+    why = downloads.reason()
+    if why is None:
+        return downloads.ask_for_reason("월별 보고서 CSV 다운로드")
     months = reports.monthly(_session(), period, clock.now(), labels().support_type_keys)
+    downloads.log_download([], why, export="monthly", **_period_detail(period))  # counts only: no subjects
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
         exports.monthly_rows(months, labels()),
         f"hotline1379-monthly-{period.first}-{period.last}{suffix}.csv",
     )
+
+
+def _period_detail(period: Period) -> dict[str, Any]:
+    return {"first": period.first.isoformat(), "last": period.last.isoformat(), "field": period.field}
 
 
 # --- actions ----------------------------------------------------------------------------------------------
@@ -270,7 +290,7 @@ def _back() -> BaseResponse:
 
 
 @bp.post("/tickets/<reference>/assign")
-@login_required(roles=SUPERVISORS)
+@login_required(roles=ACTORS)
 def reassign(reference: str) -> BaseResponse:
     ticket = _ticket_or_404(reference)
     username = request.form.get("username", "")
@@ -283,12 +303,13 @@ def reassign(reference: str) -> BaseResponse:
         queue.reassign(_session(), ticket, consultant, by=by, now=clock.now())
     except TransitionError as error:
         abort(409, description=f"재배정할 수 없습니다: {error}")
+    access_log.record_request(_session(), access_log.Action.CHANGE, [ticket.reference], what="assign")
     flash(f"{ticket.reference}을(를) {consultant.display_name}에게 배정했습니다.")
     return _back()
 
 
 @bp.post("/tickets/<reference>/field")
-@login_required(roles=SUPERVISORS)
+@login_required(roles=ACTORS)
 def triage(reference: str) -> BaseResponse:
     ticket = _ticket_or_404(reference)
     field_key = request.form.get("field", "")
@@ -306,6 +327,7 @@ def triage(reference: str) -> BaseResponse:
         )
     except TransitionError as error:
         abort(409, description=f"분야를 지정할 수 없습니다: {error}")
+    access_log.record_request(_session(), access_log.Action.CHANGE, [ticket.reference], what="field")
     names = labels()
     if assignee is not None:
         flash(f"{ticket.reference}: {names.field(field_key)} 분야, {assignee.display_name}에게 배정했습니다.")
@@ -317,7 +339,7 @@ def triage(reference: str) -> BaseResponse:
 
 
 @bp.post("/alerts/<int:alert_id>/ack")
-@login_required(roles=SUPERVISORS)
+@login_required(roles=ACTORS)
 def acknowledge(alert_id: int) -> BaseResponse:
     """Acknowledge an alert; again is harmless (the first acknowledgement stands)."""
     by = current_user()

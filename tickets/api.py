@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from tickets import actions, clock, openapi, recordings
+from tickets import access_log, actions, clock, openapi, recordings
 from tickets.actions import ActionError, Context
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db
@@ -22,6 +22,8 @@ from tickets.models import OPEN_STATUSES, Status, Ticket, User
 from tickets.serialize import iso, ticket_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+DEFAULT_PAGE = 50
+# A larger limit is refused, not quietly cut: there is no cursor, so a cut list would look complete.
 MAX_PAGE = 200
 OUTBOUND_PATH = "/ivr/outbound/{reference}"  # ivr.outbound serves the consultant's leg of click-to-call
 OUTBOUND_STATUS_PATH = "/ivr/outbound/{reference}/status"
@@ -44,6 +46,13 @@ def _body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ActionError(400, "invalid_json", "The body must be a JSON object.")
     return data
+
+
+def _log_view(tickets: Any) -> None:
+    """Ticket JSON carries the callers' numbers: every answer that holds some is an access-log row."""
+    references = [t.reference for t in tickets]
+    if references:
+        access_log.record_request(db.session(), access_log.Action.VIEW, references)
 
 
 def queue_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
@@ -79,6 +88,7 @@ def my_queue() -> Any:
         .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(MAX_PAGE)
     ).all()
+    _log_view(tickets)
     return {"tickets": [queue_json(t, now) for t in tickets]}
 
 
@@ -87,10 +97,7 @@ def my_queue() -> Any:
 def list_tickets() -> Any:
     args = request.args
     now = clock.now()
-    try:
-        limit = min(int(args.get("limit", 50)), MAX_PAGE)
-    except ValueError:
-        raise ActionError(400, "invalid_limit", "limit is a number") from None
+    limit = _page_limit()
     query = actions.visible(select(Ticket), _me())
     if status := args.get("status"):
         if status not in set(Status):
@@ -115,7 +122,18 @@ def list_tickets() -> Any:
             query = query.where((Ticket.sla_due_at >= now) | Ticket.status.not_in(list(OPEN_STATUSES)))
         query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     tickets = db.session.scalars(query.limit(limit)).all()
+    _log_view(tickets)
     return {"tickets": [queue_json(t, now) for t in tickets]}
+
+
+def _page_limit() -> int:
+    """?limit= as a whole number from 1 to MAX_PAGE (SQLite reads LIMIT -1 as no limit at all)."""
+    raw = request.args.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE):
+        raise ActionError(422, "invalid_limit", f"limit is a whole number from 1 to {MAX_PAGE}")
+    return int(raw)
 
 
 @bp.get("/tickets/<reference>")
@@ -138,6 +156,7 @@ def show_ticket(reference: str) -> Any:
             for event in actions.extra_recordings(ticket)
         ],
     )
+    _log_view([ticket])
     return data
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import exports
 from tests.scheduler import report_fixture as fx
-from tickets import accounts
+from tickets import accounts, auth, clock
 from tickets.clock import FrozenClock
 from tickets.models import Escalation, OutboxMessage, Ticket, TicketEvent, User
 
@@ -26,8 +26,8 @@ GET_PAGES = (
     "/supervisor/live.json",
     "/supervisor/reports",
     "/supervisor/reports.json",
-    "/supervisor/export/tickets.csv",
-    "/supervisor/export/monthly.csv",
+    "/supervisor/export/tickets.csv?reason=test",
+    "/supervisor/export/monthly.csv?reason=test",
 )
 
 
@@ -43,7 +43,7 @@ def _user(session: Session, username: str, role: str, fields: tuple[str, ...] = 
 
 def _log_in(client: Any, user: User) -> str:
     with client.session_transaction() as cookie:
-        cookie["user_id"] = user.id
+        cookie.update(auth.session_for(user, clock.now()))
         cookie["csrf"] = "test-csrf-token"
     return "test-csrf-token"
 
@@ -326,7 +326,7 @@ def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
     session: Session, client: Any, supervisor: User, history: list[fx.Spec]
 ) -> None:
     _log_in(client, supervisor)
-    response = client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-10-31")
+    response = client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-10-31&reason=test")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     header, *rows = _csv_rows(response)
@@ -346,7 +346,9 @@ def test_monthly_csv_matches_the_monthly_figures(
     session: Session, client: Any, supervisor: User, history: list[fx.Spec]
 ) -> None:
     _log_in(client, supervisor)
-    response = client.get("/supervisor/export/monthly.csv?first=2026-10-01&last=2026-11-27&field=bio")
+    response = client.get(
+        "/supervisor/export/monthly.csv?first=2026-10-01&last=2026-11-27&field=bio&reason=test"
+    )
     header, *rows = _csv_rows(response)
     assert header[0] == "월" and "장비활용" in header and header[-1] == "기한 준수율(%)"
     assert [r[0] for r in rows] == ["2026-10", "2026-11"]
@@ -377,7 +379,9 @@ def test_ticket_csv_reads_batch_after_batch_without_losing_or_repeating_a_ticket
         session.add(Ticket(reference=f"5{index:03d}-0000", field="it", created_at=same_second))
     session.commit()
     _log_in(client, supervisor)
-    _, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-11-27"))
+    _, *rows = _csv_rows(
+        client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-11-27&reason=test")
+    )
     expected = fx.in_period(history, date(2026, 10, 1), date(2026, 11, 27))
     references = [r[0] for r in rows]
     assert len(references) == len(set(references))
@@ -404,7 +408,9 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(
     session.add(TicketEvent(ticket=ticket, type="note", detail={"text": f"{start}cmd|' /C calc'!A0"}))
     session.commit()
     _log_in(client, supervisor)
-    header, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27"))
+    header, *rows = _csv_rows(
+        client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=test")
+    )
     row = dict(zip(header, rows[0], strict=True))
     assert row["담당자"] == "'" + name
     assert not [cell for r in [header, *rows] for cell in r if cell.startswith(FORMULA_STARTS)]
@@ -417,7 +423,9 @@ def test_callback_numbers_in_the_csv_read_as_dialled(
         session.add(Ticket(reference=reference, field="it", callback_number=number, created_at=fx.NOW))
     session.commit()
     _log_in(client, supervisor)
-    header, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27"))
+    header, *rows = _csv_rows(
+        client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=test")
+    )
     numbers = {r[0]: dict(zip(header, r, strict=True))["회신번호"] for r in rows}
     # A Korean number as people here dial it; a foreign one keeps its + behind the quote that keeps
     # the spreadsheet from computing it.
@@ -509,3 +517,51 @@ def test_the_dashboard_calls_away_whom_routing_skips(session: Session, client: A
     _log_in(client, supervisor)
     away = {c["username"]: c["away"] for c in client.get("/supervisor/live.json").get_json()["consultants"]}
     assert away == {"it-kim": True, "it-lee": False}
+
+
+# --- supervisors act; admins look ------------------------------------------------------------------------
+
+
+def _pool_references(page: str) -> list[str]:
+    pool = page[page.index('id="pool"') :]
+    return re.findall(r'<tr data-reference="([^"]+)"', pool)
+
+
+def _actions(page: str) -> list[str]:
+    return re.findall(r'<form[^>]*action="(/supervisor/[^"]+)"', page)
+
+
+def test_admins_see_the_dashboard_without_its_buttons_and_may_not_act(
+    session: Session, client: Any, history: list[fx.Spec]
+) -> None:
+    boss, admin = _user(session, "boss", "supervisor"), _user(session, "root", "admin")
+    _user(session, "any-kim", "consultant", fx.FIELDS)  # someone to reassign to
+    session.commit()
+
+    _log_in(client, boss)
+    page = client.get("/supervisor/").get_data(as_text=True)
+    alert = session.get(Escalation, int(re.findall(r'data-alert="(\d+)"', page)[0]))
+    pooled = session.scalar(select(Ticket).where(Ticket.reference == _pool_references(page)[0]))
+    assert alert is not None and pooled is not None and pooled.field == "general"
+    offered = _actions(page)
+    assert f"/supervisor/alerts/{alert.id}/ack" in offered
+    assert f"/supervisor/tickets/{pooled.reference}/field" in offered
+    assert any(action.endswith("/assign") for action in offered)
+
+    csrf = _log_in(client, admin)
+    page = client.get("/supervisor/").get_data(as_text=True)
+    assert f'data-alert="{alert.id}"' in page and f'data-reference="{pooled.reference}"' in page  # they see
+    assert _actions(page) == []
+    fragments = client.get("/supervisor/live.json?fragments=1").get_json()["fragments"]
+    assert _actions("".join(fragments.values())) == []
+    attempts = {
+        f"/supervisor/alerts/{alert.id}/ack": {},
+        f"/supervisor/tickets/{pooled.reference}/field": {"field": "it"},
+        f"/supervisor/tickets/{pooled.reference}/assign": {"username": "boss"},
+    }
+    for path, form in attempts.items():
+        assert client.post(path, data={"csrf_token": csrf, **form}).status_code == 403, path
+    session.refresh(alert)
+    session.refresh(pooled)
+    assert alert.acknowledged_at is None
+    assert (pooled.field, pooled.assignee_id) == ("general", None)

@@ -23,7 +23,7 @@ import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tickets import actions, auth, clock
+from tickets import access_log, actions, auth, clock
 from tickets.actions import ActionError, Context
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
@@ -32,7 +32,9 @@ from tickets.db import db
 from tickets.lifecycle import allowed_next
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+bp = Blueprint(
+    "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
+)
 
 STATUS_LABELS = {
     "new": "대기(풀)", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류(고객 요청)",
@@ -155,25 +157,34 @@ def _safe_next(target: str | None, fallback: str) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
+    error, retry_after = None, None
     if request.method == "POST":
         auth.check_csrf()
         try:
             user = auth.authenticate(
-                db.session(), request.form.get("username", ""), request.form.get("password", ""), clock.now()
-            )
+                db.session(),
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                clock.now(),
+                address=auth.client_address(),
+            )  # commits the attempt itself, so a refusal is counted whatever the status
+        except auth.LoginLocked as locked:
+            error, retry_after = str(locked), locked.minutes * 60
         except auth.LoginError as failure:
-            error = str(failure)  # 200, so the failure count is committed by the request wrapper
+            error = str(failure)
         else:
-            auth.log_in(user)
+            auth.log_in(user, clock.now())
             return redirect(_safe_next(request.args.get("next"), _landing(user)))
-    return render_template("console/login.html", error=error)
+    page = render_template("console/login.html", error=error)
+    if retry_after is None:
+        return page
+    return page, 429, {"Retry-After": str(retry_after)}
 
 
 @bp.post("/logout")
 @login_required()
 def logout() -> Any:
-    auth.log_out()
+    auth.log_out(_me())
     return redirect(url_for("console.login"))
 
 
@@ -209,6 +220,7 @@ def ticket_page(reference: str) -> Any:
             if u.role == "consultant" and ticket.field in u.fields
         ]  # fmt: skip
     next_statuses = [s for s in STATUS_BUTTONS if holds and Status(s) in _allowed(ticket)]
+    access_log.record_request(db.session(), access_log.Action.VIEW, [ticket.reference])
     return render_template(
         "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=clock.now(),
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
@@ -340,6 +352,8 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from tickets.console import inbox, users  # noqa: F401  (their views join this blueprint)
+    from tickets.console import audit, inbox, users  # noqa: F401  (their views join this blueprint)
 
     app.register_blueprint(bp)
+    # Auditors work from the access log (and land there); admins get a link beside their dashboard.
+    add_home_page(app, "console.audit_log", "접속기록", audit.AUDIT_ROLES)
