@@ -116,6 +116,19 @@ def _new_call(session: Session, call_sid: str, form: Mapping[str, str], now: dat
     return call
 
 
+def call_for(session: Session, call_sid: str, form: Mapping[str, str], now: datetime) -> Call:
+    """The call's row, made if this is the first request of the call to reach us, with the caller's number
+    taken from whichever request carries it: a recording callback (which has no From) may arrive first,
+    above all when requests are replayed from the spool after an outage, and a row left without the
+    caller's number gives a ticket nobody can call back."""
+    call = find_call(session, call_sid) or _new_call(session, call_sid, form, now)
+    if call.from_number is None and form.get("From"):
+        call.from_number = _clip(form.get("From"))
+        call.to_number = call.to_number or _clip(form.get("To"))
+        session.flush()
+    return call
+
+
 def answer_new_call(
     session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str], *, lost_race: bool = False
 ) -> str:
@@ -126,7 +139,8 @@ def answer_new_call(
     if row is not None and row.last_response:
         return str(row.last_response)  # Twilio retrying
     if row is not None:  # a callback of this call came first and made the row
-        return _save_turn(session, ctx, row.id, row.turn + 1, flow.start(ctx.flow, row.from_number))
+        call = call_for(session, call_sid, form, ctx.now)
+        return _save_turn(session, ctx, row.id, row.turn + 1, flow.start(ctx.flow, call.from_number))
     from_number = _clip(form.get("From"))
     result = flow.start(ctx.flow, from_number)
     twiml = ctx.render(result.actions, 1)
@@ -287,7 +301,7 @@ def call_ended(session: Session, ctx: CallContext, call_sid: str, form: Mapping[
     duration = _int(form.get("CallDuration"))
     if status in ENDED_STATUSES and call_rows.end_finished_call(session, call_sid, status, duration, ctx.now):
         return None  # the usual end: the flow finished and filed its ticket
-    call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
+    call = call_for(session, call_sid, form, ctx.now)
     if status:
         call.status = status
     call.duration = duration if duration is not None else call.duration
@@ -350,7 +364,7 @@ def recording_ready(session: Session, ctx: CallContext, call_sid: str, form: Map
     recording = Recording(url, _clip(form.get("RecordingSid")), duration)
     if _recording_of_own_ticket(session, ctx, call_sid, recording):
         return
-    call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
+    call = call_for(session, call_sid, form, ctx.now)
     # a repeat call's recording goes to the ticket it joined; loaded before the call changes, so that
     # loading it does not flush the call on its own
     ticket = call.filed_or_joined_ticket
@@ -404,7 +418,7 @@ def _attach_to_ticket(session: Session, ctx: CallContext, ticket: Ticket, record
 def fallback_message(session: Session, ctx: CallContext, call_sid: str, form: Mapping[str, str]) -> str:
     """POST /ivr/voice/fallback_message: the message left after the apology. It goes on the call row
     and, when there is a number to call back, on a ticket; then the call ends."""
-    call = find_call(session, call_sid) or _new_call(session, call_sid, form, ctx.now)
+    call = call_for(session, call_sid, form, ctx.now)
     reply = Reply.from_twilio(form)
     language = _saved_state(call).language
     if reply.recording_url:
