@@ -121,5 +121,3 @@ def test_healthz_answers_for_load_balancers(client) -> None:  # type: ignore[no-
     assert response.status_code == 200
     assert response.json["database"] == "ok"
     assert response.json["scheduler"]["alive"] is False
-
-
