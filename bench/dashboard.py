@@ -67,8 +67,8 @@ def fill(url: str, count: int, seed: int = 1379) -> dict[str, int]:
             for index, field_key in enumerate(FIELDS[:-1]):
                 for seat in (1, 2):
                     cur.execute(
-                        "INSERT INTO users (username, display_name, role, active, on_duty, failed_logins,"
-                        " created_at) VALUES (%s, %s, 'consultant', true, %s, 0, %s) RETURNING id",
+                        "INSERT INTO users (username, display_name, role, active, on_duty,"
+                        " created_at) VALUES (%s, %s, 'consultant', true, %s, %s) RETURNING id",
                         (f"{field_key}-{seat}", f"상담위원 {index}-{seat}", seat == 1, NOW),
                     )
                     user_id = cur.fetchone()[0]  # type: ignore[index]
@@ -77,8 +77,8 @@ def fill(url: str, count: int, seed: int = 1379) -> dict[str, int]:
                     )
                     consultants.append((user_id, field_key))
             cur.execute(
-                "INSERT INTO users (username, display_name, role, active, on_duty, failed_logins, created_at)"
-                " VALUES ('bench-supervisor', '감독자', 'supervisor', true, true, 0, %s)",
+                "INSERT INTO users (username, display_name, role, active, on_duty, created_at)"
+                " VALUES ('bench-supervisor', '감독자', 'supervisor', true, true, %s)",
                 (NOW,),
             )
         by_field = {f: [u for u, uf in consultants if uf == f] for f in FIELDS}

@@ -6,9 +6,10 @@ import logging
 import secrets
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ivr import health, outbound, webhooks
-from ivr.config import HotlineConfig, load_config
+from ivr import health, outbound, security_headers, webhooks
+from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.gateway import make_telephony
 from scheduler import alerts_api, dashboard
 from scheduler.deadlines import deadline_policy
@@ -32,6 +33,9 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if config.logins.proxies_in_front:  # the client's own address, for the login throttle (tickets.auth)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.logins.proxies_in_front)  # type: ignore[method-assign]
+    security_headers.init_app(app)  # on every response, errors included
     db.init_app(app)
     app.extensions["deadline_policy"] = deadline_policy(config)  # every ticket service stamps with this one
     health.init_app(app)
@@ -47,6 +51,15 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
 
 
 def _development_secret() -> str:
-    # Without SECRET_KEY sessions last only as long as this process: fine on a laptop, never in production
-    # (the serving commands say so when they start).
+    # Without SECRET_KEY sessions last only as long as this process, and each worker would sign with its
+    # own key: fine for tests and a laptop's `hotline run`, refused by require_secret_key everywhere else.
     return secrets.token_hex(32)
+
+
+def require_secret_key(config: HotlineConfig) -> None:
+    """Serving for real needs SECRET_KEY: it signs console sessions and CSRF tokens in every worker alike."""
+    if not config.secret_key:
+        raise ConfigError(
+            "environment: SECRET_KEY: missing; it signs console sessions and must be the same in every "
+            "worker (make one with: python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )

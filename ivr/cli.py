@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from ivr.app import create_app
+from ivr.app import create_app, require_secret_key
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
@@ -45,6 +47,7 @@ def run_command(host: str, port: int) -> None:
     from scheduler import runner
 
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    _require_secret_key_unless_local(app, host)
     scheduler = BackgroundScheduler(timezone="UTC")
     runner.configure(scheduler, app)
     scheduler.start()
@@ -61,7 +64,40 @@ def run_command(host: str, port: int) -> None:
 @with_appcontext
 def web_command(host: str, port: int) -> None:
     """The web app alone (webhooks, console, API). In production run it under gunicorn, see README."""
-    _serve(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    _require_secret_key_unless_local(app, host)
+    _serve(app, host, port)
+
+
+def _require_secret_key_unless_local(app: Flask, host: str) -> None:
+    """Refuse to serve without SECRET_KEY (exit 2), except a development run that nobody else can reach.
+
+    Development means: bound to loopback (`make run`'s demo) and no PUBLIC_BASE_URL (no Twilio, no tunnel).
+    There a key made up per process only means that logins end when it stops. Anywhere else a made-up
+    key is a mistake: sessions break on every restart and across hosts, so it is refused as gunicorn is.
+    """
+    config = app.config["HOTLINE"]
+    if config.secret_key:
+        return
+    if _is_loopback(host) and not config.public_base_url:
+        click.echo("warning: SECRET_KEY is not set: console logins end when this process stops", err=True)
+        return
+    try:
+        require_secret_key(config)
+    except ConfigError as error:
+        click.echo(
+            f"hotline: configuration error: {error} (only a run on 127.0.0.1 may go without)", err=True
+        )
+        sys.exit(2)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 def _serve(app: Flask, host: str, port: int) -> None:
@@ -69,9 +105,6 @@ def _serve(app: Flask, host: str, port: int) -> None:
 
     warn_about_development_token(app)
     replay_at_startup(app)
-    if not app.config["HOTLINE"].secret_key:
-        click.echo("warning: SECRET_KEY is not set: console logins end when this process stops", err=True)
-
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
@@ -110,6 +143,47 @@ def db_upgrade() -> None:
     assert db.engine is not None
     upgrade(db.engine)
     click.echo("database is at the latest schema")
+
+
+@cli.command("check")
+@click.option("--fix-twilio", is_flag=True, help="Point the number's Voice URL and status callback here.")
+@with_appcontext
+def check_command(fix_twilio: bool) -> None:
+    """Pre-flight: is this installation wired right? One line per check; exit status 1 on any fail."""
+    from ivr import preflight
+
+    checks = preflight.run_checks(current_app._get_current_object(), fix_twilio=fix_twilio)  # type: ignore[attr-defined]
+    for check in checks:
+        click.echo(check.line())
+    if preflight.failed(checks):
+        sys.exit(1)
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the database to PATH while calls go on (SQLite: a database file; PostgreSQL: pg_dump -Fc)."""
+    from ivr import backup
+
+    try:
+        click.echo(backup.backup(_config().database_url, path))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+@with_appcontext
+def restore_command(path: Path, force: bool) -> None:
+    """Put a backup from PATH into the database. Stop the web and the scheduler first."""
+    from ivr import backup
+
+    try:
+        click.echo(backup.restore(path, _config().database_url, force=force))
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.group("demo")
@@ -306,6 +380,11 @@ def main() -> None:
     try:
         config = load_config()
     except ConfigError as error:
+        if sys.argv[1:2] == ["check"]:  # the pre-flight reports it as its first failed check
+            from ivr.preflight import FAIL, Check
+
+            click.echo(Check(FAIL, "config", str(error)).line())
+            sys.exit(1)
         click.echo(f"hotline: configuration error: {error}", err=True)
         sys.exit(2)
     cli.create_app = lambda: create_app(config)  # type: ignore[attr-defined]

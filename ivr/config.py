@@ -29,7 +29,7 @@ from scheduler.config import (
 )
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
-from tickets.config import GENERAL_FIELD, RoutingConfig
+from tickets.config import GENERAL_FIELD, LoginConfig, RoutingConfig
 from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +65,7 @@ class HotlineConfig:
     database: DatabaseBudgets = field(default_factory=DatabaseBudgets)
     # HOTLINE_SPOOL_DIR: where webhooks the database could not take wait for it (ivr.spool)
     spool_dir: Path = ROOT / "var" / "spool"
+    logins: LoginConfig = field(default_factory=LoginConfig)
 
 
 class _Section:
@@ -366,6 +367,22 @@ def _database(top: _Section) -> DatabaseBudgets:
     return budgets
 
 
+def _logins(top: _Section) -> LoginConfig:
+    section = top.section("logins", default={})
+    defaults = LoginConfig()
+    config = LoginConfig(
+        session_hours=float(section.positive("session_hours", defaults.session_hours, kind=float)),
+        throttle_minutes=float(section.positive("throttle_minutes", defaults.throttle_minutes, kind=float)),
+        failures_per_username=section.positive("failures_per_username", defaults.failures_per_username),
+        failures_per_address=section.positive("failures_per_address", defaults.failures_per_address),
+        proxies_in_front=section.get("proxies_in_front", int, defaults.proxies_in_front),
+    )
+    if config.proxies_in_front < 0:
+        section.fail(f"must not be negative, got {config.proxies_in_front!r}", "proxies_in_front")
+    section.done()
+    return config
+
+
 def parse_config(
     data: Any, file: str = "config.yaml", environ: Mapping[str, str] | None = None
 ) -> HotlineConfig:
@@ -425,6 +442,7 @@ def parse_config(
     )
     scheduler_section.done()
     database = _database(top)
+    logins = _logins(top)
     top.done()
 
     public_base_url = env.get("PUBLIC_BASE_URL") or None
@@ -452,6 +470,7 @@ def parse_config(
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
         database=database,
         spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
+        logins=logins,
     )
 
 

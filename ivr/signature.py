@@ -12,6 +12,9 @@ Two signing schemes, both checked by twilio's RequestValidator:
 
 Without TWILIO_AUTH_TOKEN (a laptop, tests) requests must be signed with DEVELOPMENT_AUTH_TOKEN,
 which the local call simulator also uses; ivr.config refuses a PUBLIC_BASE_URL without a real token.
+
+The signature covers every field, so checking it means parsing the body first: the body is capped in bytes
+and in fields before that (Werkzeug caps only multipart forms by part count, and Twilio posts urlencoded).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from flask import Flask, abort, current_app, request
 from twilio.request_validator import (
@@ -38,6 +41,11 @@ log = logging.getLogger(__name__)
 DEVELOPMENT_AUTH_TOKEN = "hotline1379-development-token-not-a-secret"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Twilio's webhooks carry a few dozen short fields (a speech result is the longest); these limits are many
+# times that, and small enough that parsing and hashing a refused body costs next to nothing.
+MAX_WEBHOOK_BYTES = 64 * 1024
+MAX_WEBHOOK_FIELDS = 200
 
 
 def signing_token(config: Any) -> str:
@@ -87,11 +95,25 @@ def request_is_signed() -> bool:
     secret = _secret_for(config, settings)
     if secret is None:
         return False
+    url = requested_url()
     params: Any = request.form
     if request.mimetype == "application/json":
-        params = request.get_data(as_text=True)  # signed through ?bodySHA256= instead
+        # A JSON body is signed through ?bodySHA256= in the URL; without it twilio's validator would try
+        # to read the body as form fields and fail, so such a request is simply not signed.
+        if "bodySHA256" not in parse_qs(urlsplit(url).query):
+            return False
+        params = request.get_data(as_text=True)
     validator = _validator(secret)
-    return bool(validator.validate(requested_url(), params, signature, get_signature_algorithm(settings)))
+    return bool(validator.validate(url, params, signature, get_signature_algorithm(settings)))
+
+
+def refuse_oversized_body() -> None:
+    """Answer 413 for a body far larger, or with far more fields, than any Twilio sends: before parsing it."""
+    request.max_content_length = MAX_WEBHOOK_BYTES  # reading more raises 413
+    request.max_form_parts = MAX_WEBHOOK_FIELDS  # multipart/form-data
+    body = request.get_data(cache=True)  # kept: the form is parsed from it afterwards
+    if request.mimetype == "application/x-www-form-urlencoded" and body.count(b"&") >= MAX_WEBHOOK_FIELDS:
+        abort(413, description=f"more than {MAX_WEBHOOK_FIELDS} form fields")
 
 
 @functools.lru_cache(maxsize=16)
@@ -101,10 +123,12 @@ def _validator(secret: str) -> RequestValidator:
 
 
 def twilio_signed(view: F) -> F:
-    """Answer 403 (and touch nothing) unless the request carries a valid Twilio signature."""
+    """Answer 403 (and touch nothing) unless the request carries a valid Twilio signature; 413 for a body
+    no Twilio webhook would send."""
 
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
+        refuse_oversized_body()
         if current_app.config["HOTLINE"].verify_signatures and not request_is_signed():
             log.warning(
                 "refused %s %s: missing or invalid X-Twilio-Signature (CallSid %s, signed URL tried: %s)",

@@ -1,20 +1,23 @@
 """The WSGI entry point for production servers: `gunicorn -w 4 'ivr.wsgi:app'`.
 
 Each worker builds its own app (and connection pool) from config.yaml and the environment; none starts a
-scheduler. A broken config stops the worker with the same one-line message as the CLI.
+scheduler. A broken config, or no SECRET_KEY, stops the worker with the same one-line message as the CLI
+and exit status 2.
 """
 
 from __future__ import annotations
 
 import sys
 
-from ivr.app import create_app
+from ivr.app import create_app, require_secret_key
 from ivr.config import ConfigError, load_config
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
 
 try:
-    app = create_app(load_config())
+    config = load_config()
+    require_secret_key(config)
+    app = create_app(config)
     warn_about_development_token(app)
     replay_at_startup(app)  # webhooks this host spooled before it went down
 except ConfigError as error:

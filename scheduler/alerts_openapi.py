@@ -102,6 +102,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": openapi.json_response("SlaAlertAcknowledged", "acknowledged"),
                 **_REFUSED,
+                "403": openapi.json_response("Error", "only supervisors acknowledge (admins do not)"),
                 "404": openapi.json_response("Error", "no such alert among those I can see"),
             },
         }

@@ -2,8 +2,10 @@
 
 Server-rendered Korean pages. The live page refreshes itself: a few lines of plain JavaScript poll
 `live.json?fragments=1` and swap in the re-rendered sections (the same templates render the first page),
-so there is one set of templates and no build step. Only supervisors and admins get in; consultants get 403.
-Actions go through the ticket and scheduler services; the request wrapper commits.
+so there is one set of templates and no build step. Supervisors and admins get in; consultants get 403.
+Only supervisors act (triage, reassign, acknowledge alerts): admins manage users and config and do not work
+tickets (tickets.actions), so they see the figures without the buttons. Actions go through the ticket and
+scheduler services; the request wrapper commits.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ from tickets.db import db
 from tickets.lifecycle import TransitionError
 from tickets.models import Role, Ticket, User
 
-bp = Blueprint("supervisor", __name__, url_prefix="/supervisor", template_folder="templates")
-SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)
+bp = Blueprint(
+    "supervisor", __name__, url_prefix="/supervisor", template_folder="templates", static_folder="static"
+)
+SUPERVISORS = (Role.SUPERVISOR.value, Role.ADMIN.value)  # who sees the dashboard
+ACTORS = (Role.SUPERVISOR.value,)  # who acts on it: the templates show the buttons to them alone
 LIVE_SECTIONS = ("status", "alerts", "backlog", "consultants", "calls", "pool", "dead")
 REFRESH_SECONDS = 15
 DEFAULT_REPORT_DAYS = 30
@@ -270,7 +275,7 @@ def _back() -> BaseResponse:
 
 
 @bp.post("/tickets/<reference>/assign")
-@login_required(roles=SUPERVISORS)
+@login_required(roles=ACTORS)
 def reassign(reference: str) -> BaseResponse:
     ticket = _ticket_or_404(reference)
     username = request.form.get("username", "")
@@ -288,7 +293,7 @@ def reassign(reference: str) -> BaseResponse:
 
 
 @bp.post("/tickets/<reference>/field")
-@login_required(roles=SUPERVISORS)
+@login_required(roles=ACTORS)
 def triage(reference: str) -> BaseResponse:
     ticket = _ticket_or_404(reference)
     field_key = request.form.get("field", "")
@@ -317,7 +322,7 @@ def triage(reference: str) -> BaseResponse:
 
 
 @bp.post("/alerts/<int:alert_id>/ack")
-@login_required(roles=SUPERVISORS)
+@login_required(roles=ACTORS)
 def acknowledge(alert_id: int) -> BaseResponse:
     """Acknowledge an alert; again is harmless (the first acknowledgement stands)."""
     by = current_user()

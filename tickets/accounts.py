@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tickets import clock
+from tickets import clock, throttle
 from tickets.models import ApiToken, Role, User
 
 TOKEN_PREFIX = "h1379_"
@@ -95,15 +95,22 @@ def _check_password(password: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password; sessions opened with the old one end (whoever knew it is logged out)."""
     _check_password(password)
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
 
 
-def reset_password(user: User, password: str) -> None:
-    """An admin sets a new password; a lock-out from earlier failures ends with it."""
+def reset_password(session: Session, user: User, password: str) -> None:
+    """An admin sets a new password; the locks earlier failures put on the name end with it."""
     set_password(user, password)
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.forget_username(session, user.username)
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every console session holds the version it was opened with."""
+    # An SQL increment, not read-modify-write: two changes at once both count.
+    user.session_version = User.session_version + 1  # type: ignore[assignment]
 
 
 def update_user(
@@ -129,6 +136,8 @@ def update_user(
     number = to_e164(phone) if phone else None  # validated before anything changes
     if display_name is not None and display_name.strip():
         user.display_name = display_name.strip()[:255]
+    if (role is not None and role != user.role) or (active is False and user.active):
+        end_sessions(user)  # a new role starts with a new login; a deactivated user is out at once
     if role is not None:
         user.role = role
     if fields is not None:

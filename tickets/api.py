@@ -22,6 +22,8 @@ from tickets.models import OPEN_STATUSES, Status, Ticket, User
 from tickets.serialize import iso, ticket_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+DEFAULT_PAGE = 50
+# A larger limit is refused, not quietly cut: there is no cursor, so a cut list would look complete.
 MAX_PAGE = 200
 OUTBOUND_PATH = "/ivr/outbound/{reference}"  # ivr.outbound serves the consultant's leg of click-to-call
 OUTBOUND_STATUS_PATH = "/ivr/outbound/{reference}/status"
@@ -87,10 +89,7 @@ def my_queue() -> Any:
 def list_tickets() -> Any:
     args = request.args
     now = clock.now()
-    try:
-        limit = min(int(args.get("limit", 50)), MAX_PAGE)
-    except ValueError:
-        raise ActionError(400, "invalid_limit", "limit is a number") from None
+    limit = _page_limit()
     query = actions.visible(select(Ticket), _me())
     if status := args.get("status"):
         if status not in set(Status):
@@ -116,6 +115,16 @@ def list_tickets() -> Any:
         query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     tickets = db.session.scalars(query.limit(limit)).all()
     return {"tickets": [queue_json(t, now) for t in tickets]}
+
+
+def _page_limit() -> int:
+    """?limit= as a whole number from 1 to MAX_PAGE (SQLite reads LIMIT -1 as no limit at all)."""
+    raw = request.args.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_PAGE):
+        raise ActionError(422, "invalid_limit", f"limit is a whole number from 1 to {MAX_PAGE}")
+    return int(raw)
 
 
 @bp.get("/tickets/<reference>")

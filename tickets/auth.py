@@ -1,4 +1,4 @@
-"""Who is asking: console logins (password, session cookie, CSRF, lock-out) and API bearer tokens.
+"""Who is asking: console logins (password, session cookie, CSRF, throttle) and API bearer tokens.
 
 For other blueprints (the SLA alerts API, the supervisor dashboard) the whole interface is:
 
@@ -27,37 +27,56 @@ from datetime import datetime, timedelta
 from functools import cache, wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, jsonify, redirect, request, session, url_for
+from flask import Flask, abort, current_app, jsonify, redirect, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tickets import accounts, clock
+from tickets import accounts, clock, throttle
+from tickets.config import LoginConfig
 from tickets.db import db
 from tickets.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-SESSION_LIFETIME = timedelta(hours=12)  # one working day; then the consultant logs in again
 _USER_KEY = "hotline1379.user"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WRONG_PASSWORD = "아이디 또는 비밀번호가 올바르지 않습니다."
 
 
 class LoginError(Exception):
     """Why a login failed, worded for the person at the login page."""
 
 
+class LoginLocked(LoginError):
+    """Too many failures from this address: the same words for every name, existing or not."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"로그인 시도가 너무 많아 잠시 잠겼습니다. {minutes}분 후 다시 시도하세요.")
+        self.minutes = minutes
+
+
 def init_app(app: Flask) -> None:
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    # Flask defines PERMANENT_SESSION_LIFETIME (31 days) already, so it is set here, not defaulted.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=_login_config(app).session_hours)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_user"] = current_user
 
 
-# --- passwords and lock-out ------------------------------------------------------------------------------
+def _login_config(app: Flask | None = None) -> LoginConfig:
+    hotline = (app or current_app).config.get("HOTLINE")
+    return hotline.logins if hotline is not None else LoginConfig()
+
+
+def client_address() -> str:
+    """Who is asking, as far as the throttle knows: the peer's address (the proxy's, unless the app
+    trusts X-Forwarded-For through ProxyFix)."""
+    return request.remote_addr or "unknown"
+
+
+# --- passwords and the throttle --------------------------------------------------------------------------
 
 
 @cache
@@ -66,36 +85,77 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
-def authenticate(session_: Session, username: str, password: str, now: datetime) -> User:
-    """The user whose password this is, or LoginError. Repeated failures lock the account for a while."""
-    user = session_.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not user.password_hash:
+def authenticate(
+    session_: Session,
+    username: str,
+    password: str,
+    now: datetime,
+    *,
+    address: str,
+    config: LoginConfig | None = None,
+) -> User:
+    """The user whose password this is, or LoginError (LoginLocked after too many failures from `address`).
+
+    This commits, in two short transactions around the slow hash: the attempt is counted and the user read,
+    then committed; the password is checked with no transaction open (on SQLite every transaction holds the
+    database's write lock, and a hash inside one stalled every webhook); a right password then takes its
+    attempt back. Unknown and inactive users are checked against a dummy hash, so timing tells nothing.
+    """
+    config = config or _login_config()
+    name = username.strip()
+    try:
+        throttle.count_login_attempt(session_, address, name, now, config)
+    except throttle.Locked as locked:
+        session_.commit()
+        raise LoginLocked(locked.minutes) from None
+    user = session_.scalar(select(User).where(User.username == name))
+    usable_hash = user.password_hash if user is not None and user.active else None
+    session_.commit()
+    if not usable_hash:
         check_password_hash(_dummy_hash(), password)
-        raise LoginError("아이디 또는 비밀번호가 올바르지 않습니다.")
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginError("로그인 시도가 너무 많아 잠시 잠겼습니다. 15분 후 다시 시도하세요.")
-    if not accounts.password_matches(user, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        session_.flush()
-        raise LoginError("아이디 또는 비밀번호가 올바르지 않습니다.")
-    user.failed_logins = 0
-    user.locked_until = None
+        raise LoginError(WRONG_PASSWORD)
+    if not check_password_hash(usable_hash, password):
+        raise LoginError(WRONG_PASSWORD)
+    assert user is not None
+    throttle.forgive_login_attempt(session_, address, name)
+    session_.commit()
     return user
 
 
-def log_in(user: User) -> None:
+def session_for(user: User, now: datetime) -> dict[str, Any]:
+    """What a console session holds: who, the user's session version, when it began, a CSRF token."""
+    return {
+        "user_id": user.id,
+        "version": user.session_version,
+        "since": int(now.timestamp()),
+        "csrf": secrets.token_urlsafe(32),
+    }
+
+
+def log_in(user: User, now: datetime) -> None:
     """Start a fresh console session (a new CSRF token too: no session fixation)."""
     session.clear()
     session.permanent = True
-    session["user_id"] = user.id
-    session["csrf"] = secrets.token_urlsafe(32)
+    session.update(session_for(user, now))
 
 
-def log_out() -> None:
+def log_out(user: User) -> None:
+    """End this session and the user's others (another browser, a copied cookie)."""
+    accounts.end_sessions(user)
     session.clear()
+
+
+def _session_is_current(user: User, now: datetime) -> bool:
+    """Active, the user's current session version, and younger than the lifetime from login (not from
+    the last request: a busy day does not stretch it)."""
+    since = session.get("since")
+    lifetime = current_app.permanent_session_lifetime
+    return (
+        user.active
+        and session.get("version") == user.session_version
+        and isinstance(since, int)
+        and now.timestamp() - since < lifetime.total_seconds()
+    )
 
 
 # --- CSRF ------------------------------------------------------------------------------------------------
@@ -127,7 +187,8 @@ def current_user() -> User | None:
         user_id = session.get("user_id")
         if user_id is not None:
             user = db.session.get(User, user_id)
-            if user is not None and not user.active:
+            if user is not None and not _session_is_current(user, clock.now()):
+                session.clear()
                 user = None
         request.environ[_USER_KEY] = user
     return cast(User | None, request.environ[_USER_KEY])
@@ -167,12 +228,16 @@ def json_error(status: int, code: str, message: str, **extra: Any) -> Any:
     return response
 
 
+def _bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def bearer_user() -> User | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = _bearer_token()
+    if not token:
         return None
-    return accounts.user_for_token(db.session(), token.strip(), clock.now())
+    return accounts.user_for_token(db.session(), token, clock.now())
 
 
 def api_auth(roles: tuple[str, ...] | list[str] | None = None) -> Callable[[F], F]:
@@ -182,8 +247,21 @@ def api_auth(roles: tuple[str, ...] | list[str] | None = None) -> Callable[[F], 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            config, address, now = _login_config(), client_address(), clock.now()
+            try:
+                throttle.check_address(db.session(), address, now, config)
+            except throttle.Locked as locked:
+                response = json_error(
+                    429, "too_many_failures", "Too many failed attempts from this address; try again later."
+                )
+                response.headers["Retry-After"] = str(locked.minutes * 60)
+                return response
             user = bearer_user()
             if user is None:
+                if _bearer_token():
+                    # Committed here: the 401 below makes the request wrapper roll back.
+                    throttle.count_token_failure(db.session(), address, now, config)
+                    db.session.commit()
                 response = json_error(
                     401, "unauthorized", "A valid 'Authorization: Bearer <token>' is needed."
                 )

@@ -15,3 +15,16 @@ class RoutingConfig:
     unreached_attempts_before_sms: int = 3
     hotline_number: str = ""
     timezone: str = "Asia/Seoul"
+
+
+@dataclass(frozen=True)
+class LoginConfig:
+    """Console sessions and the throttle on failed logins and API tokens (config.yaml `logins:`)."""
+
+    session_hours: float = 12.0  # one working day; then the consultant logs in again
+    throttle_minutes: float = 15.0  # the window failures are counted in; a locked address waits it out
+    failures_per_username: int = 5  # wrong passwords for one name from one address
+    failures_per_address: int = 20  # wrong passwords (any names) and API tokens from one address
+    # Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client's address; with
+    # 0 behind a proxy every client has the proxy's address, and one guesser locks everyone out.
+    proxies_in_front: int = 0

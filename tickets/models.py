@@ -60,8 +60,9 @@ class User(Base):
     away_from: Mapped[date | None]
     away_until: Mapped[date | None]  # inclusive
     password_hash: Mapped[str255 | None]
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Copied into each console session at login; raising it (logout, a new password, a new role,
+    # deactivation) ends every session holding the old number (tickets.auth).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     last_assigned_at: Mapped[datetime | None]  # routing breaks ties by who waited longest
     created_at: Mapped[created]
 
@@ -80,6 +81,21 @@ class User(Base):
         self.field_links = [link for link in self.field_links if link.field in wanted]
         have = {link.field for link in self.field_links}
         self.field_links.extend(UserField(field=key) for key in sorted(wanted - have))
+
+
+class LoginThrottle(Base):
+    """Failed logins and API tokens counted per client address (tickets.throttle).
+
+    In the database, not in a process, so every web host counts the same failures. One row per address
+    and name tried (a password guess), plus one per address with username "" (all its failures).
+    """
+
+    __tablename__ = "login_throttle"
+
+    address: Mapped[str64] = mapped_column(primary_key=True)
+    username: Mapped[str64] = mapped_column(primary_key=True)
+    failures: Mapped[int]
+    window_started_at: Mapped[datetime]
 
 
 class UserField(Base):

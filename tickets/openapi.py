@@ -251,11 +251,17 @@ def _document() -> dict[str, Any]:
                         {"name": "field", "in": "query", "schema": {"type": "string"}},
                         {"name": "assignee", "in": "query", "schema": {"type": "string"}},
                         {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "description": "at most this many; outside 1..200 is refused (422), not cut",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                        },
                     ],
                     "responses": {
                         "200": _json("TicketList", "tickets (overdue: the longest overdue first)"),
                         "400": _json("Error", "a bad filter"),
+                        "422": _json("Error", "limit is not a whole number from 1 to 200"),
                         "401": ERRORS["401"],
                         "403": ERRORS["403"],
                     },

@@ -1,7 +1,7 @@
 """reports count live: drop the daily roll-up
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 11:30:00
 
 The reports read the period's tickets through the created_at index instead of a roll-up kept in sync by
@@ -16,7 +16,7 @@ from alembic import op
 import tickets.db
 
 revision: str = "0005"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

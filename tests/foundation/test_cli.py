@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
+import pytest
+import werkzeug.serving
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ivr.app import create_app
 from ivr.cli import cli
+from ivr.config import ROOT
+from tests.conftest import test_config
 from tickets import accounts
 from tickets.models import Ticket, User
 
@@ -120,4 +130,55 @@ def test_healthz_answers_for_load_balancers(client) -> None:  # type: ignore[no-
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json["database"] == "ok"
-    assert response.json["scheduler"]["alive"] is False
+    assert response.json["scheduler"] == "stopped"  # no scheduler runs in the tests
+
+
+# --- SECRET_KEY: required to serve, except a development run on loopback ------------------------------------
+
+REFUSED_RUNS = [
+    ("0.0.0.0", {}),
+    ("10.1.2.3", {}),
+    ("hotline.internal", {}),
+    ("127.0.0.1", {"PUBLIC_BASE_URL": "https://hotline.example.org", "TWILIO_AUTH_TOKEN": "t"}),
+]
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """What the CLI would have served, instead of serving it."""
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *args, **_options: calls.append(args))
+    return calls
+
+
+@pytest.mark.parametrize(("host", "environ"), REFUSED_RUNS, ids=["any", "lan", "name", "public url"])
+def test_serving_without_a_secret_key_is_refused(
+    served: list[tuple[Any, ...]], host: str, environ: dict[str, str]
+) -> None:
+    app = create_app(test_config("sqlite://", SECRET_KEY="", **environ))
+    for command in ("web", "run"):
+        result = _run(app, command, "--host", host)
+        assert result.exit_code == 2, result.output
+        assert "SECRET_KEY: missing" in result.output
+    assert served == []
+
+
+def test_a_development_run_on_loopback_may_go_without_a_secret_key(served: list[tuple[Any, ...]]) -> None:
+    app = create_app(test_config("sqlite://", SECRET_KEY=""))
+    result = _run(app, "web", "--host", "127.0.0.1")
+    assert result.exit_code == 0, result.output
+    assert "SECRET_KEY is not set" in result.output
+    assert [args[:2] for args in served] == [("127.0.0.1", 5000)]
+
+
+def test_gunicorns_entry_point_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.sqlite3'}", "PYTHONPATH": str(ROOT)}
+    env.pop("SECRET_KEY", None)
+    start = [sys.executable, "-c", "import ivr.wsgi"]
+    refused = subprocess.run(start, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2
+    assert "hotline: configuration error: environment: SECRET_KEY: missing" in refused.stderr
+    started = subprocess.run(
+        start, env={**env, "SECRET_KEY": "k"}, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 0, started.stderr

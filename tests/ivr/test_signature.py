@@ -14,6 +14,8 @@ from ivr.app import create_app
 from ivr.config import ConfigError, HotlineConfig
 from ivr.signature import (
     DEVELOPMENT_AUTH_TOKEN,
+    MAX_WEBHOOK_BYTES,
+    MAX_WEBHOOK_FIELDS,
     twilio_signed,
     warn_about_development_token,
     warn_about_signatures,
@@ -148,3 +150,68 @@ def test_switching_the_check_off_accepts_anything_loudly(caplog: pytest.LogCaptu
     assert "verify_signatures is false" in caplog.text
     assert _post(app, "/ivr/test-signed", {}).status_code == 200
     assert seen == [FORM]
+
+
+def _post_form(app: Flask, form: dict[str, str], signature: str, **options: Any) -> Any:
+    return app.test_client().post(
+        "/ivr/test-signed", data=form, headers={"X-Twilio-Signature": signature}, **options
+    )
+
+
+def test_a_json_body_without_body_sha256_is_refused_not_an_error(signed_app: Any) -> None:
+    app, seen = signed_app
+    body = '{"CallSid": "CA1"}'
+    # Signed as if it were a form: twilio's validator cannot check a JSON body without ?bodySHA256=
+    signature = _sign("http://localhost/ivr/test-signed", {})
+    response = app.test_client().post(
+        "/ivr/test-signed",
+        data=body,
+        content_type="application/json",
+        headers={"X-Twilio-Signature": signature},
+    )
+    assert response.status_code == 403
+    assert seen == []
+
+
+def test_a_json_body_signed_through_body_sha256_is_accepted(signed_app: Any) -> None:
+    app, seen = signed_app
+    body = '{"CallSid": "CA1"}'
+    url = f"/ivr/test-signed?bodySHA256={RequestValidator(TOKEN).compute_hash(body)}"
+    headers = {"X-Twilio-Signature": _sign(f"http://localhost{url}", {})}
+    client = app.test_client()
+    ok = client.post(url, data=body, content_type="application/json", headers=headers)
+    assert ok.status_code == 200
+    tampered = client.post(
+        url, data=body.replace("CA1", "CA2"), content_type="application/json", headers=headers
+    )
+    assert tampered.status_code == 403
+    assert len(seen) == 1
+
+
+def test_a_form_with_thousands_of_fields_is_refused_before_it_is_parsed(signed_app: Any) -> None:
+    app, seen = signed_app
+    # Correctly signed, so only the field count refuses it; 110,000 unsigned fields took 1.1 s to parse.
+    form = {**FORM, **{f"X{n}": "" for n in range(MAX_WEBHOOK_FIELDS)}}
+    assert _post_form(app, form, _sign("http://localhost/ivr/test-signed", form)).status_code == 413
+    flood = "&".join(f"f{n}=" for n in range(110_000))
+    response = app.test_client().post(
+        "/ivr/test-signed", data=flood, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 413
+    assert seen == []
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_body_larger_than_any_twilio_sends_is_refused(signed_app: Any, content_type: str) -> None:
+    app, seen = signed_app
+    form = {**FORM, "SpeechResult": "가" * MAX_WEBHOOK_BYTES}
+    signature = _sign("http://localhost/ivr/test-signed", form)
+    assert _post_form(app, form, signature, content_type=content_type).status_code == 413
+    assert seen == []
+
+
+def test_the_limits_leave_room_for_a_long_speech_result(signed_app: Any) -> None:
+    app, seen = signed_app
+    form = {**FORM, "SpeechResult": "바이오 분야 장비 사용 문의입니다. " * 100}
+    assert _post_form(app, form, _sign("http://localhost/ivr/test-signed", form)).status_code == 200
+    assert seen == [form]

@@ -108,3 +108,18 @@ def test_a_path_cannot_be_documented_twice(app: Flask) -> None:
         openapi.extend(app, {"/sla/alerts": alerts_openapi.PATHS["/sla/alerts"]})
     with pytest.raises(ValueError, match="already in the OpenAPI document"):
         openapi.extend(app, {"/queue": {}})
+
+
+def test_an_admin_sees_the_alerts_but_does_not_acknowledge_them(
+    session: Session, api: DocumentedClient, config: Any
+) -> None:
+    # Admins manage users and config; acting on tickets and their alerts is the supervisors' work.
+    s = settings(config)
+    ticket_at(session, s, T0)
+    run(s, DUE + timedelta(minutes=5))
+    headers = bearer(session, accounts.add_user(session, "root", "admin", fields=[]))
+    listed = api.get("/api/v1/sla/alerts", headers=headers).get_json()["alerts"]
+    assert len(listed) == 1
+    refused = api.post(f"/api/v1/sla/alerts/{listed[0]['id']}/ack", headers=headers)
+    assert refused.status_code == 403
+    assert api.get("/api/v1/sla/alerts", headers=headers).get_json()["alerts"][0]["acknowledged_at"] is None

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import exports
 from tests.scheduler import report_fixture as fx
-from tickets import accounts
+from tickets import accounts, auth, clock
 from tickets.clock import FrozenClock
 from tickets.models import Escalation, OutboxMessage, Ticket, TicketEvent, User
 
@@ -43,7 +43,7 @@ def _user(session: Session, username: str, role: str, fields: tuple[str, ...] = 
 
 def _log_in(client: Any, user: User) -> str:
     with client.session_transaction() as cookie:
-        cookie["user_id"] = user.id
+        cookie.update(auth.session_for(user, clock.now()))
         cookie["csrf"] = "test-csrf-token"
     return "test-csrf-token"
 
@@ -509,3 +509,51 @@ def test_the_dashboard_calls_away_whom_routing_skips(session: Session, client: A
     _log_in(client, supervisor)
     away = {c["username"]: c["away"] for c in client.get("/supervisor/live.json").get_json()["consultants"]}
     assert away == {"it-kim": True, "it-lee": False}
+
+
+# --- supervisors act; admins look ------------------------------------------------------------------------
+
+
+def _pool_references(page: str) -> list[str]:
+    pool = page[page.index('id="pool"') :]
+    return re.findall(r'<tr data-reference="([^"]+)"', pool)
+
+
+def _actions(page: str) -> list[str]:
+    return re.findall(r'<form[^>]*action="(/supervisor/[^"]+)"', page)
+
+
+def test_admins_see_the_dashboard_without_its_buttons_and_may_not_act(
+    session: Session, client: Any, history: list[fx.Spec]
+) -> None:
+    boss, admin = _user(session, "boss", "supervisor"), _user(session, "root", "admin")
+    _user(session, "any-kim", "consultant", fx.FIELDS)  # someone to reassign to
+    session.commit()
+
+    _log_in(client, boss)
+    page = client.get("/supervisor/").get_data(as_text=True)
+    alert = session.get(Escalation, int(re.findall(r'data-alert="(\d+)"', page)[0]))
+    pooled = session.scalar(select(Ticket).where(Ticket.reference == _pool_references(page)[0]))
+    assert alert is not None and pooled is not None and pooled.field == "general"
+    offered = _actions(page)
+    assert f"/supervisor/alerts/{alert.id}/ack" in offered
+    assert f"/supervisor/tickets/{pooled.reference}/field" in offered
+    assert any(action.endswith("/assign") for action in offered)
+
+    csrf = _log_in(client, admin)
+    page = client.get("/supervisor/").get_data(as_text=True)
+    assert f'data-alert="{alert.id}"' in page and f'data-reference="{pooled.reference}"' in page  # they see
+    assert _actions(page) == []
+    fragments = client.get("/supervisor/live.json?fragments=1").get_json()["fragments"]
+    assert _actions("".join(fragments.values())) == []
+    attempts = {
+        f"/supervisor/alerts/{alert.id}/ack": {},
+        f"/supervisor/tickets/{pooled.reference}/field": {"field": "it"},
+        f"/supervisor/tickets/{pooled.reference}/assign": {"username": "boss"},
+    }
+    for path, form in attempts.items():
+        assert client.post(path, data={"csrf_token": csrf, **form}).status_code == 403, path
+    session.refresh(alert)
+    session.refresh(pooled)
+    assert alert.acknowledged_at is None
+    assert (pooled.field, pooled.assignee_id) == ("general", None)

@@ -15,16 +15,17 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
 from ivr.signature import signing_token
 from tests.conftest import DATABASES, POSTGRES_ADMIN_URL, _migrate, _postgres_database, test_config
 from tests.scheduler import report_fixture as fx
-from tickets import accounts
-from tickets.clock import FrozenClock
+from tickets import accounts, auth
+from tickets.clock import FrozenClock, now
 from tickets.db import db
+from tickets.models import User
 
 EXPORT = "/supervisor/export/tickets.csv?first=2026-10-01&last=2026-11-27"
 AT_ONCE = 1.0  # seconds: a caller hears the menu, not a silence that ends in the apology
@@ -58,11 +59,11 @@ def served(database: str, clock: FrozenClock) -> Iterator[Flask]:
 
 def _supervisor_client(app: Flask) -> Any:
     client = app.test_client()
-    assert db.engine is not None
-    with db.engine.connect() as connection:
-        boss = connection.scalar(text("SELECT id FROM users WHERE username = 'boss'"))
+    with app.app_context(), db.reading() as session:
+        boss = session.scalars(select(User).where(User.username == "boss")).one()
+        login = auth.session_for(boss, now())
     with client.session_transaction() as cookie:
-        cookie["user_id"] = boss
+        cookie.update(login)
     return client
 
 

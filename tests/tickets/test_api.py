@@ -308,3 +308,22 @@ def test_an_unanswered_consultant_phone_is_an_event_not_an_attempt(client, peopl
     assert [e.type for e in ticket.events].count("callback_not_connected") == 1
     assert session.query(OutboxMessage).count() == 0
     assert urlencode({"by": people["users"]["kim"].id}) in placed.url
+
+
+def test_a_limit_outside_one_to_two_hundred_is_refused(client, people, make_ticket) -> None:
+    make_ticket()
+    # -1 was "no limit at all" on SQLite; a limit above 200 is refused too, since a cut list looks complete
+    for limit in ["-1", "0", "201", "1000000", "ten", "1.5", "", " 5", "5_0"]:
+        response = call(client, people, "boss", "GET", f"/tickets?{urlencode({'limit': limit})}")
+        assert response.status_code == 422, limit
+        assert response.get_json()["error"]["code"] == "invalid_limit"
+
+
+def test_the_limit_caps_the_page(client, people, make_ticket) -> None:
+    made = [make_ticket() for _ in range(3)]
+    newest_two = [
+        t["reference"] for t in call(client, people, "boss", "GET", "/tickets?limit=2").json["tickets"]
+    ]
+    assert len(newest_two) == 2 and set(newest_two) <= {t.reference for t in made}
+    assert len(call(client, people, "boss", "GET", "/tickets?limit=200").json["tickets"]) == 3
+    assert len(call(client, people, "boss", "GET", "/tickets").json["tickets"]) == 3

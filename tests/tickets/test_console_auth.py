@@ -1,15 +1,16 @@
-"""Console login: hashed passwords, CSRF on every form, the lock-out, roles, and the session cookie."""
+"""Console login: hashed passwords, CSRF on every form, the throttle on guessing, roles, the cookie."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 
-from tests.tickets.conftest import NOW
 from tickets import auth
+from tickets.config import LoginConfig
 from tickets.db import db
+
+GUESSER, OFFICE = "203.0.113.9", "198.51.100.20"
 
 
 def _csrf(page: bytes) -> str:
@@ -61,19 +62,58 @@ def test_forms_without_the_csrf_token_are_refused(client, make_user, make_ticket
     assert client.post(note, data={"text": "hi", "csrf_token": token}).status_code == 303
 
 
-def test_five_wrong_passwords_lock_the_account(session, make_user) -> None:
+def test_five_wrong_passwords_lock_the_name_from_that_address_only(session, make_user, clock) -> None:
+    """Someone guessing at it-kim's password locks themself out, not it-kim working from elsewhere."""
     user = make_user("it-kim")
-    for _ in range(auth.MAX_FAILED_LOGINS):
+    limits = LoginConfig()
+    for _ in range(limits.failures_per_username):
+        with pytest.raises(auth.LoginError, match="올바르지 않습니다"):
+            auth.authenticate(session, "it-kim", "wrong-password", clock(), address=GUESSER)
+    clock.advance(minutes=5)
+    with pytest.raises(auth.LoginLocked, match="10분 후"):
+        auth.authenticate(session, "it-kim", "hotline1379", clock(), address=GUESSER)
+    assert auth.authenticate(session, "it-kim", "hotline1379", clock(), address=OFFICE) is user
+    clock.advance(minutes=limits.throttle_minutes)
+    assert auth.authenticate(session, "it-kim", "hotline1379", clock(), address=GUESSER) is user
+
+
+def test_a_lock_does_not_tell_which_names_exist(session, make_user, clock) -> None:
+    make_user("it-kim")
+    messages = {}
+    for name, address in (("it-kim", "10.0.0.1"), ("nobody", "10.0.0.2")):
+        for _ in range(LoginConfig().failures_per_username):
+            with pytest.raises(auth.LoginError) as wrong:
+                auth.authenticate(session, name, "wrong-password", clock(), address=address)
+            assert not isinstance(wrong.value, auth.LoginLocked)
+        with pytest.raises(auth.LoginLocked) as locked:
+            auth.authenticate(session, name, "wrong-password", clock(), address=address)
+        messages[name] = (str(wrong.value), str(locked.value))
+    assert messages["it-kim"] == messages["nobody"]
+
+
+def test_an_address_trying_many_names_is_locked_for_all_of_them(client, make_user) -> None:
+    make_user("it-kim")
+    client.environ_base["REMOTE_ADDR"] = GUESSER
+    for n in range(LoginConfig().failures_per_address):
+        assert login(client, f"guess-{n}", "wrong-password").status_code == 200
+    response = login(client, "it-kim")  # the right password, but from an address that used up its tries
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+    assert "잠겼습니다" in response.get_data(as_text=True)
+    client.environ_base["REMOTE_ADDR"] = OFFICE
+    assert login(client, "it-kim").status_code == 302
+
+
+def test_logging_in_rightly_does_not_reset_the_address_count(session, make_user, clock) -> None:
+    """An attacker holding one account cannot log into it between guesses to keep guessing others."""
+    make_user("it-kim")
+    limits = LoginConfig()
+    for n in range(limits.failures_per_address):
+        if n % 4 == 0:
+            auth.authenticate(session, "it-kim", "hotline1379", clock(), address=GUESSER)
         with pytest.raises(auth.LoginError):
-            auth.authenticate(session, "it-kim", "wrong-password", NOW)
-    with pytest.raises(auth.LoginError, match="잠겼습니다"):
-        auth.authenticate(session, "it-kim", "hotline1379", NOW + timedelta(minutes=5))
-    assert (
-        auth.authenticate(session, "it-kim", "hotline1379", NOW + auth.LOCKOUT + timedelta(seconds=1)) is user
-    )
-    assert user.failed_logins == 0
-    with pytest.raises(auth.LoginError):
-        auth.authenticate(session, "nobody", "hotline1379", NOW)
+            auth.authenticate(session, f"admin-{n}", "guess", clock(), address=GUESSER)
+    with pytest.raises(auth.LoginLocked):
+        auth.authenticate(session, "it-kim", "hotline1379", clock(), address=GUESSER)
 
 
 def test_roles_and_fields_in_the_console(client, make_user, make_ticket) -> None:
@@ -129,3 +169,31 @@ def test_consultants_land_on_their_queue_without_the_dashboard_link(client, make
     response = login(client, "it-kim")
     assert response.headers["Location"] == "/console/"
     assert "data-home" not in client.get("/console/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_address_behind_a_proxy(make_user, connection, tmp_config, proxies: int) -> None:
+    """With `proxies_in_front: 1` the client's address comes from the proxy's X-Forwarded-For, so one
+    guesser behind it does not lock everyone out; with 0 the header is the client's word and ignored."""
+    from ivr.app import create_app
+    from ivr.config import load_config
+
+    make_user("it-kim")
+    db.session.commit()  # into the test's transaction, which the app below joins
+    text = tmp_config.read_text(encoding="utf-8")
+    tmp_config.write_text(
+        text.replace("proxies_in_front: 0", f"proxies_in_front: {proxies}"), encoding="utf-8"
+    )
+    app = create_app(load_config(tmp_config, {"DATABASE_URL": "sqlite://", "SECRET_KEY": "test-secret"}))
+    assert db.engine is not None
+    db.engine.dispose()
+    db.bind(connection, join_transaction_mode="create_savepoint")  # the test's own transaction, as in `app`
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    guesser, office = app.test_client(), app.test_client()
+    guesser.environ_base.update(proxy, HTTP_X_FORWARDED_FOR=GUESSER)
+    office.environ_base.update(proxy, HTTP_X_FORWARDED_FOR=OFFICE)
+    with app.app_context():
+        for _ in range(LoginConfig().failures_per_username):
+            login(guesser, "it-kim", "wrong-password")
+        assert login(guesser, "it-kim").status_code == 429
+        assert login(office, "it-kim").status_code == (302 if proxies else 429)

@@ -205,7 +205,10 @@ def test_away_and_off_duty_set_by_an_admin_take_people_out_of_routing(
 
 
 def test_a_password_reset_works_at_once_and_ends_a_lockout(app: Any, as_admin: Any, make_user: Any) -> None:
-    kim = make_user("it-kim", locked_until=NOW + timedelta(days=365), failed_logins=3)
+    kim = make_user("it-kim")
+    for _ in range(5):
+        assert _login(app.test_client(), "it-kim", "forgotten-pass").status_code == 200
+    assert _login(app.test_client(), "it-kim", "hotline1379").status_code == 429  # locked from here
     url = f"/console/admin/users/{kim.id}/password"
     response = _post(as_admin, url, password="short")
     assert "8자 이상" in as_admin.get(response.location).data.decode()

@@ -32,7 +32,9 @@ from tickets.db import db
 from tickets.lifecycle import allowed_next
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+bp = Blueprint(
+    "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
+)
 
 STATUS_LABELS = {
     "new": "대기(풀)", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류(고객 요청)",
@@ -155,25 +157,34 @@ def _safe_next(target: str | None, fallback: str) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
+    error, retry_after = None, None
     if request.method == "POST":
         auth.check_csrf()
         try:
             user = auth.authenticate(
-                db.session(), request.form.get("username", ""), request.form.get("password", ""), clock.now()
-            )
+                db.session(),
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                clock.now(),
+                address=auth.client_address(),
+            )  # commits the attempt itself, so a refusal is counted whatever the status
+        except auth.LoginLocked as locked:
+            error, retry_after = str(locked), locked.minutes * 60
         except auth.LoginError as failure:
-            error = str(failure)  # 200, so the failure count is committed by the request wrapper
+            error = str(failure)
         else:
-            auth.log_in(user)
+            auth.log_in(user, clock.now())
             return redirect(_safe_next(request.args.get("next"), _landing(user)))
-    return render_template("console/login.html", error=error)
+    page = render_template("console/login.html", error=error)
+    if retry_after is None:
+        return page
+    return page, 429, {"Retry-After": str(retry_after)}
 
 
 @bp.post("/logout")
 @login_required()
 def logout() -> Any:
-    auth.log_out()
+    auth.log_out(_me())
     return redirect(url_for("console.login"))
 
 

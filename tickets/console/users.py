@@ -210,7 +210,7 @@ def user_availability(user_id: int) -> Any:
 def reset_password(user_id: int) -> Any:
     user = _user(user_id)
     try:
-        accounts.reset_password(user, request.form.get("password", ""))
+        accounts.reset_password(db.session(), user, request.form.get("password", ""))
     except AccountError as error:
         return _refused(error, user)
     log.info("admin %s reset the password of %s", _me().username, user.username)
