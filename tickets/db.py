@@ -188,12 +188,10 @@ def make_engine(url: str, budgets: DatabaseBudgets | None = None, **kwargs: Any)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # straight to the driver: SQLAlchemy's execution machinery cost more than the statement.
             # A reader's deferred BEGIN takes no lock: under WAL, writers go on while it reads.
-            driver = conn.connection.dbapi_connection
-            driver.execute(f"PRAGMA busy_timeout={webhook_ms if _webhook_work.get() else work_ms}")
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={webhook_ms if _webhook_work.get() else work_ms}")
             reading = conn.get_execution_options().get(READING)
-            driver.execute("BEGIN" if reading else "BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_timeout", budgets.checkout_seconds)
@@ -209,8 +207,8 @@ def make_engine(url: str, budgets: DatabaseBudgets | None = None, **kwargs: Any)
 
         @event.listens_for(engine, "begin")
         def _work_budget(conn: Any) -> None:
-            if not _webhook_work.get():  # straight to the driver, as for SQLite's BEGIN
-                conn.connection.dbapi_connection.execute(
+            if not _webhook_work.get():
+                conn.exec_driver_sql(
                     "SELECT set_config('statement_timeout', %(ms)s, true), "
                     "set_config('lock_timeout', %(ms)s, true)",
                     {"ms": str(work_ms)},
