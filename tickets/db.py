@@ -16,11 +16,11 @@ from typing import Annotated, Any, cast
 from flask import Blueprint, request
 from sqlalchemy import (
     JSON,
-    CursorResult,
     DateTime,
     Engine,
     MetaData,
     String,
+    Table,
     create_engine,
     event,
     exc,
@@ -223,8 +223,14 @@ def insert_unless_present(session: Session, model: type[Base], unique: str, **va
     to commit). A duplicate is no error, which on PostgreSQL would abort the transaction, and needs no
     savepoint. Pending changes are flushed first, as for any statement the session runs."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
-    return cast(CursorResult[Any], session.execute(statement)).rowcount == 1
+    table = cast(Table, model.__table__)
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(table.c[unique])  # a row when inserted (the drivers' rowcount is not told)
+    )
+    return session.execute(statement).first() is not None
 
 
 class Database:
