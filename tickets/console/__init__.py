@@ -54,7 +54,13 @@ EVENT_LABELS = {
     "unreached_sms_skipped": "미연결 문자 생략", "sla_warning": "처리기한 임박 알림",
     "escalated": "기한 초과 상향",
     "sla_alert_acknowledged": "알림 확인",
+    "diagnosed": "진단", "referred": "기관 연계 요청", "referral_accepted": "기관 수락",
+    "referral_declined": "기관 거절", "referral_completed": "기관 지원 완료",
+    "referral_expired": "연계 기한 만료", "referral_reminded": "기관 재안내",
+    "referral_alert": "연계 후속 알림", "referral_link_revoked": "연계 링크 취소",
+    "company_sms_skipped": "기업 안내 문자 생략(휴대전화 아님)",
 }  # fmt: skip
+REFERRED_LABEL = "기관 연계"  # the resolution_type `referred` (tickets.referrals.REFERRED)
 # Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
 HIDDEN_DETAIL = ("url", "recording_url", "call_sid", "recording_sid")
 STATUS_BUTTONS = {
@@ -221,11 +227,14 @@ def ticket_page(reference: str) -> Any:
         ]  # fmt: skip
     next_statuses = [s for s in STATUS_BUTTONS if holds and Status(s) in _allowed(ticket)]
     access_log.record_request(db.session(), access_log.Action.VIEW, [ticket.reference])
+    from tickets.console.referrals import referral_section  # it imports this module's blueprint
+
     return render_template(
         "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=clock.now(),
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
-        extra_recordings=actions.extra_recordings(ticket),
+        extra_recordings=actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
+        **referral_section(ticket),
     )  # fmt: skip
 
 
@@ -352,7 +361,8 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from tickets.console import audit, inbox, users  # noqa: F401  (their views join this blueprint)
+    # Their views join this blueprint.
+    from tickets.console import audit, inbox, institutes, referrals, users  # noqa: F401
 
     app.register_blueprint(bp)
     # Auditors work from the access log (and land there); admins get a link beside their dashboard.
