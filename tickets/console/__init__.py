@@ -30,6 +30,7 @@ from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db
 from tickets.lifecycle import allowed_next
+from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
 
 bp = Blueprint(
@@ -54,6 +55,7 @@ EVENT_LABELS = {
     "unreached_sms_skipped": "미연결 문자 생략", "sla_warning": "처리기한 임박 알림",
     "escalated": "기한 초과 상향",
     "sla_alert_acknowledged": "알림 확인",
+    "recording_deleted": "녹음 삭제", "numbers_masked": "번호 가림(보존기간)", "anonymised": "개인정보 삭제",
 }  # fmt: skip
 # Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
 HIDDEN_DETAIL = ("url", "recording_url", "call_sid", "recording_sid")
@@ -105,6 +107,12 @@ def _phone_filter(value: str | None) -> str:
     if number.country_code == 82:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@bp.app_template_filter("masked")
+def _masked_filter(value: str | None) -> str:
+    """The one masking rule for pages: 010-****-5678 (tickets.masking)."""
+    return mask_number(value) or "-"
 
 
 @bp.app_template_filter("local")
@@ -225,7 +233,7 @@ def ticket_page(reference: str) -> Any:
         "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=clock.now(),
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
-        extra_recordings=actions.extra_recordings(ticket),
+        extra_recordings=actions.extra_recordings(ticket), show_numbers=actions.may_see_numbers(me, ticket),
     )  # fmt: skip
 
 
