@@ -19,6 +19,7 @@ from ivr.app import create_app, require_secret_key
 from ivr.audit_cli import audit_group
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.institutes_cli import institutes_group
+from ivr.privacy_cli import privacy_group
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
 from tickets import accounts, demo
@@ -374,6 +375,7 @@ def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: in
 
 
 cli.add_command(audit_group)  # hotline audit verify|list (ivr.audit_cli)
+cli.add_command(privacy_group)  # hotline privacy purge|erase (ivr.privacy_cli)
 
 
 def _parse_now(text: str | None) -> Any:
