@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ivr.cli import cli
 from tests.conftest import NOW
 from tests.privacy.fake_recordings import sid, twilio_url
+from tests.tickets.test_console_auth import _csrf, login
 from tickets import events
 from tickets.access_log import AccessLogEntry
 from tickets.db import Base
@@ -164,3 +165,27 @@ def test_only_an_admin_may_erase_and_a_reference_limits_it_to_that_ticket(
     session.expire_all()
     assert session.get_one(Ticket, first_id).callback_number is None
     assert session.get_one(Ticket, second_id).callback_number == NUMBER
+
+
+def test_an_admin_erases_in_the_console_after_confirming_and_others_may_not(
+    client: Any, session: Session, make_ticket: Callable[..., Ticket], make_user: Callable[..., User],
+    admin: User,
+) -> None:  # fmt: skip
+    make_user("sup-han", role="supervisor", fields=("it",))
+    ticket_id = make_ticket(callback_number=NUMBER).id
+    login(client, "sup-han")
+    assert client.get("/console/privacy/erase").status_code == 403
+    client.post("/console/logout", data={"csrf_token": _csrf(client.get("/console/").data)})
+
+    login(client, "admin-lee")
+    token = _csrf(client.get("/console/privacy/erase").data)
+    form = {"csrf_token": token, "number": "010-1234-5678", "reason": "민원 2026-119"}
+    preview = client.post("/console/privacy/erase", data=form).get_data(as_text=True)
+    assert "010-****-5678" in preview and 'name="confirm"' in preview
+    session.expire_all()
+    assert session.get_one(Ticket, ticket_id).callback_number == NUMBER  # nothing yet
+    done = client.post("/console/privacy/erase", data={**form, "confirm": "yes"})
+    assert done.status_code == 303
+    session.expire_all()
+    assert session.get_one(Ticket, ticket_id).callback_number is None
+    assert where_found(session, FORMS) == []

@@ -360,7 +360,7 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from tickets.console import audit, inbox, users  # noqa: F401  (their views join this blueprint)
+    from tickets.console import audit, erasure, inbox, users  # noqa: F401  (their views join this blueprint)
 
     app.register_blueprint(bp)
     # Auditors work from the access log (and land there); admins get a link beside their dashboard.
