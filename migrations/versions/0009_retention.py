@@ -1,7 +1,7 @@
 """Retention: when a ticket's recordings were deleted, its numbers masked, it or a call anonymised
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-27 12:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tickets.db
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
