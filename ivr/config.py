@@ -30,7 +30,14 @@ from scheduler.config import (
 )
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
-from tickets.config import GENERAL_FIELD, LoginConfig, PrivacyConfig, ReferralConfig, RoutingConfig
+from tickets.config import (
+    GENERAL_FIELD,
+    LoginConfig,
+    PrivacyConfig,
+    ReferralConfig,
+    RetentionConfig,
+    RoutingConfig,
+)
 from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -400,9 +407,22 @@ def _privacy(top: _Section) -> PrivacyConfig:
         outside_fields_threshold=section.positive(
             "outside_fields_threshold", defaults.outside_fields_threshold
         ),
+        retention=_retention(section),
     )
     section.done()
     return privacy
+
+
+def _retention(privacy: _Section) -> RetentionConfig:
+    section = privacy.section("retention", default={})
+    defaults = RetentionConfig()
+    retention = RetentionConfig(
+        recordings_days=section.positive("recordings_days", defaults.recordings_days),
+        numbers_years=section.positive("numbers_years", defaults.numbers_years),
+        incomplete_days=section.positive("incomplete_days", defaults.incomplete_days),
+    )
+    section.done()
+    return retention
 
 
 def _logins(top: _Section) -> LoginConfig:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from callflows.state import GENERAL_FIELD  # noqa: F401  ("not sure" at the menu: the pool supervisors triage)
 
@@ -40,6 +40,15 @@ class LoginConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """config.yaml `privacy.retention:`: how long callers' data is kept (scheduler.retention enforces it)."""
+
+    recordings_days: int = 365  # a closed ticket's recordings are deleted at Twilio this long after close
+    numbers_years: int = 3  # then its caller and callback numbers are masked; the statistics stay
+    incomplete_days: int = 90  # incomplete tickets and missed calls (no ticket) are anonymised after this
+
+
+@dataclass(frozen=True)
 class PrivacyConfig:
     """config.yaml `privacy:`: how long the access log is kept and what the monthly check flags.
 
@@ -50,3 +59,4 @@ class PrivacyConfig:
     access_log_years: int = 2
     # The monthly check lists a user who viewed more than this many tickets outside their fields or queue.
     outside_fields_threshold: int = 10
+    retention: RetentionConfig = field(default_factory=RetentionConfig)

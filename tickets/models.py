@@ -151,6 +151,8 @@ class Call(Base):
     # when the recovery job (ivr.calls.file_unfiled_calls) filed the ticket of a call that ended or went
     # quiet without one, or found nothing to file: it looks at a call once
     filing_checked_at: Mapped[datetime | None]
+    # when retention or an erasure removed the caller's number, flow state and recording (scheduler.retention)
+    anonymised_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="call", foreign_keys="Ticket.call_id")
     repeat_of: Mapped[RepeatCall | None] = relationship(back_populates="call")
@@ -206,6 +208,8 @@ class Ticket(Base):
         Index(None, "next_escalation_at"),
         # A repeat caller's open ticket.
         Index(None, "callback_number", "field", "status"),
+        # The daily retention job reads tickets closed before a cutoff (scheduler.retention).
+        Index(None, "closed_at"),
         # Reports (scheduler/reports.py) aggregate a period of receipt, optionally one field: on PostgreSQL
         # these cover every column the aggregates read, so a year of tickets is an index-only scan. The first
         # also serves every other created_at range or order (a plain created_at index beside it would be a
@@ -260,6 +264,10 @@ class Ticket(Base):
     unreached_notified_at: Mapped[datetime | None]
     resolution_summary: Mapped[str | None] = mapped_column(Text)
     resolution_type: Mapped[str32 | None]
+    # Retention (scheduler.retention): each step is done once, and these say when.
+    recordings_deleted_at: Mapped[datetime | None]  # its recordings deleted at Twilio, references forgotten
+    numbers_masked_at: Mapped[datetime | None]  # caller and callback numbers kept masked only
+    anonymised_at: Mapped[datetime | None]  # erased on request, or an incomplete ticket past retention
 
     call: Mapped[Call | None] = relationship(back_populates="ticket", foreign_keys=[call_id])
     assignee: Mapped[User | None] = relationship(lazy="joined")

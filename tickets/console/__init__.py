@@ -30,6 +30,7 @@ from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db
 from tickets.lifecycle import allowed_next
+from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
 
 bp = Blueprint(
@@ -59,6 +60,7 @@ EVENT_LABELS = {
     "referral_expired": "연계 기한 만료", "referral_reminded": "기관 재안내",
     "referral_alert": "연계 후속 알림", "referral_link_revoked": "연계 링크 취소",
     "company_sms_skipped": "기업 안내 문자 생략(휴대전화 아님)",
+    "recording_deleted": "녹음 삭제", "numbers_masked": "번호 가림(보존기간)", "anonymised": "개인정보 삭제",
 }  # fmt: skip
 REFERRED_LABEL = "기관 연계"  # the resolution_type `referred` (tickets.referrals.REFERRED)
 # Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
@@ -111,6 +113,12 @@ def _phone_filter(value: str | None) -> str:
     if number.country_code == 82:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@bp.app_template_filter("masked")
+def _masked_filter(value: str | None) -> str:
+    """The one masking rule for pages: 010-****-5678 (tickets.masking)."""
+    return mask_number(value) or "-"
 
 
 @bp.app_template_filter("local")
@@ -234,7 +242,7 @@ def ticket_page(reference: str) -> Any:
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
         extra_recordings=actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
-        **referral_section(ticket),
+        show_numbers=actions.may_see_numbers(me, ticket), **referral_section(ticket),
     )  # fmt: skip
 
 
@@ -362,7 +370,7 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 def init_app(app: Flask) -> None:
     # Their views join this blueprint.
-    from tickets.console import audit, inbox, institutes, referrals, users  # noqa: F401
+    from tickets.console import audit, erasure, inbox, institutes, referrals, users  # noqa: F401
 
     app.register_blueprint(bp)
     # Auditors work from the access log (and land there); admins get a link beside their dashboard.
