@@ -23,7 +23,7 @@ import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tickets import actions, auth, clock
+from tickets import actions, auth, clock, two_step
 from tickets.actions import ActionError, Context
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
@@ -173,6 +173,10 @@ def login() -> Any:
         except auth.LoginError as failure:
             error = str(failure)
         else:
+            logins = current_app.config["HOTLINE"].logins
+            if two_step.required(user, auth.client_address(), logins):
+                auth.begin_second_step(user, clock.now())  # logged in only once the code is right
+                return redirect(url_for("console.login_code", next=request.args.get("next") or None))
             auth.log_in(user, clock.now())
             return redirect(_safe_next(request.args.get("next"), _landing(user)))
     page = render_template("console/login.html", error=error)
@@ -351,6 +355,6 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from tickets.console import inbox, users  # noqa: F401  (their views join this blueprint)
+    from tickets.console import inbox, second_step, users  # noqa: F401  (their views join this blueprint)
 
     app.register_blueprint(bp)
