@@ -221,7 +221,9 @@ def _shown_secret(page: str) -> str:
     return match.group(1).replace(" ", "")
 
 
-def test_config_makes_it_mandatory_for_roles_and_they_enrol_first(app: Any, make_user: Any, clock: Any) -> None:
+def test_config_makes_it_mandatory_for_roles_and_they_enrol_first(
+    app: Any, make_user: Any, clock: Any
+) -> None:
     make_user("boss", "supervisor")
     _logins(app, two_step_roles=("admin", "supervisor"))
     client = app.test_client()
