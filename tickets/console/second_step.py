@@ -1,4 +1,5 @@
-"""The console's second step: the code after the password, enrolment, recovery codes, an admin's reset.
+"""The console's second step: the code after the password, enrolment, recovery codes, an admin's reset
+(which is written to the access log).
 
 A session past its password but not its code is *pending* (tickets.auth): it reaches only `login_code` and,
 for someone who must use a code but has no authenticator yet, `enrol`. Anyone logged in may enrol from
@@ -15,7 +16,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from tickets import auth, clock, two_step
+from tickets import access_log, auth, clock, two_step
 from tickets.auth import current_user, login_required
 from tickets.console import _landing, _safe_next, bp
 from tickets.console.users import ADMINS
@@ -180,9 +181,12 @@ def reset_two_step(user_id: int) -> Any:
     admin = current_user()
     assert admin is not None
     two_step.reset(db.session(), user)
-    # There is no access log yet (tickets.access_log); admin actions are recorded in the application log,
-    # as the other account changes are.
-    log.warning("admin %s reset the two-step sign-in of %s and ended their sessions", admin.username,
-                user.username)  # fmt: skip
+    # In the access log, which auditors read and nobody can quietly edit: a reset is how someone holding a
+    # stolen password would get past the second step, so who did it, when and from where must stay on record.
+    access_log.record_request(
+        db.session(), access_log.Action.CHANGE, [user.username], what="two_step_reset", user_id=user.id
+    )
+    log.info("admin %s reset the two-step sign-in of %s and ended their sessions", admin.username,
+             user.username)  # fmt: skip
     flash(f"{user.display_name}님의 2단계 인증을 초기화하고 모든 로그인을 끝냈습니다.", "ok")
     return redirect(url_for("console.edit_user", user_id=user.id), code=303)
