@@ -330,3 +330,19 @@ def test_two_step_config_is_read(tmp_config: Any) -> None:
     assert logins.two_step_roles == ("admin", "supervisor") and logins.two_step_outside_office
     assert two_step.in_office("10.20.3.4", logins) and two_step.in_office("2001:db8::1", logins)
     assert not two_step.in_office("10.21.0.1", logins) and not two_step.in_office("unknown", logins)
+
+
+def test_the_last_admin_is_reset_from_the_command_line(
+    app: Any, session: Any, make_user: Any, clock: Any
+) -> None:
+    from ivr.cli import cli
+
+    root = make_user("root", "admin", fields=())
+    _enrolled(session, root, clock)
+    result = app.test_cli_runner().invoke(cli, ["users", "reset-two-step", "root"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert not two_step.is_on(session.get(User, root.id))
+    logged = session.scalars(select(AccessLogEntry).where(AccessLogEntry.actor_name == "system")).all()
+    assert [(e.subjects, e.detail["what"]) for e in logged] == [(["root"], "two_step_reset")]
+    assert app.test_cli_runner().invoke(cli, ["users", "reset-two-step", "nobody"]).exit_code == 1
