@@ -6,11 +6,11 @@ Every problem is reported as a ConfigError naming the file and the key, e.g.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -47,6 +47,18 @@ CHANNELS = ("sms", "email", "webhook", "console")
 ROLES_TO_ALERT = ("assignee", "supervisor", "head")
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """/metrics (config.yaml `metrics:`, the token from METRICS_TOKEN): off unless enabled, and then only
+    for the listed networks or a bearer of the token. Never public."""
+
+    enabled: bool = False
+    allow_cidrs: tuple[IPv4Network | IPv6Network, ...] = ()
+    token: str | None = None
+
+
 _REQUIRED: Any = object()
 
 
@@ -77,6 +89,7 @@ class HotlineConfig:
     spool_dir: Path = ROOT / "var" / "spool"
     referrals: ReferralConfig = field(default_factory=ReferralConfig)
     logins: LoginConfig = field(default_factory=LoginConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
 class _Section:
@@ -434,10 +447,26 @@ def _office_networks(section: _Section) -> tuple[IPNetwork, ...]:
     for raw in section.get("office_networks", list, []):
         try:
             # strict: "10.1.2.3/16" is more likely a typo than a network, so it is refused, not widened
-            networks.append(ipaddress.ip_network(str(raw), strict=True))
+            networks.append(ip_network(str(raw), strict=True))
         except ValueError as error:
             section.fail(f"{raw!r} is not a network in CIDR notation ({error})", "office_networks")
     return tuple(networks)
+
+
+def _metrics(top: _Section, env: Mapping[str, str]) -> MetricsConfig:
+    section = top.section("metrics", default={})
+    enabled = section.get("enabled", bool, False)
+    networks = []
+    for i, cidr in enumerate(section.get("allow_cidrs", list, [])):
+        try:
+            networks.append(ip_network(str(cidr)))
+        except ValueError:
+            section.fail(f"expected a network such as 10.0.0.0/8, got {cidr!r}", f"allow_cidrs[{i}]")
+    section.done()
+    token = env.get("METRICS_TOKEN") or None
+    if token is not None and len(token) < 32:
+        raise ConfigError("environment: METRICS_TOKEN: too short; make one with: openssl rand -hex 32")
+    return MetricsConfig(enabled=enabled, allow_cidrs=tuple(networks), token=token)
 
 
 def parse_config(
@@ -502,6 +531,7 @@ def parse_config(
     referrals = _referrals(top)
     privacy = _privacy(top)
     logins = _logins(top)
+    metrics = _metrics(top, env)
     top.done()
 
     public_base_url = env.get("PUBLIC_BASE_URL") or None
@@ -532,6 +562,7 @@ def parse_config(
         spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
         referrals=referrals,
         logins=logins,
+        metrics=metrics,
     )
 
 

@@ -1,7 +1,7 @@
 """two-step sign-in: TOTP secrets on users, one-time recovery codes
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-27 10:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tickets.db
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
