@@ -300,6 +300,27 @@ def users_token(username: str, label: str | None) -> None:
         click.echo(accounts.issue_token(session, user, label))
 
 
+@users_group.command("reset-two-step")
+@click.argument("username")
+@with_appcontext
+def users_reset_two_step(username: str) -> None:
+    """Turn off USERNAME's two-step sign-in and end their sessions (a lost phone and lost recovery codes;
+    for the last admin, who has nobody to do it in the console). Written to the access log."""
+    from tickets import access_log, two_step
+    from tickets.models import User
+
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        two_step.reset(session, user)
+        access_log.record(
+            session, actor=None, action=access_log.Action.CHANGE, subjects=[user.username],
+            detail={"what": "two_step_reset", "user_id": user.id, "via": "cli"},
+        )  # fmt: skip
+        click.echo(f"reset the two-step sign-in of {user.username}; their sessions have ended")
+
+
 @cli.group("tickets")
 def tickets_group() -> None:
     """Look at tickets."""

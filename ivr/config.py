@@ -32,6 +32,7 @@ from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
 from tickets.config import (
     GENERAL_FIELD,
+    IPNetwork,
     LoginConfig,
     PrivacyConfig,
     ReferralConfig,
@@ -39,6 +40,7 @@ from tickets.config import (
     RoutingConfig,
 )
 from tickets.db import DatabaseBudgets
+from tickets.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
@@ -434,11 +436,35 @@ def _logins(top: _Section) -> LoginConfig:
         failures_per_username=section.positive("failures_per_username", defaults.failures_per_username),
         failures_per_address=section.positive("failures_per_address", defaults.failures_per_address),
         proxies_in_front=section.get("proxies_in_front", int, defaults.proxies_in_front),
+        two_step_roles=_two_step_roles(section),
+        two_step_outside_office=section.get(
+            "two_step_outside_office", bool, defaults.two_step_outside_office
+        ),
+        office_networks=_office_networks(section),
     )
     if config.proxies_in_front < 0:
         section.fail(f"must not be negative, got {config.proxies_in_front!r}", "proxies_in_front")
     section.done()
     return config
+
+
+def _two_step_roles(section: _Section) -> tuple[str, ...]:
+    roles = section.get("two_step_roles", list, [])
+    for role in roles:
+        if role not in set(Role):
+            section.fail(f"{role!r} is not a role; roles are {', '.join(Role)}", "two_step_roles")
+    return tuple(roles)
+
+
+def _office_networks(section: _Section) -> tuple[IPNetwork, ...]:
+    networks = []
+    for raw in section.get("office_networks", list, []):
+        try:
+            # strict: "10.1.2.3/16" is more likely a typo than a network, so it is refused, not widened
+            networks.append(ip_network(str(raw), strict=True))
+        except ValueError as error:
+            section.fail(f"{raw!r} is not a network in CIDR notation ({error})", "office_networks")
+    return tuple(networks)
 
 
 def _metrics(top: _Section, env: Mapping[str, str]) -> MetricsConfig:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from callflows.state import GENERAL_FIELD  # noqa: F401  ("not sure" at the menu: the pool supervisors triage)
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class LoginConfig:
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client's address; with
     # 0 behind a proxy every client has the proxy's address, and one guesser locks everyone out.
     proxies_in_front: int = 0
+    # Two-step sign-in (tickets.two_step): anyone may turn it on for themself; these make it mandatory.
+    two_step_roles: tuple[str, ...] = ()  # every login of these roles needs a one-time code
+    two_step_outside_office: bool = False  # every login from outside office_networks needs one
+    office_networks: tuple[IPNetwork, ...] = ()  # the client address (request.remote_addr) is matched
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,12 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     last_assigned_at: Mapped[datetime | None]  # routing breaks ties by who waited longest
     created_at: Mapped[created]
+    # Two-step sign-in (tickets.two_step). The TOTP secret (base32) is set when enrolment starts and is on
+    # once a first code confirmed it (totp_enabled_at). The time step of the last code accepted is kept, so
+    # a code seen once (over a shoulder, in a phished form) is refused for the rest of its window.
+    totp_secret: Mapped[str64 | None]
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     field_links: Mapped[list[UserField]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -97,6 +103,19 @@ class LoginThrottle(Base):
     username: Mapped[str64] = mapped_column(primary_key=True)
     failures: Mapped[int]
     window_started_at: Mapped[datetime]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app (a lost phone): only its hash is kept, and
+    using it stamps used_at, so it works once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str64]  # sha256 hex of a random 64-bit code: never the code itself
+    created_at: Mapped[created]
+    used_at: Mapped[datetime | None]
 
 
 class UserField(Base):

@@ -23,7 +23,7 @@ import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tickets import access_log, actions, auth, clock
+from tickets import access_log, actions, auth, clock, two_step
 from tickets.actions import ActionError, Context
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
@@ -187,6 +187,10 @@ def login() -> Any:
         except auth.LoginError as failure:
             error = str(failure)
         else:
+            logins = current_app.config["HOTLINE"].logins
+            if two_step.required(user, auth.client_address(), logins):
+                auth.begin_second_step(user, clock.now())  # logged in only once the code is right
+                return redirect(url_for("console.login_code", next=request.args.get("next") or None))
             auth.log_in(user, clock.now())
             return redirect(_safe_next(request.args.get("next"), _landing(user)))
     page = render_template("console/login.html", error=error)
@@ -370,7 +374,7 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 def init_app(app: Flask) -> None:
     # Their views join this blueprint.
-    from tickets.console import audit, erasure, inbox, institutes, referrals, users  # noqa: F401
+    from tickets.console import audit, erasure, inbox, institutes, referrals, second_step, users  # noqa: F401
 
     app.register_blueprint(bp)
     # Auditors work from the access log (and land there); admins get a link beside their dashboard.
