@@ -11,8 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ivr import health, logs, metrics, outbound, security_headers, webhooks
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.gateway import make_telephony
-from scheduler import alerts_api, dashboard, referral_pages
 from scheduler.deadlines import deadline_policy
+from supervisor import alerts_api, dashboard, referral_pages
 from tickets import api, auth, console, institute_page, referrals_api
 from tickets.db import db
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from scheduler import retention
 from scheduler.config import NotificationConfig
 from scheduler.delivery import LEASE, build_channels, claim_due_messages, deliver_due_messages
-from scheduler.reports import Period, received
+from supervisor.reports import Period, received
 from tests.conftest import NOW
 from tests.privacy.fake_recordings import FakeRecordings, gateway, sid, twilio_url
 from tickets import events

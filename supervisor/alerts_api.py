@@ -14,8 +14,9 @@ from flask import Blueprint, Flask, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import alerts, alerts_openapi
+from scheduler import alerts
 from scheduler.delivery import dead_messages
+from supervisor import alerts_openapi
 from tickets import clock, openapi
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db

@@ -32,14 +32,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from scheduler import alerts, charts, exports, reports
-from scheduler.labels import Labels
-from scheduler.overview import Overview, overview
-from scheduler.reports import Period
+from scheduler import alerts
+from supervisor import charts, exports, reports
+from supervisor.overview import Overview, overview
+from supervisor.reports import Period
 from tickets import access_log, clock, console, downloads, queue, routing
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db
+from tickets.labels import Labels
 from tickets.lifecycle import TransitionError
 from tickets.models import Role, Ticket, User
 
