@@ -29,7 +29,6 @@ from callflows.state import GENERAL_FIELD, CallState
 from ivr import metrics
 from tickets import events
 from tickets.db import insert_unless_present
-from tickets.deadlines import DeadlinePolicy
 from tickets.intake import attach_recording, open_ticket, take_recording
 from tickets.models import Call, RepeatCall, Ticket
 from tickets.outbox import add_message_once
@@ -50,7 +49,6 @@ class CallContext:
     """What every call-flow service needs besides the session."""
 
     flow: FlowConfig
-    policy: DeadlinePolicy
     render: Renderer
     now: datetime
     timezone: str = "Asia/Seoul"  # the center's, for routing's working hours
@@ -191,7 +189,6 @@ def _open_ticket_for(
     """The ticket of this call, from what the caller answered so far (field unknown: the general pool)."""
     return open_ticket(
         session,
-        ctx.policy,
         now=ctx.now,
         field=state.field or GENERAL_FIELD,
         support_type=state.support_type,

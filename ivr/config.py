@@ -20,24 +20,21 @@ import yaml
 
 from callflows.config import LANGUAGES, FlowConfig, Language, MenuOption
 from callflows.state import OTHER_SUPPORT_TYPE
-from scheduler.business_hours import HOLIDAY_YEARS, holidays_known
-from scheduler.config import (
-    EscalationLevel,
-    EscalationRecipient,
-    NotificationConfig,
-    SchedulerConfig,
-    SlaPolicy,
-)
+from scheduler.config import NotificationConfig, SchedulerConfig
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
+from tickets.business_hours import HOLIDAY_YEARS, holidays_known
 from tickets.config import (
     GENERAL_FIELD,
+    EscalationLevel,
+    EscalationRecipient,
     IPNetwork,
     LoginConfig,
     PrivacyConfig,
     ReferralConfig,
     RetentionConfig,
     RoutingConfig,
+    SlaPolicy,
 )
 from tickets.db import DatabaseBudgets
 from tickets.models import Role

@@ -99,7 +99,6 @@ def call_status(reference: str) -> Response:
         if ticket.is_open:
             queue.log_attempt(
                 session,
-                current_app.extensions["deadline_policy"],
                 ticket,
                 by=_consultant(),
                 outcome=outcome,

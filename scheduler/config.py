@@ -1,39 +1,12 @@
-"""What the scheduler needs from config.yaml: the SLA policy, notification channels and job timing."""
+"""What the scheduler needs from config.yaml: the SLA policy (tickets owns its type), notification channels
+and job timing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import time
 
-
-@dataclass(frozen=True)
-class EscalationRecipient:
-    role: str  # "assignee", "supervisor" (of the ticket's field), "head" (of the center)
-    channels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class EscalationLevel:
-    level: int
-    after_breach_hours: float
-    notify: tuple[EscalationRecipient, ...]
-
-
-@dataclass(frozen=True)
-class SlaPolicy:
-    mode: str = "calendar"  # "calendar" or "working_days"
-    resolve_within_days: int = 3
-    warn_before_hours: float = 24.0
-    first_callback_within_working_hours: float | None = None
-    workday_start: time = time(9, 0)
-    workday_end: time = time(18, 0)
-    closed_days: tuple[date, ...] = ()
-    timezone: str = "Asia/Seoul"
-    levels: tuple[EscalationLevel, ...] = ()
-    # Who hears the warning before the deadline (level 0).
-    warning_notify: tuple[EscalationRecipient, ...] = (
-        EscalationRecipient(role="assignee", channels=("sms", "email", "console")),
-    )
+from tickets.config import SlaPolicy
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.business_hours import BusinessHours
 from scheduler.config import NotificationConfig
 from scheduler.messages import ticket_link
 from scheduler.recipients import Contact, Directory
+from tickets.business_hours import BusinessHours
 from tickets.models import OPEN_STATUSES, OutboxMessage, Role, Ticket, User
 from tickets.outbox import DEAD, add_message_once
 

@@ -19,7 +19,6 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from ivr.app import create_app
-from scheduler.deadlines import deadline_policy
 from tickets import demo
 from tickets.db import db, make_engine
 from tickets.migrate import upgrade
@@ -54,7 +53,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     config = test_config(database_url)
     app = create_app(config)
     with app.app_context(), db.transaction() as session:
-        demo.seed(session, config, deadline_policy(config))
+        demo.seed(session, config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

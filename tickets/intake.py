@@ -16,15 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callflows.phones import is_mobile
-from tickets import events, outbox, routing
-from tickets.deadlines import DeadlinePolicy
+from tickets import events, outbox, routing, sla
 from tickets.models import OPEN_STATUSES, Call, RepeatCall, Status, Ticket
 from tickets.references import unused_reference
 
 
 def open_ticket(
     session: Session,
-    policy: DeadlinePolicy,
     *,
     now: datetime,
     field: str,
@@ -65,7 +63,7 @@ def open_ticket(
         ticket.recording_sid = call.recording_sid
         ticket.recording_url = call.recording_url
         ticket.recording_duration = call.recording_duration
-    policy.stamp(ticket, now)
+    sla.stamp(ticket, now)
     session.add(ticket)
     source = "call" if call is not None else "manual"
     events.record(session, ticket, "created", at=now, incomplete=incomplete, source=source)
