@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import phonenumbers
 
-from callflows.actions import Pause, Prompt, Say
-from callflows.config import FlowConfig, MenuOption
+from callflows.call_actions import Pause, Prompt, Say
+from callflows.flow_config import FlowConfig, MenuOption
 from callflows.state import GENERAL_FIELD
 
 PLUS = {"ko": "플러스", "en": "plus"}

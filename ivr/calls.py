@@ -21,9 +21,9 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from callflows import flow, prompts
-from callflows.actions import Action, Hangup
-from callflows.config import FlowConfig
+from callflows.call_actions import Action, Hangup
 from callflows.flow import Reply, Turn
+from callflows.flow_config import FlowConfig
 from callflows.phones import callable_number, is_mobile
 from callflows.state import GENERAL_FIELD, CallState
 from ivr import metrics

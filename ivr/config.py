@@ -18,13 +18,15 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import yaml
 
-from callflows.config import LANGUAGES, FlowConfig, Language, MenuOption
+from callflows.flow_config import LANGUAGES, FlowConfig, Language, MenuOption
 from callflows.state import OTHER_SUPPORT_TYPE
-from scheduler.config import NotificationConfig, SchedulerConfig
 from scheduler.recipients import HEAD_ROLE, can_reach
+from scheduler.scheduler_config import NotificationConfig, SchedulerConfig
 from tickets import clock
 from tickets.business_hours import HOLIDAY_YEARS, holidays_known
-from tickets.config import (
+from tickets.db import DatabaseBudgets
+from tickets.models import Role
+from tickets.ticket_config import (
     GENERAL_FIELD,
     EscalationLevel,
     EscalationRecipient,
@@ -36,8 +38,6 @@ from tickets.config import (
     RoutingConfig,
     SlaPolicy,
 )
-from tickets.db import DatabaseBudgets
-from tickets.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"

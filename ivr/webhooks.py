@@ -38,8 +38,8 @@ from flask import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from callflows.actions import Action
-from callflows.config import FlowConfig
+from callflows.call_actions import Action
+from callflows.flow_config import FlowConfig
 from callflows.state import STEPS
 from ivr import calls, metrics, twiml
 from ivr.signature import public_base, twilio_signed, warn_about_signatures

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from scheduler.config import NotificationConfig
+from scheduler.scheduler_config import NotificationConfig
 from tickets import access_chain
 from tickets.access_log import AccessLogCheckpoint
 from tickets.outbox import add_message_once

@@ -12,9 +12,9 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.config import NotificationConfig
 from scheduler.messages import ticket_link
 from scheduler.recipients import Contact, Directory
+from scheduler.scheduler_config import NotificationConfig
 from tickets.business_hours import BusinessHours
 from tickets.models import OPEN_STATUSES, OutboxMessage, Role, Ticket, User
 from tickets.outbox import DEAD, add_message_once

@@ -23,16 +23,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.config import NotificationConfig
 from scheduler.messages import ticket_link
 from scheduler.recipients import Directory
+from scheduler.scheduler_config import NotificationConfig
 from tickets import events, referrals
 from tickets.business_hours import BusinessHours
-from tickets.config import ReferralConfig
 from tickets.models import Referral, ReferralFollowUp, ReferralStatus
 from tickets.outbox import add_message_once
 from tickets.referrals import MessageTexts
 from tickets.sla import business_hours
+from tickets.ticket_config import ReferralConfig
 
 BATCH_SIZE = 500
 REMINDER, UNANSWERED, EXPIRED, OUTCOME_OVERDUE = "reminder", "unanswered_alert", "expired", "outcome_alert"

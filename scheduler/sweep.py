@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
-from scheduler.config import NotificationConfig, SchedulerConfig
 from scheduler.messages import alert_message, ticket_link
 from scheduler.recipients import Directory
+from scheduler.scheduler_config import NotificationConfig, SchedulerConfig
 from tickets import events
-from tickets.config import EscalationRecipient
 from tickets.models import Escalation, Ticket
 from tickets.outbox import add_message_once
 from tickets.sla import WARNING_LEVEL, Alert, SlaDeadlines
+from tickets.ticket_config import EscalationRecipient
 
 BATCH_SIZE = 500
 

@@ -25,7 +25,7 @@ from tickets.serialize import iso
 
 bp = Blueprint("sla_alerts", __name__, url_prefix="/api/v1/sla")
 ROLES = ("supervisor", "admin")
-ACKNOWLEDGERS = ("supervisor",)  # admins look but do not work tickets (tickets.actions)
+ACKNOWLEDGERS = ("supervisor",)  # admins look but do not work tickets (tickets.ticket_actions)
 LIMIT = 200
 
 

@@ -8,8 +8,8 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from supervisor import referral_report
 from supervisor.dashboard import SUPERVISORS, _period_from_request, labels
 from tickets.auth import login_required
-from tickets.config import GENERAL_FIELD
 from tickets.db import db
+from tickets.ticket_config import GENERAL_FIELD
 
 bp = Blueprint("supervisor_referrals", __name__, url_prefix="/supervisor", template_folder="templates")
 db.read_only_gets(bp)  # the figures only read (see supervisor.dashboard)

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tickets import accounts, clock
-from tickets.config import GENERAL_FIELD
 from tickets.demo_institutes import seed_institutes
 from tickets.intake import open_ticket
 from tickets.models import Call, User
+from tickets.ticket_config import GENERAL_FIELD
 
 DEMO_PASSWORD = "hotline1379"
 SURNAMES = ("kim", "lee", "park", "choi", "jung", "kang", "cho", "yoon", "jang", "lim", "han", "oh")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from callflows.config import FlowConfig
-from tickets.config import GENERAL_FIELD
+from callflows.flow_config import FlowConfig
+from tickets.ticket_config import GENERAL_FIELD
 
 STATUS_NAMES = {
     "new": "신규",

@@ -30,7 +30,6 @@ from callflows.phones import is_mobile
 from callflows.prompts import display_number
 from tickets import access_log, events, institutes, recordings
 from tickets.access_log import Action
-from tickets.config import ReferralConfig
 from tickets.models import (
     Diagnosis,
     Institute,
@@ -43,6 +42,7 @@ from tickets.models import (
 )
 from tickets.outbox import add_message_once
 from tickets.regions import region_of_number
+from tickets.ticket_config import ReferralConfig
 
 log = logging.getLogger(__name__)
 

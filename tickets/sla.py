@@ -20,8 +20,8 @@ from flask import Flask, current_app
 from sqlalchemy import inspect
 
 from tickets.business_hours import BusinessHours
-from tickets.config import SlaPolicy
 from tickets.models import Status, Ticket
+from tickets.ticket_config import SlaPolicy
 
 WARNING_LEVEL = 0
 

@@ -10,9 +10,9 @@ import holidays
 import pytest
 
 from tickets.business_hours import HOLIDAY_YEARS, BusinessHours, HolidaysUnknown
-from tickets.config import EscalationLevel, EscalationRecipient, SlaPolicy
 from tickets.models import SlaPause, Status, Ticket
 from tickets.sla import SlaDeadlines
+from tickets.ticket_config import EscalationLevel, EscalationRecipient, SlaPolicy
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

@@ -20,11 +20,11 @@ from werkzeug.datastructures import MultiDict
 from tickets import accounts, clock, queue, routing
 from tickets.accounts import AccountError
 from tickets.auth import current_user, login_required
-from tickets.config import GENERAL_FIELD
 from tickets.console import bp
 from tickets.db import db
 from tickets.models import ApiToken, Role, User
 from tickets.telephony import mask_phone
+from tickets.ticket_config import GENERAL_FIELD
 
 log = logging.getLogger(__name__)
 

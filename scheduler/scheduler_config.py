@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import time
 
-from tickets.config import SlaPolicy
+from tickets.ticket_config import SlaPolicy
 
 
 @dataclass(frozen=True)

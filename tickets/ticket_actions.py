@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, object_session
 
 from tickets import access_log, events, lifecycle, queue, recordings, referrals, routing
 from tickets.access_log import Action
-from tickets.config import GENERAL_FIELD, RoutingConfig
 from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
 from tickets.recordings import extra_recordings as extra_recordings  # the console and API list them here
 from tickets.references import normalise_reference
 from tickets.telephony import TelephonyError, telephony
+from tickets.ticket_config import GENERAL_FIELD, RoutingConfig
 
 TICKET_ROLES = (Role.CONSULTANT.value, Role.SUPERVISOR.value)
 SUPERVISORS = (Role.SUPERVISOR.value,)
