@@ -28,6 +28,7 @@ from scheduler.recipients import Directory
 from scheduler.scheduler_config import NotificationConfig
 from tickets import events, referrals
 from tickets.business_hours import BusinessHours
+from tickets.labels import STAFF_SMS_PREFIX
 from tickets.models import Referral, ReferralFollowUp, ReferralStatus
 from tickets.outbox import add_message_once
 from tickets.referrals import MessageTexts
@@ -152,7 +153,7 @@ def _follow_up(
         OUTCOME_OVERDUE: f"{name}이(가) 수락한 지원의 결과 보고가 기한을 넘겼습니다",
     }
     link = ticket_link(settings.texts.public_base_url, ticket.reference)
-    text = f"[1379] 접수 {ticket.reference}: {texts[kind]}. {link}"
+    text = f"{STAFF_SMS_PREFIX} 접수 {ticket.reference}: {texts[kind]}. {link}"
     payload = {"subject": text[:120], "text": text, "reference": ticket.reference, "url": link}
     notified = []
     for contact in directory.contacts(ticket, "assignee"):

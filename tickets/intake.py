@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from callflows.phones import is_mobile
 from tickets import events, outbox, routing, sla
+from tickets.labels import STAFF_SMS_PREFIX
 from tickets.models import OPEN_STATUSES, Call, RepeatCall, Status, Ticket
 from tickets.references import unused_reference
 
@@ -114,7 +115,9 @@ def link_repeat_call(
     holder = ticket.assignee
     if holder is not None:
         new_recording = " (새 녹음 있음)" if call is not None and call.recording_url else ""
-        body = f"[1379] 접수번호 {ticket.reference} 고객 재전화{new_recording}. 콘솔에서 확인하세요."
+        body = (
+            f"{STAFF_SMS_PREFIX} 접수번호 {ticket.reference} 고객 재전화{new_recording}. 콘솔에서 확인하세요."
+        )
         mobile = holder.phone if is_mobile(holder.phone) else None  # else the console inbox: no SMS
         outbox.add_message_once(
             session,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from callflows.phones import is_mobile
 from tickets import events, lifecycle, outbox, sla
+from tickets.labels import SMS_PREFIX
 from tickets.models import CallbackAttempt, Outcome, Status, Ticket, User
 
 UNREACHED = frozenset(Outcome) - {Outcome.REACHED}
@@ -146,12 +147,12 @@ def unreached_attempts(session: Session, ticket: Ticket) -> int:
 def unreached_sms_text(ticket: Ticket, tries: int, hotline_number: str) -> str:
     if ticket.language == "en":
         return (
-            f"[Hotline 1379] Our expert tried to call you back {tries} times about request "
+            f"{SMS_PREFIX['en']} Our expert tried to call you back {tries} times about request "
             f"{ticket.reference} but could not reach you. Please call {hotline_number} and give this "
             "reference, or reply with a good time to call."
         )
     return (
-        f"[1379 기술애로상담] 접수번호 {ticket.reference} 건으로 전문위원이 {tries}차례 전화드렸으나 "
+        f"{SMS_PREFIX['ko']} 접수번호 {ticket.reference} 건으로 전문위원이 {tries}차례 전화드렸으나 "
         f"연결되지 않았습니다. {hotline_number}(으)로 전화 주셔서 접수번호를 말씀해 주시거나, "
         "통화 가능한 시간을 회신해 주세요."
     )

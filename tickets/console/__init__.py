@@ -27,6 +27,7 @@ from tickets import access_log, auth, clock, ticket_actions, two_step
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
 from tickets.db import db
+from tickets.labels import EVENT_NAMES, GENERAL_NAME, OUTCOME_NAMES, STATUS_NAMES
 from tickets.lifecycle import allowed_next
 from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
@@ -37,36 +38,11 @@ bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
 
-STATUS_LABELS = {
-    "new": "대기(풀)", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류(고객 요청)",
-    "resolved": "해결", "closed": "종결",
-}  # fmt: skip
-OUTCOME_LABELS = {
-    "reached": "통화 성공", "no_answer": "받지 않음", "busy": "통화 중", "voicemail": "음성사서함",
-    "wrong_number": "잘못된 번호", "failed": "연결 실패",
-}  # fmt: skip
-EVENT_LABELS = {
-    "created": "접수", "assigned": "배정", "reassigned": "재배정",
-    "claimed": "가져옴", "released": "풀로 반환", "auto_released": "자동 반환(미처리)",
-    "pooled": "대기 풀", "status_changed": "상태 변경", "reopened": "재개",
-    "note": "메모", "attempt": "통화 시도", "callback_started": "전화 연결 시작",
-    "callback_not_connected": "전문위원 미응답", "field_changed": "분야 변경", "repeat_call": "재전화",
-    "recording_added": "녹음 추가", "call_completed": "통화 완료", "unreached_sms": "미연결 안내 문자",
-    "unreached_sms_skipped": "미연결 문자 생략", "sla_warning": "처리기한 임박 알림",
-    "escalated": "기한 초과 상향",
-    "sla_alert_acknowledged": "알림 확인",
-    "diagnosed": "진단", "referred": "기관 연계 요청", "referral_accepted": "기관 수락",
-    "referral_declined": "기관 거절", "referral_completed": "기관 지원 완료",
-    "referral_expired": "연계 기한 만료", "referral_reminded": "기관 재안내",
-    "referral_alert": "연계 후속 알림", "referral_link_revoked": "연계 링크 취소",
-    "company_sms_skipped": "기업 안내 문자 생략(휴대전화 아님)",
-    "recording_deleted": "녹음 삭제", "numbers_masked": "번호 가림(보존기간)", "anonymised": "개인정보 삭제",
-}  # fmt: skip
 REFERRED_LABEL = "기관 연계"  # the resolution_type `referred` (tickets.referrals.REFERRED)
 # Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
 HIDDEN_DETAIL = ("url", "recording_url", "call_sid", "recording_sid")
 STATUS_BUTTONS = {
-    "in_progress": "처리 시작", "waiting": "보류(고객 요청)", "resolved": "해결", "closed": "종결",
+    "in_progress": "처리 시작", "waiting": STATUS_NAMES["waiting"], "resolved": "해결", "closed": "종결",
 }  # fmt: skip
 
 
@@ -97,7 +73,7 @@ def time_left(due: datetime | None, now: datetime | None = None) -> str:
 def _names() -> dict[str, Any]:
     flow = current_app.config["HOTLINE"].flow
     fields = {f.key: f.name("ko") for f in flow.fields}
-    fields[GENERAL_FIELD] = "분야 미정(분류 필요)"
+    fields[GENERAL_FIELD] = GENERAL_NAME
     return {"fields": fields, "support_types": {s.key: s.name("ko") for s in flow.support_types}}
 
 
@@ -129,8 +105,8 @@ def _local_filter(value: datetime | None) -> str:
 @bp.context_processor
 def _globals() -> dict[str, Any]:
     return {
-        "STATUS_LABELS": STATUS_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS, "time_left": time_left,
-        "EVENT_LABELS": EVENT_LABELS, "HIDDEN_DETAIL": HIDDEN_DETAIL,
+        "STATUS_LABELS": STATUS_NAMES, "OUTCOME_LABELS": OUTCOME_NAMES, "time_left": time_left,
+        "EVENT_LABELS": EVENT_NAMES, "HIDDEN_DETAIL": HIDDEN_DETAIL,
         "names": _names(), "Status": Status, "home_pages": home_pages,
     }  # fmt: skip
 

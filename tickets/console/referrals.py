@@ -19,7 +19,7 @@ from tickets import clock, institutes, referrals, ticket_actions
 from tickets.auth import current_user, login_required
 from tickets.console import bp
 from tickets.db import db
-from tickets.institute_page import STATUS_LABELS as REFERRAL_STATUS_LABELS
+from tickets.labels import REFERRAL_STATUS_NAMES
 from tickets.models import Referral, Ticket, User
 from tickets.referrals import MessageTexts, ReferralError
 from tickets.regions import REGIONS, region_of_number
@@ -82,7 +82,7 @@ def referral_section(ticket: Ticket) -> dict[str, Any]:
         ],  # fmt: skip
         "referrals": sorted(ticket.referrals, key=lambda r: r.id),
         "revoked": {r.id for r in ticket.referrals if referrals.links_revoked(session, r)},
-        "REFERRAL_STATUS_LABELS": REFERRAL_STATUS_LABELS,
+        "REFERRAL_STATUS_LABELS": REFERRAL_STATUS_NAMES,
         "REGIONS": REGIONS,
         "has_accepted_referral": referrals.has_accepted(ticket),
     }
