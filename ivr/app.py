@@ -11,9 +11,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ivr import health, outbound, security_headers, webhooks
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.gateway import make_telephony
-from scheduler import alerts_api, dashboard
+from scheduler import alerts_api, dashboard, referral_pages
 from scheduler.deadlines import deadline_policy
-from tickets import api, auth, console
+from tickets import api, auth, console, institute_page, referrals_api
 from tickets.db import db
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,12 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     auth.init_app(app)
     webhooks.init_app(app)  # the Twilio call flow under /ivr
     dashboard.init_app(app)  # the supervisor dashboard under /supervisor
+    referral_pages.init_app(app)  # the referral figures under /supervisor
     alerts_api.init_app(app)  # supervisors' SLA alerts under /api/v1/sla
     app.extensions["telephony"] = make_telephony(config)  # tickets.telephony.telephony() finds it
     api.init_app(app)  # the consultant JSON API under /api/v1
+    referrals_api.init_app(app)  # partner institutes and referrals under /api/v1
+    institute_page.init_app(app)  # the institutes' private answer page under /institute
     console.init_app(app)  # the consultant console under /console
     outbound.init_app(app)  # click-to-call's consultant leg under /ivr/outbound
     return app

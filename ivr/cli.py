@@ -16,7 +16,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from ivr.app import create_app, require_secret_key
+from ivr.audit_cli import audit_group
 from ivr.config import ConfigError, HotlineConfig, load_config
+from ivr.institutes_cli import institutes_group
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
 from tickets import accounts, demo
@@ -131,6 +133,9 @@ def scheduler_command() -> None:
     scheduler.start()
 
 
+cli.add_command(institutes_group)
+
+
 @cli.group("db")
 def db_group() -> None:
     """Database schema."""
@@ -209,7 +214,7 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["consultant", "supervisor", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["consultant", "supervisor", "admin", "auditor"]), required=True)
 @click.option("--name", "display_name", help="Display name (defaults to the username).")
 @click.option("--fields", default="", help="Comma-separated field keys, e.g. it,bio.")
 @click.option("--phone", help="The phone click-to-call rings, e.g. 010-1234-5678.")
@@ -337,20 +342,37 @@ def sla_group() -> None:
 @with_appcontext
 def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: int) -> None:
     """Run one escalation sweep by hand (the scheduler runs it every minute)."""
+    from scheduler.referral_followup import FollowUpSettings, follow_up_referrals
     from scheduler.sweep import AlertSettings, sweep
 
     now = _parse_now(now_text)
     swept = sweep(
         db.transaction, AlertSettings.from_config(_config()), now, batch_size=batch_size, dry_run=dry_run
     )
+    # The referrals' reminders and alerts go with the escalations (a dry run leaves them be).
+    followed = (
+        [] if dry_run else follow_up_referrals(db.transaction, FollowUpSettings.from_config(_config()), now)
+    )
     if as_json:
-        _print_json({"now": now.isoformat(), "dry_run": dry_run, "escalations": [s.to_json() for s in swept]})
+        _print_json(
+            {
+                "now": now.isoformat(),
+                "dry_run": dry_run,
+                "escalations": [s.to_json() for s in swept],
+                "referral_follow_ups": [f.to_json() for f in followed],
+            }
+        )
         return
     verb = "would escalate" if dry_run else "escalated"
     for s in swept:
         kind = "warning" if s.level == 0 else f"level {s.level}"
         click.echo(f"{s.reference}  {kind:<8} due {s.due_at.isoformat()}  notifications: {s.notifications}")
+    for f in followed:
+        click.echo(f"{f.reference}  referral {f.referral_id} {f.kind}  due {f.due_at.isoformat()}")
     click.echo(f"{verb} {len(swept)} ticket(s) at {now.isoformat()}")
+
+
+cli.add_command(audit_group)  # hotline audit verify|list (ivr.audit_cli)
 
 
 def _parse_now(text: str | None) -> Any:

@@ -29,7 +29,7 @@ from scheduler.config import (
 )
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
-from tickets.config import GENERAL_FIELD, LoginConfig, RoutingConfig
+from tickets.config import GENERAL_FIELD, LoginConfig, PrivacyConfig, ReferralConfig, RoutingConfig
 from tickets.db import DatabaseBudgets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +63,10 @@ class HotlineConfig:
     # TWILIO_WEBHOOK_SHARED_KEYS="id=secret,…": webhook SharedKeys (HMAC-SHA256 signatures), by key id
     twilio_webhook_shared_keys: dict[str, str] = field(default_factory=dict)
     database: DatabaseBudgets = field(default_factory=DatabaseBudgets)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     # HOTLINE_SPOOL_DIR: where webhooks the database could not take wait for it (ivr.spool)
     spool_dir: Path = ROOT / "var" / "spool"
+    referrals: ReferralConfig = field(default_factory=ReferralConfig)
     logins: LoginConfig = field(default_factory=LoginConfig)
 
 
@@ -347,6 +349,15 @@ def _check_alerts_reach_someone(sla: SlaPolicy, notifications: NotificationConfi
         raise ConfigError(f"{file}: {key}: {recipient.role!r} is reached by none of {tried}; {fix}")
 
 
+def _referrals(top: _Section) -> ReferralConfig:
+    section = top.section("referrals", default={})
+    defaults = ReferralConfig()
+    names = ReferralConfig.__dataclass_fields__
+    config = ReferralConfig(**{name: section.positive(name, getattr(defaults, name)) for name in names})
+    section.done()
+    return config
+
+
 def _database(top: _Section) -> DatabaseBudgets:
     section = top.section("database", default={})
     defaults = DatabaseBudgets()
@@ -365,6 +376,19 @@ def _database(top: _Section) -> DatabaseBudgets:
             "answer_seconds",
         )
     return budgets
+
+
+def _privacy(top: _Section) -> PrivacyConfig:
+    section = top.section("privacy", default={})
+    defaults = PrivacyConfig()
+    privacy = PrivacyConfig(
+        access_log_years=section.positive("access_log_years", defaults.access_log_years),
+        outside_fields_threshold=section.positive(
+            "outside_fields_threshold", defaults.outside_fields_threshold
+        ),
+    )
+    section.done()
+    return privacy
 
 
 def _logins(top: _Section) -> LoginConfig:
@@ -442,6 +466,8 @@ def parse_config(
     )
     scheduler_section.done()
     database = _database(top)
+    referrals = _referrals(top)
+    privacy = _privacy(top)
     logins = _logins(top)
     top.done()
 
@@ -469,7 +495,9 @@ def parse_config(
         public_base_url=public_base_url.rstrip("/") if public_base_url else None,
         twilio_webhook_shared_keys=_shared_keys(env.get("TWILIO_WEBHOOK_SHARED_KEYS") or ""),
         database=database,
+        privacy=privacy,
         spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
+        referrals=referrals,
         logins=logins,
     )
 

@@ -6,6 +6,7 @@ import os
 
 from alembic import context
 
+import tickets.access_log  # noqa: F401  (the access log's tables)
 import tickets.models  # noqa: F401  (registers every table on the metadata)
 from tickets.db import Base, make_engine
 

@@ -36,7 +36,7 @@ from scheduler import alerts, charts, exports, reports
 from scheduler.labels import Labels
 from scheduler.overview import Overview, overview
 from scheduler.reports import Period
-from tickets import clock, console, queue, routing
+from tickets import access_log, clock, console, downloads, queue, routing
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db
@@ -241,9 +241,16 @@ def _csv(lines: Iterator[str], filename: str) -> Response:
 @login_required(roles=SUPERVISORS)
 def export_tickets() -> Response:
     period = _period_from_request()
+    why = downloads.reason()
+    if why is None:
+        return downloads.ask_for_reason("접수 목록 CSV 다운로드")
+    until = clock.now()  # the export holds what was received up to now, and the log names exactly that
+    downloads.log_download(
+        exports.ticket_subjects(db.reading, period, until), why, export="tickets", **_period_detail(period)
+    )
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
-        exports.ticket_rows(db.reading, period, labels()),
+        exports.ticket_rows(db.reading, period, labels(), until),
         f"hotline1379-tickets-{period.first}-{period.last}{suffix}.csv",
     )
 
@@ -252,12 +259,20 @@ def export_tickets() -> Response:
 @login_required(roles=SUPERVISORS)
 def export_monthly() -> Response:
     period = _period_from_request()
+    why = downloads.reason()
+    if why is None:
+        return downloads.ask_for_reason("월별 보고서 CSV 다운로드")
     months = reports.monthly(_session(), period, clock.now(), labels().support_type_keys)
+    downloads.log_download([], why, export="monthly", **_period_detail(period))  # counts only: no subjects
     suffix = f"-{period.field}" if period.field else ""
     return _csv(
         exports.monthly_rows(months, labels()),
         f"hotline1379-monthly-{period.first}-{period.last}{suffix}.csv",
     )
+
+
+def _period_detail(period: Period) -> dict[str, Any]:
+    return {"first": period.first.isoformat(), "last": period.last.isoformat(), "field": period.field}
 
 
 # --- actions ----------------------------------------------------------------------------------------------
@@ -288,6 +303,7 @@ def reassign(reference: str) -> BaseResponse:
         queue.reassign(_session(), ticket, consultant, by=by, now=clock.now())
     except TransitionError as error:
         abort(409, description=f"재배정할 수 없습니다: {error}")
+    access_log.record_request(_session(), access_log.Action.CHANGE, [ticket.reference], what="assign")
     flash(f"{ticket.reference}을(를) {consultant.display_name}에게 배정했습니다.")
     return _back()
 
@@ -311,6 +327,7 @@ def triage(reference: str) -> BaseResponse:
         )
     except TransitionError as error:
         abort(409, description=f"분야를 지정할 수 없습니다: {error}")
+    access_log.record_request(_session(), access_log.Action.CHANGE, [ticket.reference], what="field")
     names = labels()
     if assignee is not None:
         flash(f"{ticket.reference}: {names.field(field_key)} 분야, {assignee.display_name}에게 배정했습니다.")

@@ -139,6 +139,9 @@ class ConsoleChannel:
     delivery round holds none). The message's key makes a retried delivery add no second row."""
 
     transaction: Callable[[], AbstractContextManager[Session]]
+    # A row in the hotline's own database, not a network call: written by the delivery round's thread,
+    # the only one that uses the database (see deliver_due_messages).
+    writes_here = True
 
     def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
         reference = payload.get("reference")
@@ -307,7 +310,14 @@ def deliver_due_messages(
                     if not ours:
                         report.lost += 1
                         continue
-                    running[pool.submit(try_to_deliver, channels.get(name), message)] = message
+                    channel = channels.get(name)
+                    if getattr(channel, "writes_here", False):  # our own database: this thread's to write
+                        error = try_to_deliver(channel, message)
+                        at = clock() if clock else now
+                        with transaction() as session:
+                            report.count(record_outcome(session, message, error, at, config))
+                        continue
+                    running[pool.submit(try_to_deliver, channel, message)] = message
                     busy[name] += 1
                 if not lane:
                     del lanes[name]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from callflows.prompts import display_number
 from scheduler.labels import Labels
 from scheduler.reports import FINISHED_STATUSES, MonthFigures, Period
+from tickets.masking import mask_number
 from tickets.models import Ticket, User
 
 BOM = "\ufeff"
@@ -69,7 +70,24 @@ def _phone(e164: str | None) -> str:
     return display_number(e164) if e164 else ""
 
 
-def _ticket_query(period: Period) -> Select[*tuple[Any, ...]]:
+def ticket_subjects(reading: ReadingSession, period: Period, until: datetime) -> list[str]:
+    """Whose data the ticket export of `period` holds: references and masked numbers, for the access log.
+
+    `until` bounds it as it bounds `ticket_rows`, so a ticket received meanwhile is in neither.
+    """
+    query = select(Ticket.reference, Ticket.callback_number).where(
+        Ticket.created_at >= period.start, Ticket.created_at < period.end, Ticket.created_at <= until
+    )
+    if period.field:
+        query = query.where(Ticket.field == period.field)
+    with reading() as session:
+        rows = session.execute(query).all()
+    return [row.reference for row in rows] + [
+        mask_number(row.callback_number) for row in rows if row.callback_number
+    ]
+
+
+def _ticket_query(period: Period, until: datetime | None = None) -> Select[*tuple[Any, ...]]:
     assignee = aliased(User)
     query = (
         select(
@@ -95,17 +113,22 @@ def _ticket_query(period: Period) -> Select[*tuple[Any, ...]]:
     )
     if period.field:
         query = query.where(Ticket.field == period.field)
+    if until is not None:
+        query = query.where(Ticket.created_at <= until)
     return query
 
 
-def ticket_rows(reading: ReadingSession, period: Period, labels: Labels) -> Iterator[str]:
-    """The tickets received in the period, oldest first, as CSV lines (the first one starts with the BOM).
+def ticket_rows(
+    reading: ReadingSession, period: Period, labels: Labels, until: datetime | None = None
+) -> Iterator[str]:
+    """The tickets received in the period (and before `until`), oldest first, as CSV lines (the first one
+    starts with the BOM).
 
     `reading` opens a read-only session (`db.reading`); each batch is read in one and closed before its
     lines are handed out, and the next batch continues after the last (created_at, id) seen.
     """
     yield BOM + _line(TICKET_HEADER)
-    query = _ticket_query(period)
+    query = _ticket_query(period, until)
     last_seen: tuple[datetime, int] | None = None
     while True:
         batch_query = query

@@ -21,9 +21,10 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
-from scheduler import heartbeat
+from scheduler import access_checkpoint, heartbeat
 from scheduler.delivery import build_channels, deliver_due_messages
 from scheduler.digest import send_daily_digest
+from scheduler.referral_followup import FollowUpSettings, follow_up_referrals
 from scheduler.sweep import AlertSettings, sweep
 from tickets import clock
 from tickets.db import db
@@ -74,6 +75,7 @@ def add_job(
 def configure(scheduler: BaseScheduler, app: Flask) -> None:
     config = app.config["HOTLINE"]
     settings = AlertSettings.from_config(config)
+    referral_settings = FollowUpSettings.from_config(config)
     notifications = settings.notifications
     channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION), db.transaction)
     hours = settings.deadlines.hours
@@ -85,9 +87,13 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
             heartbeat.beat(session, name, started_at)
 
     def escalate() -> None:
-        swept = sweep(db.transaction, settings, clock.now())
+        now = clock.now()
+        swept = sweep(db.transaction, settings, now)
         if swept:
             log.info("SLA sweep: %d alert(s)", len(swept))
+        followed = follow_up_referrals(db.transaction, referral_settings, now)
+        if followed:
+            log.info("referral follow-up: %d reminder(s), alert(s) or expiry(ies)", len(followed))
 
     def deliver() -> None:
         report = deliver_due_messages(db.transaction, channels, notifications, clock.now(), clock=clock.now)
@@ -117,6 +123,22 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         scheduler, app, "sla_digest", digest, grace=3 * 3600,
         trigger="cron", day_of_week="mon-fri", hour=notifications.digest_time.hour,
         minute=notifications.digest_time.minute, timezone=hours.timezone,
+    )  # fmt: skip
+
+    def checkpoint_access_log() -> None:
+        with db.transaction() as session:
+            access_checkpoint.nightly_checkpoint(session, clock.now(), config.timezone, notifications)
+        with db.transaction() as session:
+            purged = access_checkpoint.purge_expired(
+                session, clock.now(), config.timezone, config.privacy.access_log_years
+            )
+        if purged:
+            log.info("access log: %d row(s) past retention purged", purged)
+
+    add_job(
+        scheduler, app, access_checkpoint.JOB_ID, checkpoint_access_log, grace=12 * 3600,
+        trigger="cron", hour=access_checkpoint.RUN_AT.hour, minute=access_checkpoint.RUN_AT.minute,
+        timezone=config.timezone,
     )  # fmt: skip
     # Jobs the other packages register (ivr: the webhook spool's replay, the unfiled-call recovery):
     # the scheduler may not import them, so they come through the app, each with its fixed id.

@@ -14,9 +14,10 @@ from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import Select, false, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from tickets import events, lifecycle, queue, recordings, routing
+from tickets import access_log, events, lifecycle, queue, recordings, referrals, routing
+from tickets.access_log import Action
 from tickets.config import GENERAL_FIELD, RoutingConfig
 from tickets.deadlines import DeadlinePolicy
 from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
@@ -85,21 +86,30 @@ def _transition(error: lifecycle.TransitionError) -> ActionError:
     return ActionError(status, error.code, str(error))
 
 
+def _logged(ctx: Context, action: Action, ticket: Ticket, what: str) -> None:
+    """Every change to a ticket leaves an access-log row, in the change's own transaction."""
+    access_log.record_request(ctx.session, action, [ticket.reference], what=what)
+
+
 def claim(ctx: Context, user: User, ticket: Ticket) -> Ticket:
     if ticket.field == GENERAL_FIELD and not is_supervisor(user):
         raise ActionError(403, "triage_only", "Tickets of the general pool are triaged by supervisors.")
     try:
-        return queue.claim(ctx.session, ctx.policy, ticket, user, now=ctx.now)
+        queue.claim(ctx.session, ctx.policy, ticket, user, now=ctx.now)
     except queue.ClaimConflict as error:
         raise ActionError(409, "already_claimed", str(error)) from None
+    _logged(ctx, Action.CHANGE, ticket, "claim")
+    return ticket
 
 
 def release(ctx: Context, user: User, ticket: Ticket) -> Ticket:
     _must_hold(user, ticket)
     try:
-        return queue.release(ctx.session, ctx.policy, ticket, by=user, now=ctx.now)
+        queue.release(ctx.session, ctx.policy, ticket, by=user, now=ctx.now)
     except lifecycle.TransitionError as error:
         raise _transition(error) from None
+    _logged(ctx, Action.CHANGE, ticket, "release")
+    return ticket
 
 
 def assign(ctx: Context, user: User, ticket: Ticket, *, assignee: str | None, field: str | None) -> Ticket:
@@ -124,6 +134,7 @@ def assign(ctx: Context, user: User, ticket: Ticket, *, assignee: str | None, fi
                 queue.reassign(ctx.session, ticket, target, by=user, now=ctx.now)
     except lifecycle.TransitionError as error:
         raise _transition(error) from None
+    _logged(ctx, Action.CHANGE, ticket, "assign")
     return ticket
 
 
@@ -136,13 +147,15 @@ def log_attempt(
     if note is not None and not isinstance(note, str):
         raise ActionError(422, "invalid_note", "note is text.")
     try:
-        return queue.log_attempt(
+        attempt = queue.log_attempt(
             ctx.session, ctx.policy, ticket, by=user, outcome=str(outcome), now=ctx.now, duration=duration,
             note=(note or "").strip() or None, sms_after=ctx.routing.unreached_attempts_before_sms,
             hotline_number="1379",  # the short number companies know
         )  # fmt: skip
     except lifecycle.TransitionError as error:
         raise _transition(error) from None
+    _logged(ctx, Action.INPUT, ticket, "attempt")
+    return attempt
 
 
 def change_status(ctx: Context, user: User, ticket: Ticket, status: Any, **fields: Any) -> Ticket:
@@ -150,13 +163,20 @@ def change_status(ctx: Context, user: User, ticket: Ticket, status: Any, **field
     for key, value in fields.items():
         if value is not None and not isinstance(value, str):
             raise ActionError(422, f"invalid_{key}", f"{key} is text.")
+    if str(status) == Status.RESOLVED and fields.get("resolution_type") == referrals.REFERRED:
+        if not referrals.has_accepted(ticket):
+            raise ActionError(
+                422, "referral_not_accepted", "Resolving as referred needs a referral an institute accepted."
+            )
     try:
-        return lifecycle.change_status(
+        lifecycle.change_status(
             ctx.session, ctx.policy, ticket, str(status), by=user, now=ctx.now,
-            resolution_types=ctx.routing.support_type_keys, **fields,
+            resolution_types=(*ctx.routing.support_type_keys, referrals.REFERRED), **fields,
         )  # fmt: skip
     except lifecycle.TransitionError as error:
         raise _transition(error) from None
+    _logged(ctx, Action.CHANGE, ticket, f"status {ticket.status}")
+    return ticket
 
 
 def add_note(ctx: Context, user: User, ticket: Ticket, text: Any) -> None:
@@ -167,6 +187,7 @@ def add_note(ctx: Context, user: User, ticket: Ticket, text: Any) -> None:
         lifecycle.add_note(ctx.session, ticket, text, by=user, now=ctx.now)
     except lifecycle.TransitionError as error:
         raise _transition(error) from None
+    _logged(ctx, Action.INPUT, ticket, "note")
 
 
 def start_callback(ctx: Context, user: User, ticket: Ticket, *, twiml_url: str, status_url: str) -> str:
@@ -187,7 +208,7 @@ def start_callback(ctx: Context, user: User, ticket: Ticket, *, twiml_url: str, 
     if user.id == ticket.assignee_id:
         ticket.acted_at = ctx.now
     events.record(ctx.session, ticket, "callback_started", by=user, at=ctx.now, call_sid=sid)
-    ctx.session.flush()
+    _logged(ctx, Action.CHANGE, ticket, "callback")  # the caller's number is dialled
     return sid
 
 
@@ -198,6 +219,13 @@ def recording(user: User, ticket: Ticket, event_id: int | None = None) -> tuple[
     if sid is None:
         raise ActionError(404, "no_recording", "This ticket has no such recording.")
     try:
-        return telephony().fetch_recording(sid)
+        audio = telephony().fetch_recording(sid)
     except TelephonyError as error:
         raise ActionError(502, "telephony_failed", str(error)) from None
+    # Logged once fetched, so the chain head is not held while Twilio answers; a failed fetch played nothing.
+    session = object_session(ticket)
+    assert session is not None
+    access_log.record_request(
+        session, Action.PLAY, [ticket.reference], recording="own" if event_id is None else event_id
+    )
+    return audio

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from tickets import actions, clock, openapi, recordings
+from tickets import access_log, actions, clock, openapi, recordings
 from tickets.actions import ActionError, Context
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db
@@ -46,6 +46,13 @@ def _body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ActionError(400, "invalid_json", "The body must be a JSON object.")
     return data
+
+
+def _log_view(tickets: Any) -> None:
+    """Ticket JSON carries the callers' numbers: every answer that holds some is an access-log row."""
+    references = [t.reference for t in tickets]
+    if references:
+        access_log.record_request(db.session(), access_log.Action.VIEW, references)
 
 
 def queue_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
@@ -81,6 +88,7 @@ def my_queue() -> Any:
         .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(MAX_PAGE)
     ).all()
+    _log_view(tickets)
     return {"tickets": [queue_json(t, now) for t in tickets]}
 
 
@@ -114,6 +122,7 @@ def list_tickets() -> Any:
             query = query.where((Ticket.sla_due_at >= now) | Ticket.status.not_in(list(OPEN_STATUSES)))
         query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
     tickets = db.session.scalars(query.limit(limit)).all()
+    _log_view(tickets)
     return {"tickets": [queue_json(t, now) for t in tickets]}
 
 
@@ -147,6 +156,7 @@ def show_ticket(reference: str) -> Any:
             for event in actions.extra_recordings(ticket)
         ],
     )
+    _log_view([ticket])
     return data
 
 

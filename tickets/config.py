@@ -18,6 +18,15 @@ class RoutingConfig:
 
 
 @dataclass(frozen=True)
+class ReferralConfig:
+    """config.yaml `referrals:`: how long an institute's link lives and when its follow-ups fall due."""
+
+    link_valid_days: int = 14  # an unanswered referral expires with its link
+    answer_within_working_days: int = 2  # no answer by then: the institute is reminded, later the consultant
+    outcome_within_days: int = 30  # accepted without an expected date: the outcome is due after this
+
+
+@dataclass(frozen=True)
 class LoginConfig:
     """Console sessions and the throttle on failed logins and API tokens (config.yaml `logins:`)."""
 
@@ -28,3 +37,16 @@ class LoginConfig:
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client's address; with
     # 0 behind a proxy every client has the proxy's address, and one guesser locks everyone out.
     proxies_in_front: int = 0
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """config.yaml `privacy:`: how long the access log is kept and what the monthly check flags.
+
+    The defaults follow the Ministry's standard on safety measures (개인정보의 안전성 확보조치 기준): access
+    records are kept at least a year, two for systems of more than 50,000 data subjects.
+    """
+
+    access_log_years: int = 2
+    # The monthly check lists a user who viewed more than this many tickets outside their fields or queue.
+    outside_fields_threshold: int = 10

@@ -297,6 +297,23 @@ class Database:
                 self.session.registry.set(self._factory(bind=self.reader))
 
     @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session of its own for one short write, committed on leaving (rolled back on error).
+
+        For a write a read-only request must still make, such as the access-log row of an export, which
+        commits before the download starts whatever becomes of the request.
+        """
+        session = self._factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session of its own that only reads, closed on leaving whatever happens.
 

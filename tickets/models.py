@@ -17,6 +17,7 @@ class Role(enum.StrEnum):
     CONSULTANT = "consultant"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    AUDITOR = "auditor"  # reads the access log, nothing else
 
 
 class Status(enum.StrEnum):
@@ -271,6 +272,9 @@ class Ticket(Base):
     pauses: Mapped[list[SlaPause]] = relationship(
         order_by="SlaPause.started_at", cascade="all, delete-orphan"
     )
+    referrals: Mapped[list[Referral]] = relationship(
+        back_populates="ticket", order_by="Referral.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_open(self) -> bool:
@@ -403,3 +407,149 @@ class SchedulerHeartbeat(Base):
     pid: Mapped[int]
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
+
+
+# --- partner institutes and referrals (tickets.institutes, tickets.referrals) -----------------------------
+
+
+class InstituteKind(enum.StrEnum):
+    RESEARCH_INSTITUTE = "research_institute"
+    UNIVERSITY = "university"
+    TECHNOPARK = "technopark"
+    TESTING_BODY = "testing_body"
+    OTHER = "other"
+
+
+class Institute(Base):
+    """A partner institute a company can be referred to. About 60 rows: lists are filtered in Python."""
+
+    __tablename__ = "institutes"
+    __table_args__ = (_enum_check("kind", "kind", InstituteKind),)
+
+    id: Mapped[intpk]
+    key: Mapped[str64] = mapped_column(unique=True)  # how the CSV, the API and the CLI name it
+    name_ko: Mapped[str255]
+    name_en: Mapped[str255 | None]
+    kind: Mapped[str32]
+    regions: Mapped[list[Any]] = mapped_column(default=list)  # region keys (tickets.regions)
+    fields: Mapped[list[Any]] = mapped_column(default=list)  # field keys from config
+    support_types: Mapped[list[Any]] = mapped_column(default=list)  # support type keys from config
+    keywords: Mapped[list[Any]] = mapped_column(default=list)  # equipment or services, free words
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created]
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+    contacts: Mapped[list[InstituteContact]] = relationship(
+        back_populates="institute",
+        order_by="InstituteContact.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+
+
+class InstituteContact(Base):
+    __tablename__ = "institute_contacts"
+
+    id: Mapped[intpk]
+    institute_id: Mapped[int] = mapped_column(ForeignKey("institutes.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)  # the first is the default recipient of a referral
+    name: Mapped[str255]
+    email: Mapped[str255 | None]
+    phone: Mapped[str32 | None]  # E.164; an SMS goes out only to a mobile number
+
+    institute: Mapped[Institute] = relationship(back_populates="contacts")
+
+
+class Diagnosis(Base):
+    """The consultant's diagnosis of a ticket: what the problem is and which kinds of help it needs."""
+
+    __tablename__ = "diagnoses"
+    __table_args__ = (Index(None, "ticket_id", "id"),)  # the latest of a ticket
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    summary: Mapped[str] = mapped_column(Text)
+    needs: Mapped[list[Any]] = mapped_column(default=list)  # support type keys
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[created]
+
+    by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ReferralStatus(enum.StrEnum):
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+
+
+OPEN_REFERRAL_STATUSES = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+
+
+class Referral(Base):
+    """A ticket handed to a partner institute, answered by the institute through its private link."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        _enum_check("status", "status", ReferralStatus),
+        # One referral per ticket and institute: two consultants referring at once make one (the other 409).
+        UniqueConstraint("ticket_id", "institute_id"),
+        # The follow-up sweep reads only what is due (scheduler.referral_followup).
+        Index(None, "follow_up_at"),
+        # Suggestions rank institutes by their open referrals; the reports count by institute.
+        Index(None, "institute_id", "status"),
+    )
+
+    id: Mapped[intpk]
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    institute_id: Mapped[int] = mapped_column(ForeignKey("institutes.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("institute_contacts.id", ondelete="SET NULL"))
+    status: Mapped[str16] = mapped_column(default=ReferralStatus.SENT)
+    note: Mapped[str | None] = mapped_column(Text)  # the consultant's words to the institute
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[created]
+    answered_at: Mapped[datetime | None]  # accepted, declined or expired
+    accepted_by: Mapped[str255 | None]  # the institute's person who will contact the company
+    expected_at: Mapped[date | None]  # when the institute expects to be done
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    follow_up_at: Mapped[datetime | None]  # when the sweep must look at it next; None once final
+
+    ticket: Mapped[Ticket] = relationship(back_populates="referrals")
+    institute: Mapped[Institute] = relationship(lazy="joined")
+    contact: Mapped[InstituteContact | None] = relationship(lazy="joined")
+    by: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REFERRAL_STATUSES
+
+
+class ReferralLink(Base):
+    """The private link an institute answers through: only the SHA-256 of its token is stored."""
+
+    __tablename__ = "referral_links"
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str64] = mapped_column(unique=True)
+    created_at: Mapped[created]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    referral: Mapped[Referral] = relationship(lazy="joined")
+
+
+class ReferralFollowUp(Base):
+    """A reminder or alert of a referral, once per kind: reruns and two schedulers write it once."""
+
+    __tablename__ = "referral_follow_ups"
+    __table_args__ = (UniqueConstraint("referral_id", "kind"),)
+
+    id: Mapped[intpk]
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
+    kind: Mapped[str32]  # reminder, unanswered_alert, expired, outcome_alert
+    due_at: Mapped[datetime]
+    created_at: Mapped[created]

@@ -29,6 +29,17 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+DIAGNOSIS: dict[str, Any] = {
+    "type": "object",
+    "required": ["summary", "needs", "by", "at"],
+    "properties": {
+        "summary": {"type": "string"},
+        "needs": {"type": "array", "items": {"type": "string"}, "description": "support type keys"},
+        "by": NULLABLE_STRING,
+        "at": TIME,
+    },
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -119,8 +130,12 @@ SCHEMAS: dict[str, Any] = {
             "resolution_type",
             "unreached_sms_sent_at",
             "extra_recordings",
+            "referrals",
+            "diagnosis",
         ],
         "properties": {
+            "referrals": {"type": "array", "items": _ref("Referral")},
+            "diagnosis": {**DIAGNOSIS, "type": ["object", "null"], "description": "the latest"},
             "attempts": {"type": "array", "items": _ref("Attempt")},
             "events": {"type": "array", "items": _ref("Event")},
             "resolution_summary": NULLABLE_STRING,
@@ -133,6 +148,21 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "Referral": {
+        "type": "object",
+        "required": ["id", "institute", "status", "sent_at", "answered_at", "expected_at", "outcome", "note"],
+        "properties": {
+            "id": {"type": "integer"},
+            "institute": {"type": "string", "description": "the institute's key"},
+            "status": {"type": "string", "enum": ["sent", "accepted", "declined", "expired", "completed"]},
+            "sent_at": TIME,
+            "answered_at": NULLABLE_TIME,
+            "expected_at": {"type": ["string", "null"], "format": "date"},
+            "outcome": NULLABLE_STRING,
+            "note": NULLABLE_STRING,
+        },
+    },
+    "Diagnosis": DIAGNOSIS,
     "ExtraRecording": {
         "type": "object",
         "required": ["id", "at", "duration", "repeat_call", "href"],

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tickets import recordings
+from sqlalchemy.orm import object_session
+
+from tickets import recordings, referrals
 from tickets.models import Ticket
 
 
@@ -56,4 +58,9 @@ def ticket_json(ticket: Ticket, *, detail: bool = True) -> dict[str, Any]:
             }
             for e in ticket.events
         ]
+        data["referrals"] = [referrals.referral_json(r) for r in ticket.referrals]
+        session = object_session(ticket)
+        data["diagnosis"] = referrals.diagnosis_json(
+            referrals.latest_diagnosis(session, ticket) if session is not None else None
+        )
     return data

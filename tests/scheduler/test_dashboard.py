@@ -26,8 +26,8 @@ GET_PAGES = (
     "/supervisor/live.json",
     "/supervisor/reports",
     "/supervisor/reports.json",
-    "/supervisor/export/tickets.csv",
-    "/supervisor/export/monthly.csv",
+    "/supervisor/export/tickets.csv?reason=test",
+    "/supervisor/export/monthly.csv?reason=test",
 )
 
 
@@ -326,7 +326,7 @@ def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
     session: Session, client: Any, supervisor: User, history: list[fx.Spec]
 ) -> None:
     _log_in(client, supervisor)
-    response = client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-10-31")
+    response = client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-10-31&reason=test")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     header, *rows = _csv_rows(response)
@@ -346,7 +346,9 @@ def test_monthly_csv_matches_the_monthly_figures(
     session: Session, client: Any, supervisor: User, history: list[fx.Spec]
 ) -> None:
     _log_in(client, supervisor)
-    response = client.get("/supervisor/export/monthly.csv?first=2026-10-01&last=2026-11-27&field=bio")
+    response = client.get(
+        "/supervisor/export/monthly.csv?first=2026-10-01&last=2026-11-27&field=bio&reason=test"
+    )
     header, *rows = _csv_rows(response)
     assert header[0] == "월" and "장비활용" in header and header[-1] == "기한 준수율(%)"
     assert [r[0] for r in rows] == ["2026-10", "2026-11"]
@@ -377,7 +379,9 @@ def test_ticket_csv_reads_batch_after_batch_without_losing_or_repeating_a_ticket
         session.add(Ticket(reference=f"5{index:03d}-0000", field="it", created_at=same_second))
     session.commit()
     _log_in(client, supervisor)
-    _, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-11-27"))
+    _, *rows = _csv_rows(
+        client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-11-27&reason=test")
+    )
     expected = fx.in_period(history, date(2026, 10, 1), date(2026, 11, 27))
     references = [r[0] for r in rows]
     assert len(references) == len(set(references))
@@ -404,7 +408,9 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(
     session.add(TicketEvent(ticket=ticket, type="note", detail={"text": f"{start}cmd|' /C calc'!A0"}))
     session.commit()
     _log_in(client, supervisor)
-    header, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27"))
+    header, *rows = _csv_rows(
+        client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=test")
+    )
     row = dict(zip(header, rows[0], strict=True))
     assert row["담당자"] == "'" + name
     assert not [cell for r in [header, *rows] for cell in r if cell.startswith(FORMULA_STARTS)]
@@ -417,7 +423,9 @@ def test_callback_numbers_in_the_csv_read_as_dialled(
         session.add(Ticket(reference=reference, field="it", callback_number=number, created_at=fx.NOW))
     session.commit()
     _log_in(client, supervisor)
-    header, *rows = _csv_rows(client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27"))
+    header, *rows = _csv_rows(
+        client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=test")
+    )
     numbers = {r[0]: dict(zip(header, r, strict=True))["회신번호"] for r in rows}
     # A Korean number as people here dial it; a foreign one keeps its + behind the quote that keeps
     # the spreadsheet from computing it.

@@ -35,6 +35,7 @@ def test_jobs_have_fixed_ids_and_a_restart_adds_no_copies(app: Flask) -> None:
         "release_stale_assignments",
         "webhook_spool_replay",
         "unfiled_call_recovery",
+        "access_log_checkpoint",
     }
     assert count == len(jobs)
     assert jobs["sla_sweep"].trigger.interval == timedelta(seconds=60)

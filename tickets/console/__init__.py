@@ -23,7 +23,7 @@ import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tickets import actions, auth, clock
+from tickets import access_log, actions, auth, clock
 from tickets.actions import ActionError, Context
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
@@ -220,6 +220,7 @@ def ticket_page(reference: str) -> Any:
             if u.role == "consultant" and ticket.field in u.fields
         ]  # fmt: skip
     next_statuses = [s for s in STATUS_BUTTONS if holds and Status(s) in _allowed(ticket)]
+    access_log.record_request(db.session(), access_log.Action.VIEW, [ticket.reference])
     return render_template(
         "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=clock.now(),
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
@@ -351,6 +352,8 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from tickets.console import inbox, users  # noqa: F401  (their views join this blueprint)
+    from tickets.console import audit, inbox, users  # noqa: F401  (their views join this blueprint)
 
     app.register_blueprint(bp)
+    # Auditors work from the access log (and land there); admins get a link beside their dashboard.
+    add_home_page(app, "console.audit_log", "접속기록", audit.AUDIT_ROLES)

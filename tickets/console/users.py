@@ -29,7 +29,12 @@ from tickets.telephony import mask_phone
 log = logging.getLogger(__name__)
 
 ADMINS = (Role.ADMIN.value,)
-ROLE_LABELS = {"consultant": "전문위원", "supervisor": "감독자", "admin": "관리자"}
+ROLE_LABELS = {
+    "consultant": "전문위원",
+    "supervisor": "감독자",
+    "admin": "관리자",
+    "auditor": "감사(열람 전용)",
+}
 ERRORS = {
     "invalid_role": "역할을 다시 선택하세요.",
     "invalid_username": "아이디는 64자 이내의 영문, 숫자, '.', '-', '_'로 만드세요.",
