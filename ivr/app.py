@@ -8,7 +8,7 @@ import secrets
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ivr import health, outbound, security_headers, webhooks
+from ivr import health, logs, metrics, outbound, security_headers, webhooks
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.gateway import make_telephony
 from scheduler import alerts_api, dashboard, referral_pages
@@ -35,7 +35,9 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if config.logins.proxies_in_front:  # the client's own address, for the login throttle (tickets.auth)
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.logins.proxies_in_front)  # type: ignore[method-assign]
+    logs.init_app(app)  # first: a request id for every line, and the request's own line last
     security_headers.init_app(app)  # on every response, errors included
+    metrics.init_app(app)  # every request counted; /metrics when enabled
     db.init_app(app)
     app.extensions["deadline_policy"] = deadline_policy(config)  # every ticket service stamps with this one
     health.init_app(app)

@@ -33,7 +33,7 @@ from callflows.config import FlowConfig
 from callflows.flow import Reply, Turn
 from callflows.phones import callable_number, is_mobile
 from callflows.state import GENERAL_FIELD, CallState
-from ivr import call_rows
+from ivr import call_rows, metrics
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
 from tickets.intake import attach_recording_of_repeat_call, open_ticket
@@ -141,6 +141,7 @@ def answer_new_call(
     if not call_rows.insert_call(session, columns):
         # a concurrent request of the same call inserted the row first: answer as if it had come first
         return answer_new_call(session, ctx, call_sid, form, lost_race=True)
+    metrics.count_call(session, "started")
     return twiml
 
 
@@ -207,6 +208,7 @@ def _file_ticket(session: Session, ctx: CallContext, call: Call, state: CallStat
     """The complete ticket; an incomplete one already made for this call (the status callback came
     first) is completed instead of duplicated."""
     ticket = _open_ticket_for(session, ctx, call, state, state.callback_number, incomplete=False)
+    metrics.count_call(session, "filed")
     if ticket.call_id != call.id or not ticket.incomplete:
         return ticket  # new, or the caller's open ticket that this call joined
     ticket.field = state.field or ticket.field
@@ -297,6 +299,7 @@ def call_ended(session: Session, ctx: CallContext, call_sid: str, form: Mapping[
     ticket = None
     if not call.flow_completed and call.ticket is None:
         ticket = _file_incomplete_ticket(session, ctx, call)
+        metrics.count_call(session, "incomplete" if ticket else "missed")
     session.flush()
     return ticket
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from ivr import logs, server
 from ivr.app import create_app, require_secret_key
 from ivr.audit_cli import audit_group
 from ivr.config import ConfigError, HotlineConfig, load_config
@@ -38,37 +39,40 @@ def cli() -> None:
     """Hotline 1379: call flow, expert callback queue and SLA escalation."""
 
 
+def _serving_options(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(
+        [
+            click.option("--host", default="127.0.0.1", show_default=True),
+            click.option("--port", default=5000, show_default=True, type=int),
+            click.option("--dev", is_flag=True, help="Flask's reloading development server."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @cli.command("run")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@_serving_options
+@click.option("--threads", default=server.THREADS, show_default=True, help="Requests answered at once.")
 @with_appcontext
-def run_command(host: str, port: int) -> None:
-    """Web app plus the embedded scheduler, in one process: for a single machine."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from scheduler import runner
-
+def run_command(host: str, port: int, dev: bool, threads: int) -> None:
+    """Web app plus the embedded scheduler, on one machine: gunicorn with one worker that runs both."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     _require_secret_key_unless_local(app, host)
-    scheduler = BackgroundScheduler(timezone="UTC")
-    runner.configure(scheduler, app)
-    scheduler.start()
     click.echo(f"Hotline 1379 on http://{host}:{port}/ (scheduler embedded; Ctrl+C stops both)")
-    try:
-        _serve(app, host, port)
-    finally:
-        scheduler.shutdown(wait=True)
+    _serve(app, host, port, dev=dev, embed_scheduler=True, workers=1, threads=threads)
 
 
 @cli.command("web")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@_serving_options
+@click.option("--workers", default=server.WORKERS, show_default=True, help="Worker processes.")
+@click.option("--threads", default=server.THREADS, show_default=True, help="Request threads per worker.")
 @with_appcontext
-def web_command(host: str, port: int) -> None:
-    """The web app alone (webhooks, console, API). In production run it under gunicorn, see README."""
+def web_command(host: str, port: int, dev: bool, workers: int, threads: int) -> None:
+    """The web app alone (webhooks, console, API) under gunicorn, as deploy/hotline-web.service runs it."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     _require_secret_key_unless_local(app, host)
-    _serve(app, host, port)
+    _serve(app, host, port, dev=dev, embed_scheduler=False, workers=workers, threads=threads)
 
 
 def _require_secret_key_unless_local(app: Flask, host: str) -> None:
@@ -102,12 +106,41 @@ def _is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-def _serve(app: Flask, host: str, port: int) -> None:
-    from werkzeug.serving import run_simple
+def _serve(
+    app: Flask, host: str, port: int, *, dev: bool, embed_scheduler: bool, workers: int, threads: int
+) -> None:
+    if not dev:
+        warn_about_development_token(app)
+        replay_at_startup(app)  # once, in the master, before the workers fork
+        server.serve(app, host, port, workers=workers, threads=threads, embed_scheduler=embed_scheduler)
+        return
+    from werkzeug.serving import is_running_from_reloader, run_simple
 
+    # The reloader's outer process only watches the files; the process it starts serves (and schedules).
+    if not is_running_from_reloader():
+        run_simple(host, port, app, threaded=True, use_reloader=True)
+        return
     warn_about_development_token(app)
     replay_at_startup(app)
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    scheduler = _start_embedded_scheduler(app) if embed_scheduler else None
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=True)
+    finally:
+        if scheduler is not None:
+            from scheduler import runner
+
+            runner.shutdown(scheduler, app)
+
+
+def _start_embedded_scheduler(app: Flask) -> Any:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from scheduler import runner
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    runner.configure(scheduler, app)
+    scheduler.start()
+    return scheduler
 
 
 @cli.command("scheduler")
@@ -123,9 +156,9 @@ def scheduler_command() -> None:
     runner.configure(scheduler, app)
 
     def stop(signum: int, _frame: Any) -> None:
-        # shutdown(wait=True) lets the job in hand finish its transaction before the process exits.
+        # The job in hand finishes its transaction before the process exits; unsent messages go back.
         click.echo(f"signal {signum}: finishing the job in hand, then stopping", err=True)
-        scheduler.shutdown(wait=True)
+        runner.shutdown(scheduler, app)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -396,8 +429,7 @@ def _print_json(data: Any) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per job run
+    logs.configure()  # LOG_FORMAT=json: a JSON object per line; else plain text
     # Validate the config before Flask's CLI machinery, so a broken file is a one-line message and exit 2.
     try:
         config = load_config()
@@ -411,3 +443,7 @@ def main() -> None:
         sys.exit(2)
     cli.create_app = lambda: create_app(config)  # type: ignore[attr-defined]
     cli.main(prog_name="hotline")
+
+
+if __name__ == "__main__":  # python -m ivr.cli, as the tests and a checkout without `pip install` run it
+    main()

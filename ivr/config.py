@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -38,6 +39,18 @@ CHANNELS = ("sms", "email", "webhook", "console")
 ROLES_TO_ALERT = ("assignee", "supervisor", "head")
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """/metrics (config.yaml `metrics:`, the token from METRICS_TOKEN): off unless enabled, and then only
+    for the listed networks or a bearer of the token. Never public."""
+
+    enabled: bool = False
+    allow_cidrs: tuple[IPv4Network | IPv6Network, ...] = ()
+    token: str | None = None
+
+
 _REQUIRED: Any = object()
 
 
@@ -68,6 +81,7 @@ class HotlineConfig:
     spool_dir: Path = ROOT / "var" / "spool"
     referrals: ReferralConfig = field(default_factory=ReferralConfig)
     logins: LoginConfig = field(default_factory=LoginConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
 class _Section:
@@ -407,6 +421,22 @@ def _logins(top: _Section) -> LoginConfig:
     return config
 
 
+def _metrics(top: _Section, env: Mapping[str, str]) -> MetricsConfig:
+    section = top.section("metrics", default={})
+    enabled = section.get("enabled", bool, False)
+    networks = []
+    for i, cidr in enumerate(section.get("allow_cidrs", list, [])):
+        try:
+            networks.append(ip_network(str(cidr)))
+        except ValueError:
+            section.fail(f"expected a network such as 10.0.0.0/8, got {cidr!r}", f"allow_cidrs[{i}]")
+    section.done()
+    token = env.get("METRICS_TOKEN") or None
+    if token is not None and len(token) < 32:
+        raise ConfigError("environment: METRICS_TOKEN: too short; make one with: openssl rand -hex 32")
+    return MetricsConfig(enabled=enabled, allow_cidrs=tuple(networks), token=token)
+
+
 def parse_config(
     data: Any, file: str = "config.yaml", environ: Mapping[str, str] | None = None
 ) -> HotlineConfig:
@@ -469,6 +499,7 @@ def parse_config(
     referrals = _referrals(top)
     privacy = _privacy(top)
     logins = _logins(top)
+    metrics = _metrics(top, env)
     top.done()
 
     public_base_url = env.get("PUBLIC_BASE_URL") or None
@@ -499,6 +530,7 @@ def parse_config(
         spool_dir=Path(env.get("HOTLINE_SPOOL_DIR") or ROOT / "var" / "spool"),
         referrals=referrals,
         logins=logins,
+        metrics=metrics,
     )
 
 

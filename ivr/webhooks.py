@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError
 from callflows.actions import Action
 from callflows.config import FlowConfig
 from callflows.state import STEPS
-from ivr import calls, twiml
+from ivr import calls, metrics, twiml
 from ivr.signature import public_base, twilio_signed, warn_about_signatures
 from ivr.spool import Spool, SpooledWebhook
 from scheduler.runner import EXTRA_JOBS
@@ -201,6 +201,7 @@ def _voice(handle: Callable[[calls.CallContext], str]) -> Response:
     language = language if language in ctx.flow.languages else ctx.flow.default_language
     if request.path == step_path(calls.FALLBACK_STEP):
         return _xml(calls.goodbye_twiml(ctx, language))
+    metrics.count_apology()
     return _xml(calls.apology_twiml(ctx, language))
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import threading
 import urllib.request
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Mapping
@@ -204,6 +205,7 @@ class DeliveryReport:
     retrying: int = 0
     dead: int = 0
     lost: int = 0  # another scheduler took the message after our lease ran out: not ours to count
+    released: int = 0  # claimed, then handed back unsent because the scheduler is stopping
 
     def count(self, outcome: str) -> None:
         if outcome == SENT:
@@ -264,6 +266,12 @@ def renew_lease(session: Session, message: Claimed, now: datetime) -> bool:
     return _update_if_ours(session, message, next_try_at=now + LEASE)
 
 
+def release_claim(session: Session, message: Claimed, now: datetime) -> bool:
+    """Hand back a claimed message that was never tried: due again now, its try not counted. A stopping
+    scheduler does this, so another (or the next) one sends it at once instead of after the lease."""
+    return _update_if_ours(session, message, status=PENDING, tries=message.tries - 1, next_try_at=now)
+
+
 def record_outcome(
     session: Session, message: Claimed, error: str | None, now: datetime, config: NotificationConfig
 ) -> str:
@@ -285,10 +293,13 @@ def deliver_due_messages(
     *,
     limit: int = 100,
     clock: Callable[[], datetime] | None = None,
+    stopping: threading.Event | None = None,
 ) -> DeliveryReport:
     """One delivery round: claim, then send on `config.sends_per_channel` threads per channel, recording
     each outcome as it comes. Only this thread uses the database; the pool's threads only talk to channels,
-    and a lane takes its next message only when one of its threads is free, so its lease starts then."""
+    and a lane takes its next message only when one of its threads is free, so its lease starts then.
+
+    Once `stopping` is set the sends in hand finish and every message not yet started is released."""
     with transaction() as session:
         claimed = claim_due_messages(session, now, limit)
     report = DeliveryReport()
@@ -303,6 +314,12 @@ def deliver_due_messages(
     with ThreadPoolExecutor(max_workers=width * len(lanes), thread_name_prefix="outbox") as pool:
         while lanes or running:
             for name, lane in list(lanes.items()):
+                if stopping is not None and stopping.is_set():
+                    with transaction() as session:
+                        report.released += sum(
+                            release_claim(session, m, clock() if clock else now) for m in lane
+                        )
+                    lane.clear()
                 while lane and busy[name] < width:
                     message = lane.popleft()
                     with transaction() as session:

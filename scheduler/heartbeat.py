@@ -31,6 +31,17 @@ def beat(session: Session, name: str, started_at: datetime, now: datetime | None
     session.flush()
 
 
+def record_sweep(session: Session, name: str, started_at: datetime, seconds: float) -> None:
+    """The SLA sweep of process `name` just succeeded, taking `seconds`: /metrics shows both."""
+    row = session.get(SchedulerHeartbeat, name)
+    if row is None:
+        beat(session, name, started_at)
+        row = session.get(SchedulerHeartbeat, name)
+        assert row is not None
+    row.sweep_succeeded_at, row.sweep_seconds = clock.now(), seconds
+    session.flush()
+
+
 def scheduler_status(session: Session, now: datetime | None = None) -> dict[str, Any]:
     now = now or clock.now()
     rows = session.scalars(select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.beat_at.desc())).all()

@@ -1,7 +1,8 @@
 """The APScheduler process: fixed job ids, each run inside an app context with its own transactions.
 
 `hotline scheduler` runs it alone (BlockingScheduler); `hotline run` embeds one (BackgroundScheduler) in its
-single process. Web workers never start one.
+single worker process (ivr.server). Web workers never start one. Either stops through `shutdown`: the job in
+hand finishes, and outbox messages claimed but not yet sent are handed back at once (not after the lease).
 
 Every job has a fixed id and `replace_existing=True` (a restart replaces it instead of adding a copy) and
 `max_instances=1`. Missed runs are coalesced into one: the sweep and the delivery catch up on everything due
@@ -15,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +38,7 @@ EXTRA_JOBS = "hotline_scheduler_jobs"  # app.extensions: job id -> (job, interva
 SMS_EXTENSION = "telephony"  # app.extensions key of ivr.gateway's Telephony (its send_sms sends our SMS)
 DELIVERY_SECONDS = 15
 RELEASE_SECONDS = 300
+STOPPING = "hotline_scheduler_stopping"  # app.extensions: a threading.Event set when the scheduler stops
 
 
 def in_app(app: Flask, job: Callable[[], None], name: str) -> Callable[[], None]:
@@ -81,6 +85,7 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     hours = settings.deadlines.hours
     started_at = clock.now()
     name = f"{socket.gethostname()}:{os.getpid()}"
+    stopping = app.extensions[STOPPING] = threading.Event()
 
     def beat() -> None:
         with db.transaction() as session:
@@ -88,7 +93,10 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
 
     def escalate() -> None:
         now = clock.now()
+        began = time.monotonic()
         swept = sweep(db.transaction, settings, now)
+        with db.transaction() as session:  # for /metrics: the scheduler may be another process
+            heartbeat.record_sweep(session, name, started_at, time.monotonic() - began)
         if swept:
             log.info("SLA sweep: %d alert(s)", len(swept))
         followed = follow_up_referrals(db.transaction, referral_settings, now)
@@ -96,11 +104,14 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
             log.info("referral follow-up: %d reminder(s), alert(s) or expiry(ies)", len(followed))
 
     def deliver() -> None:
-        report = deliver_due_messages(db.transaction, channels, notifications, clock.now(), clock=clock.now)
-        if report.sent or report.retrying or report.dead or report.lost:
+        report = deliver_due_messages(
+            db.transaction, channels, notifications, clock.now(), clock=clock.now, stopping=stopping
+        )
+        if report.sent or report.retrying or report.dead or report.lost or report.released:
             log.info(
-                "outbox: %d sent, %d to retry, %d dead, %d taken over by another scheduler",
-                report.sent, report.retrying, report.dead, report.lost,
+                "outbox: %d sent, %d to retry, %d dead, %d taken over by another scheduler, "
+                "%d handed back (stopping)",
+                report.sent, report.retrying, report.dead, report.lost, report.released,
             )  # fmt: skip
 
     def digest() -> None:
@@ -149,6 +160,16 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     if release is not None:
         add_job(scheduler, app, "release_stale_assignments", release, grace=None,
                 trigger="interval", seconds=RELEASE_SECONDS)  # fmt: skip
+
+
+def shutdown(scheduler: BaseScheduler, app: Flask) -> None:
+    """Stop: the job in hand finishes its transaction; a delivery round sends only what it has started
+    and hands the rest of its claimed messages back. Safe to call twice."""
+    stopping = app.extensions.get(STOPPING)
+    if stopping is not None:
+        stopping.set()
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
 
 
 def _release_stale_job(app: Flask, settings: AlertSettings) -> Callable[[], None] | None:

@@ -407,6 +407,9 @@ class SchedulerHeartbeat(Base):
     pid: Mapped[int]
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
+    # The process's latest successful SLA sweep and how long it took (read by /metrics)
+    sweep_succeeded_at: Mapped[datetime | None]
+    sweep_seconds: Mapped[float | None]
 
 
 # --- partner institutes and referrals (tickets.institutes, tickets.referrals) -----------------------------

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import ivr.server
 from ivr.app import create_app
 from ivr.cli import cli
 from ivr.config import ROOT
@@ -145,9 +146,10 @@ REFUSED_RUNS = [
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """What the CLI would have served, instead of serving it."""
+    """What the CLI would have served (through gunicorn, or Flask's --dev server), instead of serving it."""
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *args, **_options: calls.append(args))
+    monkeypatch.setattr(ivr.server, "serve", lambda *args, **_options: calls.append(args[1:]))
     return calls
 
 

@@ -127,14 +127,14 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 
 
 
 def gunicorn_command(port: int) -> list[str]:
-    """hotline-web.service's ExecStart, with one worker on a free port."""
+    """hotline-web.service's ExecStart (`hotline web`: gunicorn), with one worker on a free port."""
     unit = (DEPLOY / "hotline-web.service").read_text(encoding="utf-8").replace("\\\n", " ")
     [exec_start] = re.findall(r"^ExecStart=(.*)$", unit, re.M)
     args = shlex.split(exec_start)
-    assert args[0] == f"{INSTALLED_BIN}gunicorn"
+    assert args[:2] == [f"{INSTALLED_BIN}hotline", "web"]
     args[args.index("--workers") + 1] = "1"
-    args[args.index("--bind") + 1] = f"127.0.0.1:{port}"
-    return [sys.executable, "-m", "gunicorn", *args[1:]]
+    args[args.index("--port") + 1] = str(port)
+    return [sys.executable, "-m", "ivr.cli", *args[1:]]
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -241,3 +241,27 @@ def test_a_slow_round_never_sends_what_another_scheduler_took_after_its_lease(se
     assert reports[0].sent > 0 and report_a.lost == reports[0].sent
     assert report_a.sent + reports[0].sent == 40
     assert {row.status for row in session.scalars(select(OutboxMessage))} == {"sent"}
+
+
+def test_a_stopping_round_sends_what_it_started_and_hands_the_rest_back(session: Session) -> None:
+    for n in range(3):
+        queue(session, key=f"stop:{n}")
+    stopping = threading.Event()
+
+    @dataclass
+    class StopsAfterFirstSend(FlakyChannel):
+        def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
+            super().send(recipient, payload, key)
+            stopping.set()  # SIGTERM arrives while the first message is being sent
+
+    channel = StopsAfterFirstSend()
+    one_lane = replace(CONFIG, sends_per_channel=1)
+    report = deliver_due_messages(db.transaction, {"sms": channel}, one_lane, T0, stopping=stopping)
+
+    assert (report.sent, report.released) == (1, 2)
+    session.expire_all()
+    rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.key)).all()
+    assert [(r.status, r.tries, r.next_try_at) for r in rows if r.key != channel.sent[0]] == [
+        ("pending", 0, T0),
+        ("pending", 0, T0),
+    ]  # due again at once, for the next scheduler, and no try counted against them
