@@ -20,10 +20,12 @@ from ivr.app import create_app, require_secret_key
 from ivr.audit_cli import audit_group
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.institutes_cli import institutes_group
+from ivr.privacy_cli import privacy_group
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
 from tickets import accounts, demo
 from tickets.db import db
+from tickets.masking import mask_number
 from tickets.migrate import upgrade
 from tickets.models import Ticket
 from tickets.references import normalise_reference
@@ -298,6 +300,27 @@ def users_token(username: str, label: str | None) -> None:
         click.echo(accounts.issue_token(session, user, label))
 
 
+@users_group.command("reset-two-step")
+@click.argument("username")
+@with_appcontext
+def users_reset_two_step(username: str) -> None:
+    """Turn off USERNAME's two-step sign-in and end their sessions (a lost phone and lost recovery codes;
+    for the last admin, who has nobody to do it in the console). Written to the access log."""
+    from tickets import access_log, two_step
+    from tickets.models import User
+
+    with db.transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        two_step.reset(session, user)
+        access_log.record(
+            session, actor=None, action=access_log.Action.CHANGE, subjects=[user.username],
+            detail={"what": "two_step_reset", "user_id": user.id, "via": "cli"},
+        )  # fmt: skip
+        click.echo(f"reset the two-step sign-in of {user.username}; their sessions have ended")
+
+
 @cli.group("tickets")
 def tickets_group() -> None:
     """Look at tickets."""
@@ -321,7 +344,7 @@ def tickets_list(as_json: bool, status: str | None, limit: int) -> None:
         assignee = t.assignee.username if t.assignee else "-"
         click.echo(
             f"{t.reference}  {t.status:<11} {t.field:<12} {t.support_type or '-':<12} {assignee:<14} "
-            f"{t.callback_number or '-'}"
+            f"{mask_number(t.callback_number) or '-'}"
         )
 
 
@@ -334,7 +357,7 @@ def tickets_show(reference: str, as_json: bool) -> None:
     ticket = db.session.scalar(select(Ticket).where(Ticket.reference == normalise_reference(reference)))
     if ticket is None:
         raise click.ClickException(f"no ticket {reference!r}")
-    data = ticket_json(ticket)
+    data = ticket_json(ticket, full_numbers=ticket.is_open)  # the numbers are for working an open ticket
     if as_json:
         _print_json(data)
         return
@@ -406,6 +429,7 @@ def sla_sweep(now_text: str | None, dry_run: bool, as_json: bool, batch_size: in
 
 
 cli.add_command(audit_group)  # hotline audit verify|list (ivr.audit_cli)
+cli.add_command(privacy_group)  # hotline privacy purge|erase (ivr.privacy_cli)
 
 
 def _parse_now(text: str | None) -> Any:

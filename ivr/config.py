@@ -30,8 +30,17 @@ from scheduler.config import (
 )
 from scheduler.recipients import HEAD_ROLE, can_reach
 from tickets import clock
-from tickets.config import GENERAL_FIELD, LoginConfig, PrivacyConfig, ReferralConfig, RoutingConfig
+from tickets.config import (
+    GENERAL_FIELD,
+    IPNetwork,
+    LoginConfig,
+    PrivacyConfig,
+    ReferralConfig,
+    RetentionConfig,
+    RoutingConfig,
+)
 from tickets.db import DatabaseBudgets
+from tickets.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
@@ -400,9 +409,22 @@ def _privacy(top: _Section) -> PrivacyConfig:
         outside_fields_threshold=section.positive(
             "outside_fields_threshold", defaults.outside_fields_threshold
         ),
+        retention=_retention(section),
     )
     section.done()
     return privacy
+
+
+def _retention(privacy: _Section) -> RetentionConfig:
+    section = privacy.section("retention", default={})
+    defaults = RetentionConfig()
+    retention = RetentionConfig(
+        recordings_days=section.positive("recordings_days", defaults.recordings_days),
+        numbers_years=section.positive("numbers_years", defaults.numbers_years),
+        incomplete_days=section.positive("incomplete_days", defaults.incomplete_days),
+    )
+    section.done()
+    return retention
 
 
 def _logins(top: _Section) -> LoginConfig:
@@ -414,11 +436,35 @@ def _logins(top: _Section) -> LoginConfig:
         failures_per_username=section.positive("failures_per_username", defaults.failures_per_username),
         failures_per_address=section.positive("failures_per_address", defaults.failures_per_address),
         proxies_in_front=section.get("proxies_in_front", int, defaults.proxies_in_front),
+        two_step_roles=_two_step_roles(section),
+        two_step_outside_office=section.get(
+            "two_step_outside_office", bool, defaults.two_step_outside_office
+        ),
+        office_networks=_office_networks(section),
     )
     if config.proxies_in_front < 0:
         section.fail(f"must not be negative, got {config.proxies_in_front!r}", "proxies_in_front")
     section.done()
     return config
+
+
+def _two_step_roles(section: _Section) -> tuple[str, ...]:
+    roles = section.get("two_step_roles", list, [])
+    for role in roles:
+        if role not in set(Role):
+            section.fail(f"{role!r} is not a role; roles are {', '.join(Role)}", "two_step_roles")
+    return tuple(roles)
+
+
+def _office_networks(section: _Section) -> tuple[IPNetwork, ...]:
+    networks = []
+    for raw in section.get("office_networks", list, []):
+        try:
+            # strict: "10.1.2.3/16" is more likely a typo than a network, so it is refused, not widened
+            networks.append(ip_network(str(raw), strict=True))
+        except ValueError as error:
+            section.fail(f"{raw!r} is not a network in CIDR notation ({error})", "office_networks")
+    return tuple(networks)
 
 
 def _metrics(top: _Section, env: Mapping[str, str]) -> MetricsConfig:

@@ -1,4 +1,4 @@
-"""The Twilio REST side of the hotline: outbound calls (click-to-call), recordings, SMS.
+"""The Twilio REST side of the hotline: outbound calls (click-to-call), recordings (play, delete), SMS.
 
 Two implementations of `tickets.telephony.Telephony`:
 - `ConsoleTelephony` for development and tests: logs what it would do (numbers masked) and keeps it in
@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
-from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -72,6 +72,7 @@ class ConsoleTelephony:
 
     calls: list[PlacedCall] = field(default_factory=list)
     messages: list[SentMessage] = field(default_factory=list)
+    deleted_recordings: list[str] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -97,6 +98,16 @@ class ConsoleTelephony:
             raise TelephonyError("not a Twilio recording SID")  # as the real gateway: callers pass a SID
         log.info("console recording %s: one second of silence", recording_sid)
         return silence_wav(), "audio/wav"
+
+    def delete_recording(self, recording_sid: str) -> None:
+        if not is_recording_sid(recording_sid):
+            raise TelephonyError("not a Twilio recording SID")
+        log.info("console recording %s deleted", recording_sid)
+        if recording_sid not in self.deleted_recordings:
+            self.deleted_recordings.append(recording_sid)
+
+    def recording_exists(self, recording_sid: str) -> bool:
+        return recording_sid not in self.deleted_recordings
 
     def send_sms(self, to: str, body: str) -> str:
         message = SentMessage(self._sid("SM"), to, body)
@@ -188,6 +199,33 @@ class TwilioTelephony:
             return self.media.get(url, auth=auth, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as error:
             raise TelephonyError(f"녹음을 가져오지 못했습니다 ({type(error).__name__})") from None
+
+    def delete_recording(self, recording_sid: str) -> None:
+        """DELETE the recording resource through the REST client. A 404 means it is gone already (an
+        earlier try that went through, or deleted by hand in Twilio's console): that is the outcome wanted."""
+        if not is_recording_sid(recording_sid):
+            raise TelephonyError("not a Twilio recording SID")  # it goes into the resource's path
+        try:
+            self.client.recordings(recording_sid).delete()
+        except TwilioRestException as error:
+            if error.status != 404:
+                raise TelephonyError(f"녹음을 삭제하지 못했습니다 (Twilio: {_short(error)})") from None
+        except TwilioException as error:
+            raise TelephonyError(f"녹음을 삭제하지 못했습니다 (Twilio: {_short(error)})") from None
+        log.info("Twilio recording %s deleted", recording_sid)
+
+    def recording_exists(self, recording_sid: str) -> bool:
+        if not is_recording_sid(recording_sid):
+            raise TelephonyError("not a Twilio recording SID")
+        try:
+            self.client.recordings(recording_sid).fetch()
+        except TwilioRestException as error:
+            if error.status == 404:
+                return False
+            raise TelephonyError(f"녹음을 확인하지 못했습니다 (Twilio: {_short(error)})") from None
+        except TwilioException as error:
+            raise TelephonyError(f"녹음을 확인하지 못했습니다 (Twilio: {_short(error)})") from None
+        return True
 
     def send_sms(self, to: str, body: str) -> str:
         try:

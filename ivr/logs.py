@@ -100,9 +100,12 @@ def _identify() -> None:
     given = request.headers.get("X-Request-Id", "")
     request.environ[REQUEST_ID] = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
     request.environ[_STARTED] = time.monotonic()
-    if request.path.startswith("/ivr/") and request.method == "POST":
-        sid = request.form.get("CallSid", "")
-        request.environ[CALL_SID] = sid if _SAFE_ID.fullmatch(sid) else None
+
+
+def note_call_sid(sid: str) -> None:
+    """The webhook's CallSid for its log lines. Called by the webhook once it has checked the body's size:
+    reading the form here, before that check, would parse any flood of fields it is sent."""
+    request.environ[CALL_SID] = sid if _SAFE_ID.fullmatch(sid) else None
 
 
 def _log_request(response: Response) -> Response:

@@ -33,6 +33,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
+from ivr import logs
 from tickets.logsafe import log_safe
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def twilio_signed(view: F) -> F:
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
         refuse_oversized_body()
+        logs.note_call_sid(request.form.get("CallSid", ""))
         if current_app.config["HOTLINE"].verify_signatures and not request_is_signed():
             log.warning(
                 "refused %s %s: missing or invalid X-Twilio-Signature (CallSid %s, signed URL tried: %s)",

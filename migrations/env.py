@@ -9,6 +9,7 @@ from alembic import context
 import tickets.access_log  # noqa: F401  (the access log's tables)
 import tickets.models  # noqa: F401  (registers every table on the metadata)
 from tickets.db import Base, make_engine
+from tickets.migrate import migration_connection
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,7 +27,7 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(_url())
-    with engine.connect() as connection:
+    with migration_connection(engine) as connection:
         _run(connection)
     engine.dispose()
 

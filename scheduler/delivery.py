@@ -37,6 +37,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler.config import NotificationConfig
+from scheduler.recording_deletes import CHANNEL as RECORDING_DELETE
+from scheduler.recording_deletes import RecordingDeleteChannel, RecordingDeleter
 from tickets import inbox
 from tickets.clock import now as clock_now
 from tickets.logsafe import log_safe
@@ -179,8 +181,12 @@ def build_channels(
     notifications: NotificationConfig,
     sms_sender: SmsSender | None,
     transaction: Callable[[], AbstractContextManager[Session]],
+    recordings: RecordingDeleter | None = None,
 ) -> dict[str, Channel]:
+    """The channels by name; `recordings` (the Twilio gateway) adds the deletion of recordings."""
     channels: dict[str, Channel] = {"console": ConsoleChannel(transaction), "webhook": WebhookChannel()}
+    if recordings is not None:
+        channels[RECORDING_DELETE] = RecordingDeleteChannel(recordings)
     channels["sms"] = SmsChannel(sms_sender or LoggingSmsSender())
     channels["email"] = EmailChannel(
         notifications.smtp_host, notifications.smtp_port, notifications.email_sender

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from callflows.prompts import display_number
 from scheduler.labels import Labels
 from scheduler.reports import FINISHED_STATUSES, MonthFigures, Period
 from tickets.masking import mask_number
@@ -65,9 +64,9 @@ def _line(values: Iterable[Any]) -> str:
 
 
 def _phone(e164: str | None) -> str:
-    # As dialled in Korea (010-1234-5678): what staff read, kept as text by Excel, and no leading + that
-    # a spreadsheet would take for a formula (+821012345678 shows as 8.21E+11).
-    return display_number(e164) if e164 else ""
+    # Masked as 010-****-5678: an export leaves the system, and a spreadsheet needs no number to count.
+    # Korean form, so no leading + that a spreadsheet would take for a formula.
+    return mask_number(e164)
 
 
 def ticket_subjects(reading: ReadingSession, period: Period, until: datetime) -> list[str]:

@@ -6,7 +6,7 @@ alerts, today's calls, dead outbox rows), so the page costs the same with ten or
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, aliased
 
 from scheduler import alerts, heartbeat
 from tickets.config import GENERAL_FIELD
+from tickets.logsafe import mask_numbers
+from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Call, Escalation, OutboxMessage, Role, Ticket, User
 from tickets.routing import is_away
 
@@ -228,7 +230,14 @@ def dead_messages(session: Session, limit: int = DEAD_LIMIT) -> tuple[int, list[
         .order_by(OutboxMessage.next_try_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
     ).all()
-    return int(total or 0), [DeadMessage(*row) for row in rows]
+    return int(total or 0), [_masked_dead(DeadMessage(*row)) for row in rows]
+
+
+def _masked_dead(message: DeadMessage) -> DeadMessage:
+    """A dead message as the dashboard shows it: an SMS recipient masked, numbers in the error masked."""
+    recipient = mask_number(message.recipient) if message.channel == "sms" else message.recipient
+    error = mask_numbers(message.last_error) if message.last_error else None
+    return replace(message, recipient=recipient, last_error=error)
 
 
 @dataclass(frozen=True)
@@ -258,7 +267,11 @@ def general_pool(session: Session, limit: int = POOL_LIMIT) -> tuple[int, list[P
         .order_by(Ticket.created_at)
         .limit(limit)
     ).all()
-    return int(total or 0), [PooledTicket(*row) for row in rows]
+    # A list: the number masked (supervisors open the ticket to call).
+    pooled = [PooledTicket(*row) for row in rows]
+    return int(total or 0), [
+        replace(t, callback_number=mask_number(t.callback_number) or None) for t in pooled
+    ]
 
 
 @dataclass(frozen=True)

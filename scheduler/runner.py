@@ -24,7 +24,7 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
-from scheduler import access_checkpoint, heartbeat
+from scheduler import access_checkpoint, heartbeat, retention
 from scheduler.delivery import build_channels, deliver_due_messages
 from scheduler.digest import send_daily_digest
 from scheduler.referral_followup import FollowUpSettings, follow_up_referrals
@@ -81,7 +81,8 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     settings = AlertSettings.from_config(config)
     referral_settings = FollowUpSettings.from_config(config)
     notifications = settings.notifications
-    channels = build_channels(notifications, app.extensions.get(SMS_EXTENSION), db.transaction)
+    telephony = app.extensions.get(SMS_EXTENSION)
+    channels = build_channels(notifications, telephony, db.transaction, recordings=telephony)
     hours = settings.deadlines.hours
     started_at = clock.now()
     name = f"{socket.gethostname()}:{os.getpid()}"
@@ -150,6 +151,20 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         scheduler, app, access_checkpoint.JOB_ID, checkpoint_access_log, grace=12 * 3600,
         trigger="cron", hour=access_checkpoint.RUN_AT.hour, minute=access_checkpoint.RUN_AT.minute,
         timezone=config.timezone,
+    )  # fmt: skip
+
+    def enforce_retention() -> None:
+        done = retention.purge(db.transaction, clock.now(), config.privacy.retention, config.timezone)
+        if done:
+            log.info(
+                "retention: recordings of %d ticket(s) deleted, %d ticket(s) masked, %d anonymised, "
+                "%d missed call(s) anonymised",
+                len(done.recordings), len(done.masked), len(done.anonymised), len(done.missed_calls),
+            )  # fmt: skip
+
+    add_job(
+        scheduler, app, retention.JOB_ID, enforce_retention, grace=12 * 3600,
+        trigger="cron", hour=retention.RUN_AT.hour, minute=retention.RUN_AT.minute, timezone=config.timezone,
     )  # fmt: skip
     # Jobs the other packages register (ivr: the webhook spool's replay, the unfiled-call recovery):
     # the scheduler may not import them, so they come through the app, each with its fixed id.

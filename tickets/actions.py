@@ -65,6 +65,17 @@ def visible(query: Select[Any], user: User) -> Select[Any]:
     return query.where(Ticket.field.in_(user.fields))
 
 
+def may_see_numbers(user: User, ticket: Ticket) -> bool:
+    """The full numbers are for working the ticket: while it is open, to the consultant holding it (or who
+    may claim it from the pool) and to supervisors. Everyone else, and everyone once it is finished, sees
+    them masked (010-****-5678)."""
+    if not ticket.is_open:
+        return False
+    if is_supervisor(user):
+        return True
+    return user.role == Role.CONSULTANT and ticket.assignee_id in (None, user.id)
+
+
 def find(session: Session, user: User, reference: str) -> Ticket:
     ticket = session.scalar(
         visible(select(Ticket), user).where(Ticket.reference == normalise_reference(reference))

@@ -56,9 +56,15 @@ def _log_view(tickets: Any) -> None:
 
 
 def queue_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """A ticket in a list: numbers masked (the full ones are on the ticket, for who works it)."""
     data = ticket_json(ticket, detail=False)
     data["seconds_left"] = int((ticket.sla_due_at - now).total_seconds()) if ticket.sla_due_at else None
     return data
+
+
+def _one(ticket: Ticket) -> dict[str, Any]:
+    """The ticket an action answers with: full numbers only for someone who may work it."""
+    return ticket_json(ticket, detail=False, full_numbers=actions.may_see_numbers(_me(), ticket))
 
 
 @bp.errorhandler(ActionError)
@@ -140,7 +146,7 @@ def _page_limit() -> int:
 @api_auth(roles=actions.TICKET_ROLES)
 def show_ticket(reference: str) -> Any:
     ticket = actions.find(db.session(), _me(), reference)
-    data = ticket_json(ticket)
+    data = ticket_json(ticket, full_numbers=actions.may_see_numbers(_me(), ticket))
     data.update(
         resolution_summary=ticket.resolution_summary,
         resolution_type=ticket.resolution_type,
@@ -164,14 +170,14 @@ def show_ticket(reference: str) -> Any:
 @api_auth(roles=actions.TICKET_ROLES)
 def claim(reference: str) -> Any:
     ticket = actions.find(db.session(), _me(), reference)
-    return ticket_json(actions.claim(_ctx(), _me(), ticket), detail=False)
+    return _one(actions.claim(_ctx(), _me(), ticket))
 
 
 @bp.post("/tickets/<reference>/release")
 @api_auth(roles=actions.TICKET_ROLES)
 def release(reference: str) -> Any:
     ticket = actions.find(db.session(), _me(), reference)
-    return ticket_json(actions.release(_ctx(), _me(), ticket), detail=False)
+    return _one(actions.release(_ctx(), _me(), ticket))
 
 
 @bp.post("/tickets/<reference>/assign")
@@ -182,7 +188,7 @@ def assign(reference: str) -> Any:
     assignee, field = body.get("assignee"), body.get("field")
     if not isinstance(assignee, str | None) or not isinstance(field, str | None):
         raise ActionError(422, "invalid_request", "assignee and field are text")
-    return ticket_json(actions.assign(_ctx(), _me(), ticket, assignee=assignee, field=field), detail=False)
+    return _one(actions.assign(_ctx(), _me(), ticket, assignee=assignee, field=field))
 
 
 @bp.post("/tickets/<reference>/attempts")
@@ -203,7 +209,7 @@ def attempts(reference: str) -> Any:
             "note": attempt.note,
             "by": attempt.user.username if attempt.user else None,
         },
-        "ticket": ticket_json(ticket, detail=False),
+        "ticket": _one(ticket),
     }, 201
 
 
@@ -220,7 +226,7 @@ def callback(reference: str) -> Any:
         twiml_url=public_url(OUTBOUND_PATH.format(reference=ticket.reference)) + f"?{query}",
         status_url=public_url(OUTBOUND_STATUS_PATH.format(reference=ticket.reference)) + f"?{query}",
     )
-    return {"call_sid": sid, "calling": me.phone, "ticket": ticket_json(ticket, detail=False)}, 202
+    return {"call_sid": sid, "calling": me.phone, "ticket": _one(ticket)}, 202
 
 
 @bp.post("/tickets/<reference>/status")
@@ -239,7 +245,7 @@ def status(reference: str) -> Any:
         summary=body.get("summary"),
         resolution_type=body.get("resolution_type"),
     )
-    return ticket_json(ticket, detail=False)
+    return _one(ticket)
 
 
 @bp.post("/tickets/<reference>/notes")
@@ -248,7 +254,7 @@ def notes(reference: str) -> Any:
     body = _body()
     ticket = actions.find(db.session(), _me(), reference)
     actions.add_note(_ctx(), _me(), ticket, body.get("text"))
-    return ticket_json(ticket, detail=False), 201
+    return _one(ticket), 201
 
 
 @bp.get("/tickets/<reference>/recording")

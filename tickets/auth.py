@@ -1,4 +1,9 @@
-"""Who is asking: console logins (password, session cookie, CSRF, throttle) and API bearer tokens.
+"""Who is asking: console logins (password, then a one-time code where one is needed, session cookie, CSRF,
+throttle) and API bearer tokens (which the second step does not touch: a token is a credential of its own).
+
+A login that needs a second step (tickets.two_step) is only half done after the password: the session
+names the user as *pending* and `current_user()` is still None, so every page but the code step (and the
+enrolment that comes first for those without an authenticator) sends it back to the login page.
 
 For other blueprints (the SLA alerts API, the supervisor dashboard) the whole interface is:
 
@@ -32,7 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tickets import accounts, clock, throttle
+from tickets import accounts, clock, throttle, two_step
 from tickets.config import LoginConfig
 from tickets.db import db
 from tickets.models import User
@@ -42,6 +47,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 _USER_KEY = "hotline1379.user"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WRONG_PASSWORD = "아이디 또는 비밀번호가 올바르지 않습니다."
+WRONG_CODE = "인증 코드가 올바르지 않거나 이미 사용되었습니다."
+# Between the password and the code: long enough to find the phone (or to enrol), short enough that a
+# password typed on a shared computer and left there does not stay half a login for long.
+SECOND_STEP_MINUTES = 10
 
 
 class LoginError(Exception):
@@ -143,6 +152,68 @@ def log_out(user: User) -> None:
     """End this session and the user's others (another browser, a copied cookie)."""
     accounts.end_sessions(user)
     session.clear()
+
+
+def begin_second_step(user: User, now: datetime) -> None:
+    """The password was right; the session waits for the one-time code (or for enrolment)."""
+    session.clear()
+    session.permanent = True
+    pending = session_for(user, now)
+    pending["pending_user_id"] = pending.pop("user_id")
+    session.update(pending)
+
+
+def pending_user() -> User | None:
+    """The user whose password this session gave, if the second step is still to come and not too late."""
+    user_id = session.get("pending_user_id")
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    since = session.get("since")
+    if (
+        user is None
+        or not user.active
+        or session.get("version") != user.session_version  # reset or logged out everywhere meanwhile
+        or not isinstance(since, int)
+        or clock.now().timestamp() - since >= SECOND_STEP_MINUTES * 60
+    ):
+        return None
+    return user
+
+
+def check_code(
+    session_: Session,
+    user: User,
+    code: str,
+    now: datetime,
+    *,
+    address: str,
+    config: LoginConfig | None = None,
+    enrolling: bool = False,
+) -> str | list[str]:
+    """The second step, throttled like a password (LoginError, LoginLocked). This commits: the attempt is
+    counted before the code is looked at, so a refusal counts whatever the response.
+
+    Returns how the code passed ("code" or "recovery"); when `enrolling`, the first code turns the second
+    step on and the new recovery codes are returned instead.
+    """
+    config = config or _login_config()
+    try:
+        throttle.count_code_attempt(session_, address, user.username, now, config)
+    except throttle.Locked as locked:
+        session_.commit()
+        raise LoginLocked(locked.minutes) from None
+    session_.commit()
+    passed: str | list[str] | None
+    if enrolling:
+        passed = two_step.confirm_enrolment(session_, user, code, now)
+    else:
+        passed = two_step.check_second_step(session_, user, code, now)
+    if passed is None:
+        raise LoginError(WRONG_CODE)
+    throttle.forgive_code_attempt(session_, address, user.username)
+    session_.commit()
+    return passed
 
 
 def _session_is_current(user: User, now: datetime) -> bool:

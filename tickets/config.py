@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, field
 
 from callflows.state import GENERAL_FIELD  # noqa: F401  ("not sure" at the menu: the pool supervisors triage)
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,19 @@ class LoginConfig:
     # Reverse proxies in front of the app whose X-Forwarded-For is trusted for the client's address; with
     # 0 behind a proxy every client has the proxy's address, and one guesser locks everyone out.
     proxies_in_front: int = 0
+    # Two-step sign-in (tickets.two_step): anyone may turn it on for themself; these make it mandatory.
+    two_step_roles: tuple[str, ...] = ()  # every login of these roles needs a one-time code
+    two_step_outside_office: bool = False  # every login from outside office_networks needs one
+    office_networks: tuple[IPNetwork, ...] = ()  # the client address (request.remote_addr) is matched
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    """config.yaml `privacy.retention:`: how long callers' data is kept (scheduler.retention enforces it)."""
+
+    recordings_days: int = 365  # a closed ticket's recordings are deleted at Twilio this long after close
+    numbers_years: int = 3  # then its caller and callback numbers are masked; the statistics stay
+    incomplete_days: int = 90  # incomplete tickets and missed calls (no ticket) are anonymised after this
 
 
 @dataclass(frozen=True)
@@ -50,3 +66,4 @@ class PrivacyConfig:
     access_log_years: int = 2
     # The monthly check lists a user who viewed more than this many tickets outside their fields or queue.
     outside_fields_threshold: int = 10
+    retention: RetentionConfig = field(default_factory=RetentionConfig)

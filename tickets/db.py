@@ -5,17 +5,28 @@ Service functions use `db.session` and flush; the request or job wrapper commits
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from flask import Blueprint, request
-from sqlalchemy import JSON, DateTime, Engine, MetaData, String, create_engine, event, exc, make_url
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    exc,
+    make_url,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -153,8 +164,11 @@ def make_engine(url: str, budgets: DatabaseBudgets | None = None, **kwargs: Any)
 
     PostgreSQL connections open with the webhook's statement and lock timeouts (most requests are
     webhooks, which then pay no round trip for them); any other transaction raises its own at BEGIN.
+    A pooled connection is tested before use (`pool_pre_ping`), so one the server dropped while it sat
+    idle (a restart, a failover) is replaced rather than handed out.
     """
     budgets = budgets or DatabaseBudgets()
+    kwargs.setdefault("pool_pre_ping", True)
     webhook_ms, work_ms = _milliseconds(budgets.webhook_seconds), _milliseconds(budgets.work_seconds)
     if url.startswith("sqlite"):
         database = make_url(url).database
@@ -174,12 +188,10 @@ def make_engine(url: str, budgets: DatabaseBudgets | None = None, **kwargs: Any)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # straight to the driver: SQLAlchemy's execution machinery cost more than the statement.
             # A reader's deferred BEGIN takes no lock: under WAL, writers go on while it reads.
-            driver = conn.connection.dbapi_connection
-            driver.execute(f"PRAGMA busy_timeout={webhook_ms if _webhook_work.get() else work_ms}")
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={webhook_ms if _webhook_work.get() else work_ms}")
             reading = conn.get_execution_options().get(READING)
-            driver.execute("BEGIN" if reading else "BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_timeout", budgets.checkout_seconds)
@@ -195,45 +207,30 @@ def make_engine(url: str, budgets: DatabaseBudgets | None = None, **kwargs: Any)
 
         @event.listens_for(engine, "begin")
         def _work_budget(conn: Any) -> None:
-            if not _webhook_work.get():  # straight to the driver, as for SQLite's BEGIN
-                conn.connection.dbapi_connection.execute(
+            if not _webhook_work.get():
+                conn.exec_driver_sql(
                     "SELECT set_config('statement_timeout', %(ms)s, true), "
                     "set_config('lock_timeout', %(ms)s, true)",
                     {"ms": str(work_ms)},
                 )
 
-    ping_after_idle(engine)
     return engine
 
 
-IDLE_BEFORE_PING = 2.0  # seconds
-
-
-def ping_after_idle(engine: Engine, idle_seconds: float = IDLE_BEFORE_PING) -> None:
-    """Test a pooled connection before use only when it has sat idle, and replace it if it is dead.
-
-    A connection the server dropped (a restart, an idle timeout on the way) fails on first use; SQLAlchemy's
-    pool_pre_ping avoids that with a round trip on every checkout, which on PostgreSQL was a fifth of a
-    webhook's round trips. A connection that served a request a moment ago is alive; one that waited
-    through a quiet spell, when restarts and timeouts happen, is checked.
-    """
-
-    @event.listens_for(engine, "checkin")
-    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
-            return
-        try:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
-            dbapi_connection.rollback()
-        except Exception as error:  # whatever the driver raises for a dead connection
-            raise exc.DisconnectionError("pooled connection found dead; the pool replaces it") from error
+def insert_unless_present(session: Session, model: type[Base], unique: str, **values: Any) -> bool:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING` in the session's transaction; False when a row with the
+    same `unique` value exists, or a concurrent transaction has just written one (PostgreSQL waits for it
+    to commit). A duplicate is no error, which on PostgreSQL would abort the transaction, and needs no
+    savepoint. Pending changes are flushed first, as for any statement the session runs."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = cast(Table, model.__table__)
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(table.c[unique])  # a row when inserted (the drivers' rowcount is not told)
+    )
+    return session.execute(statement).first() is not None
 
 
 class Database:

@@ -1,4 +1,5 @@
-"""Demo data for trying the hotline on a laptop: two consultants per field, a supervisor, an admin, tickets.
+"""Demo data for trying the hotline on a laptop: two consultants per field, a supervisor, an admin, tickets,
+and invented partner institutes (tickets.demo_institutes).
 
 Idempotent: what exists already is left alone, so `hotline demo seed` can run at every start.
 """
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from tickets import accounts, clock
 from tickets.config import GENERAL_FIELD
 from tickets.deadlines import DeadlinePolicy
+from tickets.demo_institutes import seed_institutes
 from tickets.intake import open_ticket
 from tickets.models import Call, User
 
@@ -87,6 +89,9 @@ def seed(session: Session, config: Config, policy: DeadlinePolicy) -> list[tuple
             )
         logins.append((username, role, DEMO_PASSWORD))
 
+    seed_institutes(
+        session, field_keys=config.routing.field_keys, support_type_keys=config.routing.support_type_keys
+    )
     now = clock.now()
     for number, (field_key, support_type, callback, hours_ago) in enumerate(DEMO_CALLS, start=1):
         if field_key != GENERAL_FIELD and field_key not in config.routing.field_keys:

@@ -5,11 +5,17 @@ Korean first, made for a phone. The institute accepts (who will contact the comp
 the referral is open: a tampered, revoked, expired or used link shows why it does nothing, changes nothing
 and logs a warning. Forms carry the session's CSRF token, as the console's do. The token is in the path, so
 the page is never cached and sends no Referer.
+
+Every view, answer and recording played leaves an access-log row. Its actor is the institute itself,
+named `institute:<key>` (no account id): "system" would hide that someone outside the center saw the
+caller's data, and this name lets an auditor search one institute's accesses. The detail names the
+referral, whose contact the link was sent to.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -27,13 +33,17 @@ from flask import (
 )
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from tickets import auth, clock, recordings, referrals
+from tickets import access_log, auth, clock, recordings, referrals
+from tickets.access_log import Action
 from tickets.db import db
+from tickets.models import Referral
 from tickets.referrals import ANSWERED, EXPIRED, INVALID, REVOKED, LinkRefused, MessageTexts
 from tickets.telephony import TelephonyError, telephony
 
 log = logging.getLogger(__name__)
-bp = Blueprint("institute", __name__, url_prefix="/institute", template_folder="templates")
+bp = Blueprint(
+    "institute", __name__, url_prefix="/institute", template_folder="templates", static_folder="static"
+)
 db.read_only_gets(bp)
 
 PROBLEMS = {
@@ -56,6 +66,34 @@ def _private(response: Response) -> Response:
     return response
 
 
+@dataclass(frozen=True)
+class InstituteActor:
+    """The access log's actor for a page opened through a referral's link (see the module docstring)."""
+
+    username: str
+    id: None = None
+
+    @classmethod
+    def of(cls, referral: Referral) -> InstituteActor:
+        return cls(f"institute:{referral.institute.key}"[:64])
+
+
+def _log_access(referral: Referral, action: Action, page: str, *, write_now: bool = False) -> None:
+    """The access-log row for the institute's access to the referral's ticket; never the path, which holds
+    the token. A GET reads through a read-only session, so its row is written (and committed) in a short
+    transaction of its own."""
+    row: dict[str, Any] = {
+        "actor": InstituteActor.of(referral), "action": action, "subjects": [referral.ticket.reference],
+        "address": request.remote_addr, "user_agent": request.user_agent.string or None,
+        "detail": {"page": page, "referral": referral.id, "institute": referral.institute.key},
+    }  # fmt: skip
+    if write_now:
+        with db.writing() as session:
+            access_log.record(session, **row)
+    else:
+        access_log.record(db.session(), **row)
+
+
 def _texts() -> MessageTexts:
     return MessageTexts.from_config(current_app.config["HOTLINE"])
 
@@ -75,6 +113,7 @@ def answer_page(token: str) -> Any:
     referral = state.referral
     ticket = referral.ticket
     texts = _texts()
+    _log_access(referral, Action.VIEW, "answer", write_now=True)
     return render_template(
         "institute/answer.html",
         token=token,
@@ -116,10 +155,11 @@ def accept(token: str) -> Any:
         return redirect(url_for("institute.answer_page", token=token), code=303)
 
     def run() -> Any:
-        referrals.accept(
+        referral = referrals.accept(
             db.session(), token, person=person, expected=expected, now=clock.now(),
             settings=current_app.config["HOTLINE"].referrals, texts=_texts(),
         )  # fmt: skip
+        _log_access(referral, Action.CHANGE, "accept")
         return _done(token, "수락했습니다. 기업에 담당자와 연락처를 문자로 알렸습니다.")
 
     return _act(token, run)
@@ -133,7 +173,8 @@ def decline(token: str) -> Any:
         return redirect(url_for("institute.answer_page", token=token), code=303)
 
     def run() -> Any:
-        referrals.decline(db.session(), token, reason=reason, now=clock.now())
+        referral = referrals.decline(db.session(), token, reason=reason, now=clock.now())
+        _log_access(referral, Action.CHANGE, "decline")
         return render_template(
             "institute/refused.html", ko="거절을 전달했습니다. 감사합니다.", en="Declined."
         )
@@ -149,7 +190,8 @@ def outcome(token: str) -> Any:
         return redirect(url_for("institute.answer_page", token=token), code=303)
 
     def run() -> Any:
-        referrals.complete(db.session(), token, outcome=text, now=clock.now())
+        referral = referrals.complete(db.session(), token, outcome=text, now=clock.now())
+        _log_access(referral, Action.INPUT, "outcome")
         return render_template(
             "institute/refused.html", ko="결과를 보고했습니다. 감사합니다.", en="Outcome reported."
         )
@@ -160,13 +202,18 @@ def outcome(token: str) -> Any:
 @bp.get("/r/<token>/recording")
 def recording(token: str) -> Any:
     """The caller's recording through the same proxy as the console's, while the referral is open."""
-    sid = referrals.recording_sid(db.session(), token, clock.now())
+    session, now = db.session(), clock.now()
+    sid = referrals.recording_sid(session, token, now)
     if sid is None:
         abort(404)
     try:
         audio, content_type = telephony().fetch_recording(sid)
     except TelephonyError:
         abort(502)
+    # Logged once fetched (as the console's plays are): a failed fetch played nothing.
+    referral = referrals.open_link(session, token, now).referral
+    assert referral is not None
+    _log_access(referral, Action.PLAY, "recording", write_now=True)
     response = Response(audio, content_type=content_type)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from tickets import events
 from tickets.deadlines import DeadlinePolicy
 from tickets.models import SlaPause, Status, Ticket, User
-from tickets.plain_sql import PerDialect, PlainStatement
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.ASSIGNED}),
@@ -183,29 +179,6 @@ def _hold(ticket: Ticket, user: User, now: datetime) -> None:
     ticket.assigned_at = now
     ticket.acted_at = None  # the new holder has not acted yet: the auto-release clock starts now
     ticket.updated_at = now
-
-
-_USERS = cast(Table, User.__table__)
-_STAMP_LAST_ASSIGNED = PerDialect(
-    lambda dialect: PlainStatement(
-        update(_USERS).where(_USERS.c.id == bindparam("user_id")).values(last_assigned_at=bindparam("at")),
-        dialect,
-    )
-)
-
-
-def assign_before_insert(
-    session: Session, draft: Ticket, user: User, *, now: datetime, reason: str
-) -> events.Entry:
-    """`assign` for a new ticket not written yet, so that it is inserted assigned (tickets.intake): the
-    ticket's columns as assign sets them, the consultant's last_assigned_at written at once (one UPDATE,
-    without a flush), and the `assigned` event returned, to be written with the ticket."""
-    check_transition(draft, Status.ASSIGNED)
-    draft.status = Status.ASSIGNED
-    _hold(draft, user, now)
-    _STAMP_LAST_ASSIGNED(session).changed(session, user_id=user.id, at=now)
-    set_committed_value(user, "last_assigned_at", now)  # what the UPDATE wrote, without a change to flush
-    return events.Entry("assigned", now, {"to": user.username, "reason": reason})
 
 
 def unassign(

@@ -66,6 +66,12 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     last_assigned_at: Mapped[datetime | None]  # routing breaks ties by who waited longest
     created_at: Mapped[created]
+    # Two-step sign-in (tickets.two_step). The TOTP secret (base32) is set when enrolment starts and is on
+    # once a first code confirmed it (totp_enabled_at). The time step of the last code accepted is kept, so
+    # a code seen once (over a shoulder, in a phished form) is refused for the rest of its window.
+    totp_secret: Mapped[str64 | None]
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     field_links: Mapped[list[UserField]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -97,6 +103,19 @@ class LoginThrottle(Base):
     username: Mapped[str64] = mapped_column(primary_key=True)
     failures: Mapped[int]
     window_started_at: Mapped[datetime]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app (a lost phone): only its hash is kept, and
+    using it stamps used_at, so it works once."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str64]  # sha256 hex of a random 64-bit code: never the code itself
+    created_at: Mapped[created]
+    used_at: Mapped[datetime | None]
 
 
 class UserField(Base):
@@ -151,6 +170,8 @@ class Call(Base):
     # when the recovery job (ivr.calls.file_unfiled_calls) filed the ticket of a call that ended or went
     # quiet without one, or found nothing to file: it looks at a call once
     filing_checked_at: Mapped[datetime | None]
+    # when retention or an erasure removed the caller's number, flow state and recording (scheduler.retention)
+    anonymised_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="call", foreign_keys="Ticket.call_id")
     repeat_of: Mapped[RepeatCall | None] = relationship(back_populates="call")
@@ -206,6 +227,8 @@ class Ticket(Base):
         Index(None, "next_escalation_at"),
         # A repeat caller's open ticket.
         Index(None, "callback_number", "field", "status"),
+        # The daily retention job reads tickets closed before a cutoff (scheduler.retention).
+        Index(None, "closed_at"),
         # Reports (scheduler/reports.py) aggregate a period of receipt, optionally one field: on PostgreSQL
         # these cover every column the aggregates read, so a year of tickets is an index-only scan. The first
         # also serves every other created_at range or order (a plain created_at index beside it would be a
@@ -260,6 +283,10 @@ class Ticket(Base):
     unreached_notified_at: Mapped[datetime | None]
     resolution_summary: Mapped[str | None] = mapped_column(Text)
     resolution_type: Mapped[str32 | None]
+    # Retention (scheduler.retention): each step is done once, and these say when.
+    recordings_deleted_at: Mapped[datetime | None]  # its recordings deleted at Twilio, references forgotten
+    numbers_masked_at: Mapped[datetime | None]  # caller and callback numbers kept masked only
+    anonymised_at: Mapped[datetime | None]  # erased on request, or an incomplete ticket past retention
 
     call: Mapped[Call | None] = relationship(back_populates="ticket", foreign_keys=[call_id])
     assignee: Mapped[User | None] = relationship(lazy="joined")

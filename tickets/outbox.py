@@ -9,14 +9,12 @@ key makes a second write of the same message a no-op.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Dialect, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tickets.db import insert_unless_present
 from tickets.models import OutboxMessage
-from tickets.plain_sql import PerDialect, PlainStatement
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 
@@ -34,35 +32,19 @@ def add_message_once(
     """Add a message unless one with its key exists; False when it does.
 
     The key says what the message is about (`sla:<ticket>:<round>:<level>:<channel>:<address>`,
-    `confirm-sms:<CallSid>` …), so a replayed webhook or a rerun sweep writes nothing new. `INSERT … ON
-    CONFLICT (key) DO NOTHING`: another process writing the same key right now is no error (which on
-    PostgreSQL would abort the transaction), and no savepoint is needed. Plain SQL (tickets.plain_sql), so
-    it flushes first."""
-    session.flush()
-    values = {"key": key, "channel": channel, "recipient": recipient, "payload": payload}
-    inserted = _INSERT_ONCE(session).changed(
-        session, **values, ticket_id=ticket_id, status=PENDING, tries=0, next_try_at=now, created_at=now
-    )
-    return inserted == 1
-
-
-def _insert_once(dialect: Dialect) -> PlainStatement:
-    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-    outbox = cast(Table, OutboxMessage.__table__)
-    columns = (
+    `confirm-sms:<CallSid>` …), so a replayed webhook or a rerun sweep writes nothing new, and another
+    process writing the same key right now is no error (tickets.db.insert_unless_present)."""
+    return insert_unless_present(
+        session,
+        OutboxMessage,
         "key",
-        "channel",
-        "recipient",
-        "payload",
-        "ticket_id",
-        "status",
-        "tries",
-        "next_try_at",
-        "created_at",
+        key=key,
+        channel=channel,
+        recipient=recipient,
+        payload=payload,
+        ticket_id=ticket_id,
+        status=PENDING,
+        tries=0,
+        next_try_at=now,
+        created_at=now,
     )
-    return PlainStatement(
-        insert(outbox).on_conflict_do_nothing(index_elements=[outbox.c.key]), dialect, columns
-    )
-
-
-_INSERT_ONCE = PerDialect(_insert_once)

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from callflows.phones import is_mobile
 from callflows.prompts import display_number
-from tickets import events, institutes, recordings
+from tickets import access_log, events, institutes, recordings
+from tickets.access_log import Action
 from tickets.config import ReferralConfig
 from tickets.models import (
     Diagnosis,
@@ -94,6 +95,7 @@ def record_diagnosis(
     events.record(session, ticket, "diagnosed", by=by, at=now, needs=diagnosis.needs)
     _touch(ticket, by, now)
     session.flush()
+    access_log.record_request(session, Action.INPUT, [ticket.reference], what="diagnosis")
     return diagnosis
 
 
@@ -219,6 +221,10 @@ def refer(
     _touch(ticket, by, now)
     _message_institute(session, referral, token, texts, now, kind="referral")
     session.flush()
+    access_log.record_request(
+        session, Action.INPUT, [ticket.reference], what="referral", referral=referral.id,
+        institute=institute.key,
+    )  # fmt: skip
     return referral
 
 
@@ -262,8 +268,18 @@ def revoke_links(session: Session, referral: Referral, *, by: User, now: datetim
             session, referral.ticket, "referral_link_revoked", by=by, at=now, referral=referral.id,
             institute=referral.institute.key,
         )  # fmt: skip
+        access_log.record_request(
+            session, Action.CHANGE, [referral.ticket.reference], what="referral_revoke", referral=referral.id,
+            institute=referral.institute.key,
+        )  # fmt: skip
     session.flush()
     return revoked
+
+
+def links_revoked(session: Session, referral: Referral) -> bool:
+    """Whether the consultant withdrew every link of the referral (nothing may hand it a fresh one)."""
+    links = _links(session, referral)
+    return bool(links) and all(link.revoked_at is not None for link in links)
 
 
 def referral_json(referral: Referral) -> dict[str, Any]:
@@ -501,7 +517,12 @@ def _message_institute(
 
 
 def remind_institute(session: Session, referral: Referral, texts: MessageTexts, now: datetime) -> list[str]:
-    """The one reminder to an institute that has not answered, with a fresh link to the same referral."""
+    """The one reminder to an institute that has not answered, with a fresh link to the same referral.
+
+    None once the consultant revoked the links: the reminder would go to the same (wrong or leaked) address
+    with a link that works again."""
+    if links_revoked(session, referral):
+        return []
     token = reissue_link(session, referral, now)
     return _message_institute(session, referral, token, texts, now, kind="reminder")
 

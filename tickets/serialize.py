@@ -1,5 +1,6 @@
 """The ticket JSON of DESIGN.md, shared by the CLI and the API. Times are ISO 8601 with their offset.
 
+Numbers are masked unless the caller asks for them in full (one ticket, to someone who may work it).
 Recordings appear as the app's own proxied links (tickets.recordings), never as Twilio's media URLs: a
 Twilio URL handed out is a caller's voice one leaked credential away.
 """
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import object_session
 
 from tickets import recordings, referrals
+from tickets.masking import mask_number
 from tickets.models import Ticket
 
 
@@ -19,15 +21,18 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def ticket_json(ticket: Ticket, *, detail: bool = True) -> dict[str, Any]:
+def ticket_json(ticket: Ticket, *, detail: bool = True, full_numbers: bool = False) -> dict[str, Any]:
+    """`full_numbers`: the caller's numbers in E.164, for someone who works the open ticket (see
+    tickets.actions.may_see_numbers); otherwise masked as 010-****-5678."""
+    shown = (lambda n: n) if full_numbers else (lambda n: mask_number(n) or None)
     data: dict[str, Any] = {
         "reference": ticket.reference,
         "status": ticket.status,
         "field": ticket.field,
         "support_type": ticket.support_type,
         "language": ticket.language,
-        "caller_number": ticket.caller_number,
-        "callback_number": ticket.callback_number,
+        "caller_number": shown(ticket.caller_number),
+        "callback_number": shown(ticket.callback_number),
         "recording_url": recordings.own_link(ticket),
         "recording_duration": ticket.recording_duration,
         "call_sid": ticket.call.call_sid if ticket.call else None,

@@ -1,4 +1,4 @@
-"""The telephone as tickets see it: place a call, fetch a recording, send an SMS.
+"""The telephone as tickets see it: place a call, fetch or delete a recording, send an SMS.
 
 `tickets` may not import `ivr`, where the Twilio REST gateway lives, so this is the seam: `ivr.gateway`
 provides a console implementation (development, tests) and the real one over `twilio.rest.Client`;
@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Protocol, cast
 
 from flask import current_app
+
+from tickets.masking import mask_number
 
 
 class TelephonyError(RuntimeError):
@@ -27,6 +29,14 @@ class Telephony(Protocol):
         Takes a SID, never a URL: the gateway builds the media URL under its own account."""
         ...
 
+    def delete_recording(self, recording_sid: str) -> None:
+        """Delete one of the account's recordings for good; one already gone counts as deleted."""
+        ...
+
+    def recording_exists(self, recording_sid: str) -> bool:
+        """Whether the account still holds the recording (asked before a delete is retried)."""
+        ...
+
     def send_sms(self, to: str, body: str) -> str:
         """Send a text message from the hotline's number. Returns the message sid."""
         ...
@@ -41,9 +51,5 @@ def telephony() -> Telephony:
 
 
 def mask_phone(number: str | None) -> str:
-    """For logs: enough to tell numbers apart, not enough to call them ("+8210****5678")."""
-    if not number:
-        return "-"
-    if len(number) <= 6:
-        return "*" * len(number)
-    return number[:5] + "*" * (len(number) - 9) + number[-4:] if len(number) > 9 else number[:2] + "****"
+    """For logs: tickets.masking's one rule ("010-****-5678"), and "-" for no number."""
+    return mask_number(number) or "-"

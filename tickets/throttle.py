@@ -123,3 +123,25 @@ def count_token_failure(session: Session, address: str, now: datetime, config: L
 def forget_username(session: Session, username: str) -> None:
     """Lift the locks on a name from every address (an admin set a new password for it)."""
     session.execute(delete(_TABLE).where(_TABLE.c.username == _key(username)))
+
+
+# Wrong one-time codes (tickets.two_step) are counted like passwords, under a key of their own: a right
+# password must not forgive wrong codes, or whoever holds the password could guess codes without end.
+# Usernames cannot hold "#" (tickets.accounts), so no code key is ever a password key.
+CODE_KEY_PREFIX = "#"
+
+
+def count_code_attempt(
+    session: Session, address: str, username: str, now: datetime, config: LoginConfig
+) -> None:
+    """Count a one-time code as a failure before it is checked, or raise Locked (`count_login_attempt`)."""
+    count_login_attempt(session, address, CODE_KEY_PREFIX + username, now, config)
+
+
+def forgive_code_attempt(session: Session, address: str, username: str) -> None:
+    forgive_login_attempt(session, address, CODE_KEY_PREFIX + username)
+
+
+def forget_code_locks(session: Session, username: str) -> None:
+    """Lift the locks on a name's codes from every address (an admin reset its second step)."""
+    forget_username(session, CODE_KEY_PREFIX + username)

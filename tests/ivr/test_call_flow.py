@@ -342,3 +342,28 @@ def test_a_repeat_call_hears_the_reference_it_already_has(place_call: PlaceCall,
     assert again.heard[-5:] == first.heard[-5:]  # the same reference, read back the same way
     assert session.scalar(select(func.count()).select_from(Ticket)) == 1
     assert any(e.type == "repeat_call" for e in ticket.events)
+
+
+def test_a_recording_callback_before_the_greeting_leaves_the_callers_number_on_the_ticket(
+    app: Flask, session: Session
+) -> None:
+    # After an outage the spool replays a call's webhooks; a recording callback (Twilio sends it without
+    # From) may come first and make the call row. The greeting and the status callback carry the number.
+    call_sid = "CA" + "cd" * 16
+    recording = {
+        "CallSid": call_sid,
+        "RecordingSid": "RE" + "12" * 16,
+        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/AC{'00' * 16}/Recordings/RE{'12' * 16}",
+        "RecordingStatus": "completed",
+        "RecordingDuration": "20",
+    }
+    assert _signed_post(app, "http://localhost/ivr/recording", recording).status == 200
+    greeting = _signed_post(app, "http://localhost/ivr/voice", _form(CallSid=call_sid))
+    assert greeting.status == 200 and "<Gather" in greeting.body
+    ended = _form(CallSid=call_sid, CallStatus="completed", CallDuration="40")
+    assert _signed_post(app, "http://localhost/ivr/status", ended).status == 200
+    session.expire_all()
+    call = session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+    assert call.from_number == "+821012345678"
+    (ticket,) = session.scalars(select(Ticket).where(Ticket.call_id == call.id))
+    assert ticket.incomplete and ticket.callback_number == "+821012345678"

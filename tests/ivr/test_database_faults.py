@@ -230,7 +230,7 @@ def test_a_failed_callback_logs_masked_allow_listed_fields_and_spools_the_rest(
     form = {**FORM, "RecordingUrl": recording_url, "RecordingSid": "RE2", "RecordingDuration": "9"}
     with caplog.at_level(logging.INFO):
         assert _post(served, "/ivr/recording", form).status_code == 200
-    assert "+8210****5678" in caplog.text and "RE2" in caplog.text
+    assert "010-****-5678" in caplog.text and "RE2" in caplog.text
     assert CALLER not in caplog.text and recording_url not in caplog.text
     (kept,) = _spool(served).pending()
     assert kept.form == form

@@ -1,14 +1,16 @@
-"""A webhook whose pooled PostgreSQL connection died a moment ago (a restart, a failover) is answered
-as usual: the connection is replaced and the work done again, so a callback Twilio will not repeat is
-not lost and a caller hears the menu, not the apology."""
+"""A webhook whose PostgreSQL connection dies (a restart, a failover) is answered as usual, so a callback
+Twilio will not repeat is not lost and a caller hears the menu, not the apology: a connection that died in
+the pool is replaced before use (pool_pre_ping), and one that dies during the work is replaced and the
+work done again."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from twilio.request_validator import RequestValidator
 
 from ivr.app import create_app
@@ -38,30 +40,50 @@ def served(database_url: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def _kill_the_pooled_connection(app: Flask, admin_url: str) -> None:
-    """The app's one pooled connection, used a moment ago (so not pinged), ended by the server."""
-    assert app.test_client().get("/healthz").status_code == 200
-    assert db.engine is not None
-    with db.engine.connect() as connection:
-        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+def _terminate(admin_url: str, pid: int) -> None:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
     admin.dispose()
 
 
-def test_a_greeting_on_a_connection_that_just_died_still_greets(
-    served: Flask, database_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    _kill_the_pooled_connection(served, database_url)
+def _greet(app: Flask) -> Any:
     url = "http://localhost/ivr/voice"
     signature = RequestValidator(DEVELOPMENT_AUTH_TOKEN).compute_signature(url, FORM)
-    answer = served.test_client().post(url, data=FORM, headers={"X-Twilio-Signature": signature})
-    assert answer.status_code == 200 and b"<Gather" in answer.data, answer.data
-    assert "connection was lost" in caplog.text
+    return app.test_client().post(url, data=FORM, headers={"X-Twilio-Signature": signature})
+
+
+def _turn() -> int | None:
     assert db.engine is not None
     with db.engine.connect() as connection:
-        turn = connection.execute(
-            text("SELECT turn FROM calls WHERE call_sid = :s"), {"s": CALL_SID}
-        ).scalar()
-    assert turn == 1
+        turn = connection.execute(text("SELECT turn FROM calls WHERE call_sid = :s"), {"s": CALL_SID})
+        return turn.scalar()
+
+
+def test_a_greeting_after_the_pooled_connection_died_still_greets(served: Flask, database_url: str) -> None:
+    assert served.test_client().get("/healthz").status_code == 200
+    assert db.engine is not None
+    with db.engine.connect() as connection:  # the app's one pooled connection, used a moment ago
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    _terminate(database_url, pid)
+    answer = _greet(served)
+    assert answer.status_code == 200 and b"<Gather" in answer.data, answer.data
+    assert _turn() == 1
+
+
+def test_a_greeting_whose_connection_dies_midway_is_done_again(
+    served: Flask, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert db.engine is not None
+    killed: list[int] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _die_at_the_call_row(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not killed and "calls" in statement:  # the webhook's first look at its call row
+            killed.append(connection.connection.dbapi_connection.info.backend_pid)
+            _terminate(database_url, killed[0])
+
+    answer = _greet(served)
+    assert killed and answer.status_code == 200 and b"<Gather" in answer.data, answer.data
+    assert "connection was lost" in caplog.text
+    assert _turn() == 1

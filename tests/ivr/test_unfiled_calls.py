@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ivr import webhooks
 from ivr.app import create_app
-from ivr.calls import CallContext, file_unfiled_calls
+from ivr.calls import CallContext, call_ended, file_unfiled_calls
 from tests.conftest import NOW, _migrate, _postgres_database, test_config
 from tickets.clock import FrozenClock
 from tickets.db import db
@@ -113,3 +113,19 @@ def test_two_schedulers_file_each_call_once(shared_app: Flask, clock: FrozenCloc
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 20
         assert session.scalar(select(func.count()).where(Call.filing_checked_at.is_(None))) == 0
+
+
+def test_a_status_callback_replayed_late_leaves_the_call_quiet_since_twilio_posted_it(
+    app: Flask, session: Session, clock: FrozenClock
+) -> None:
+    """A callback replayed from the spool half an hour late must not make a quiet call look fresh: the
+    recovery job files it as it would have, ten minutes after its last webhook."""
+    call = _call(session, "CA" + "4" * 32)
+    call.status = "ringing"
+    session.flush()
+    clock.move_to(NOW + timedelta(minutes=30))  # the replay runs now; Twilio posted a minute in
+    posted = replace(_context(app), now=NOW + timedelta(minutes=1))
+    form = {"CallSid": call.call_sid, "CallStatus": "in-progress"}
+    assert call_ended(session, posted, call.call_sid, form) is None
+    (ticket,) = file_unfiled_calls(session, replace(posted, now=NOW + timedelta(minutes=30)))
+    assert ticket.call_id == call.id and ticket.incomplete

@@ -416,7 +416,7 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(
     assert not [cell for r in [header, *rows] for cell in r if cell.startswith(FORMULA_STARTS)]
 
 
-def test_callback_numbers_in_the_csv_read_as_dialled(
+def test_callback_numbers_in_the_csv_are_masked(
     session: Session, client: Any, supervisor: User, clocked: Flask
 ) -> None:
     for reference, number in (("7000-0000", "+821012345678"), ("7001-0000", "+16502530000")):
@@ -427,9 +427,9 @@ def test_callback_numbers_in_the_csv_read_as_dialled(
         client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=test")
     )
     numbers = {r[0]: dict(zip(header, r, strict=True))["회신번호"] for r in rows}
-    # A Korean number as people here dial it; a foreign one keeps its + behind the quote that keeps
-    # the spreadsheet from computing it.
-    assert numbers == {"7000-0000": "010-1234-5678", "7001-0000": "'+1 650-253-0000"}
+    # Masked as 010-****-5678 (an export leaves the system); a foreign one keeps its + behind the quote
+    # that keeps the spreadsheet from computing it.
+    assert numbers == {"7000-0000": "010-****-5678", "7001-0000": "'+1 ***-***-0000"}
 
 
 # --- actions ----------------------------------------------------------------------------------------------
@@ -494,7 +494,7 @@ def test_triage_sets_the_field_and_routes_the_ticket(
     )  # no longer in the pool
 
 
-def test_the_triage_pool_shows_callback_numbers_as_dialled_in_korea(
+def test_the_triage_pool_and_live_json_show_callback_numbers_masked(
     session: Session, client: Any, supervisor: User, history: list[fx.Spec]
 ) -> None:
     spec = next(s for s in history if s.field == "general" and s.status == "new")
@@ -504,7 +504,9 @@ def test_the_triage_pool_shows_callback_numbers_as_dialled_in_korea(
     session.flush()
     _log_in(client, supervisor)
     page = client.get("/supervisor/").get_data(as_text=True)
-    assert "010-9876-1234" in page and "+821098761234" not in page
+    assert "010-****-1234" in page and "9876" not in page
+    live = client.get("/supervisor/live.json?fragments=1").get_data(as_text=True)
+    assert "010-****-1234" in live and "9876" not in live
 
 
 def test_the_dashboard_calls_away_whom_routing_skips(session: Session, client: Any, clocked: Flask) -> None:

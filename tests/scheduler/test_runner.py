@@ -36,6 +36,7 @@ def test_jobs_have_fixed_ids_and_a_restart_adds_no_copies(app: Flask) -> None:
         "webhook_spool_replay",
         "unfiled_call_recovery",
         "access_log_checkpoint",
+        "privacy_retention",
     }
     assert count == len(jobs)
     assert jobs["sla_sweep"].trigger.interval == timedelta(seconds=60)

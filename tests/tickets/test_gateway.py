@@ -15,6 +15,8 @@ from twilio.http.response import Response
 
 from ivr.gateway import ConsoleTelephony, TwilioTelephony, make_telephony
 from tests.conftest import test_config
+from tests.privacy.fake_recordings import FakeRecordings, sid
+from tests.privacy.fake_recordings import gateway as recordings_gateway
 from tests.tickets.test_console_auth import login
 from tickets import accounts, events, recordings
 from tickets.db import db
@@ -355,3 +357,23 @@ def test_the_console_plays_through_its_own_proxy(
     assert played.status_code == 200 and played.mimetype == "audio/mpeg"
     assert played.headers["X-Content-Type-Options"] == "nosniff"
     assert [r.url for r in twilio_media.seen] == [OWN_MEDIA_URL]
+
+
+# --- deleting recordings (retention, erasure) -------------------------------------------------------------
+
+
+def test_a_recording_is_deleted_through_the_rest_api_and_a_second_delete_is_no_error() -> None:
+    fake = FakeRecordings(sid(1))
+    twilio = recordings_gateway(fake)
+    assert twilio.recording_exists(sid(1))
+    twilio.delete_recording(sid(1))
+    assert not twilio.recording_exists(sid(1)) and fake.held == set()
+    twilio.delete_recording(sid(1))  # gone already (404): the outcome wanted
+    fake.held.add(sid(2))
+    fake.failing_deletes = 1
+    with pytest.raises(TelephonyError):
+        twilio.delete_recording(sid(2))  # Twilio failed: the outbox retries it
+    assert sid(2) in fake.held
+    with pytest.raises(TelephonyError):
+        twilio.delete_recording("RE1/../../Messages")  # only a SID goes into the resource's path
+    assert fake.deletes == [sid(1), sid(1), sid(2)]

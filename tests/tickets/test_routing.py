@@ -114,10 +114,11 @@ def test_a_repeat_call_is_linked_to_the_open_ticket_and_the_consultant_is_told(
     session.add(call)
     again = make_ticket(callback_number="+821020001001", call=call, now=NOW + timedelta(hours=2))
     assert again is first
-    event = first.events[-1]
+    event, added = first.events[-2:]
     assert event.type == "repeat_call"
     assert event.detail["call_sid"] == call.call_sid and event.detail["recording_url"].endswith("RE1")
     assert first.recording_url == "https://api.twilio.com/r/RE1"  # it had none: the new one plays
+    assert (added.type, added.detail["call_sid"]) == ("recording_added", call.call_sid)
     [message] = session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == first.id)).all()
     assert (message.channel, message.recipient) == ("sms", kim.phone)
     assert first.reference in message.payload["body"]

@@ -23,13 +23,14 @@ import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tickets import access_log, actions, auth, clock
+from tickets import access_log, actions, auth, clock, two_step
 from tickets.actions import ActionError, Context
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.db import db
 from tickets.lifecycle import allowed_next
+from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
 
 bp = Blueprint(
@@ -54,7 +55,14 @@ EVENT_LABELS = {
     "unreached_sms_skipped": "미연결 문자 생략", "sla_warning": "처리기한 임박 알림",
     "escalated": "기한 초과 상향",
     "sla_alert_acknowledged": "알림 확인",
+    "diagnosed": "진단", "referred": "기관 연계 요청", "referral_accepted": "기관 수락",
+    "referral_declined": "기관 거절", "referral_completed": "기관 지원 완료",
+    "referral_expired": "연계 기한 만료", "referral_reminded": "기관 재안내",
+    "referral_alert": "연계 후속 알림", "referral_link_revoked": "연계 링크 취소",
+    "company_sms_skipped": "기업 안내 문자 생략(휴대전화 아님)",
+    "recording_deleted": "녹음 삭제", "numbers_masked": "번호 가림(보존기간)", "anonymised": "개인정보 삭제",
 }  # fmt: skip
+REFERRED_LABEL = "기관 연계"  # the resolution_type `referred` (tickets.referrals.REFERRED)
 # Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
 HIDDEN_DETAIL = ("url", "recording_url", "call_sid", "recording_sid")
 STATUS_BUTTONS = {
@@ -105,6 +113,12 @@ def _phone_filter(value: str | None) -> str:
     if number.country_code == 82:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@bp.app_template_filter("masked")
+def _masked_filter(value: str | None) -> str:
+    """The one masking rule for pages: 010-****-5678 (tickets.masking)."""
+    return mask_number(value) or "-"
 
 
 @bp.app_template_filter("local")
@@ -173,6 +187,10 @@ def login() -> Any:
         except auth.LoginError as failure:
             error = str(failure)
         else:
+            logins = current_app.config["HOTLINE"].logins
+            if two_step.required(user, auth.client_address(), logins):
+                auth.begin_second_step(user, clock.now())  # logged in only once the code is right
+                return redirect(url_for("console.login_code", next=request.args.get("next") or None))
             auth.log_in(user, clock.now())
             return redirect(_safe_next(request.args.get("next"), _landing(user)))
     page = render_template("console/login.html", error=error)
@@ -221,11 +239,14 @@ def ticket_page(reference: str) -> Any:
         ]  # fmt: skip
     next_statuses = [s for s in STATUS_BUTTONS if holds and Status(s) in _allowed(ticket)]
     access_log.record_request(db.session(), access_log.Action.VIEW, [ticket.reference])
+    from tickets.console.referrals import referral_section  # it imports this module's blueprint
+
     return render_template(
         "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=clock.now(),
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
-        extra_recordings=actions.extra_recordings(ticket),
+        extra_recordings=actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
+        show_numbers=actions.may_see_numbers(me, ticket), **referral_section(ticket),
     )  # fmt: skip
 
 
@@ -352,7 +373,8 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from tickets.console import audit, inbox, users  # noqa: F401  (their views join this blueprint)
+    # Their views join this blueprint.
+    from tickets.console import audit, erasure, inbox, institutes, referrals, second_step, users  # noqa: F401
 
     app.register_blueprint(bp)
     # Auditors work from the access log (and land there); admins get a link beside their dashboard.

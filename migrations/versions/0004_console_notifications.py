@@ -1,7 +1,7 @@
 """console notification inbox
 
-Revision ID: 0003
-Revises: 0005
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-27 10:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import tickets.db
 
-revision: str = "0003"
-down_revision: str | None = "0005"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

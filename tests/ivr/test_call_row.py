@@ -1,4 +1,4 @@
-"""The call row in plain SQL (ivr.call_rows): under races, and at the usual end of a call."""
+"""A call's row: a greeting racing another webhook of the same call, and the callbacks at its end."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from ivr import call_rows, calls, webhooks
+from ivr import calls, webhooks
 from ivr.signature import signing_token
 from ivr.simulator import FlaskTransport
 from tests.ivr.conftest import PlaceCall, call_row, tickets_of
@@ -21,9 +21,9 @@ FORM = {"CallSid": "CA" + "7" * 32, "From": "+821012345678", "To": "+82704000137
 
 def _answer_as_if_the_row_were_not_there_yet(app: Flask, session: Session, monkeypatch: Any) -> str:
     """Our SELECT … FOR UPDATE saw no row (the other request had not committed), then our INSERT collides."""
-    real_lock = call_rows.lock_turn
+    real_find = calls.find_call
     misses = iter([None])
-    monkeypatch.setattr(call_rows, "lock_turn", lambda s, sid: next(misses, real_lock(s, sid)))
+    monkeypatch.setattr(calls, "find_call", lambda s, sid: next(misses, real_find(s, sid)))
     with app.test_request_context("/ivr/voice", base_url="http://localhost"):
         return calls.answer_new_call(session, webhooks._context(), FORM["CallSid"], FORM)
 
@@ -44,7 +44,7 @@ def test_a_greeting_whose_conflicting_row_cannot_be_read_fails_instead_of_retryi
     """The INSERT lost to a row the SELECT never sees: one retry, then an error (the view apologises)."""
     with app.test_request_context("/ivr/voice", base_url="http://localhost"):
         calls.answer_new_call(session, webhooks._context(), FORM["CallSid"], FORM)
-        monkeypatch.setattr(call_rows, "lock_turn", lambda s, sid: None)
+        monkeypatch.setattr(calls, "find_call", lambda s, sid: None)
         with pytest.raises(LookupError, match="cannot be read"):
             calls.answer_new_call(session, webhooks._context(), FORM["CallSid"], FORM)
 
@@ -65,7 +65,7 @@ def test_a_greeting_that_loses_the_race_to_a_status_callback_still_greets(
 def test_the_callbacks_after_a_finished_flow_complete_the_call_and_its_ticket_once(
     app: Flask, session: Session, place_call: PlaceCall
 ) -> None:
-    """The usual end of a call, done in plain SQL: the recording's SID reaches the ticket with one event,
+    """The usual end of a call: the recording's SID reaches the ticket with one event,
     the call gets how and when it ended, and Twilio repeating either callback changes nothing."""
     result = place_call("field=2,support_type=1,callback=1,message=record:35")
     callbacks = [e for e in result.exchanges if e.url.endswith(("/ivr/recording", "/ivr/status"))]
@@ -90,3 +90,30 @@ def test_the_callbacks_after_a_finished_flow_complete_the_call_and_its_ticket_on
         )
     call, (ticket,) = call_row(session, result), tickets_of(session, result)
     assert call.ended_at == ended_at and [e.type for e in ticket.events] == events
+
+
+def test_a_second_recording_of_a_call_is_kept_on_its_ticket_marked_with_the_call(
+    app: Flask, session: Session, place_call: PlaceCall
+) -> None:
+    """Another recording of the same call (the apology's message, say) is an extra recording_added
+    event that names the call, as a repeat call's message does, and the ticket keeps its own."""
+    result = place_call("field=2,support_type=1,callback=1,message=record:35")
+    (ticket,) = tickets_of(session, result)
+    own = ticket.recording_url
+    later = {
+        "CallSid": result.call_sid,
+        "RecordingStatus": "completed",
+        "RecordingSid": "RE" + "6" * 32,
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC00/Recordings/RE" + "6" * 32,
+        "RecordingDuration": "14",
+    }
+    url = "http://localhost/ivr/recording"
+    signature = RequestValidator(signing_token(app.config["HOTLINE"])).compute_signature(url, later)
+    for _ in range(2):  # and Twilio once more
+        assert FlaskTransport(app).post(url, later, {"X-Twilio-Signature": signature}).status == 200
+    (ticket,) = tickets_of(session, result)
+    assert ticket.recording_url == own
+    (extra,) = [e for e in ticket.events if e.type == "recording_added" and e.detail.get("extra")]
+    assert extra.detail == {
+        "url": later["RecordingUrl"], "duration": 14, "extra": True, "call_sid": result.call_sid,
+    }  # fmt: skip

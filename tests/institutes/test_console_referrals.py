@@ -1,0 +1,210 @@
+"""The consultant's "진단 및 기관 연계" section of the console's ticket page, and what it leaves in the access
+log (as do the institute's private page and its recording)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from scheduler.referral_followup import FollowUpSettings, follow_up_due_referrals
+from tests.tickets.test_console_auth import _csrf, login
+from tickets.access_log import AccessLogEntry
+from tickets.db import db
+from tickets.models import OutboxMessage, Referral, Ticket
+
+RECORDING_SID = "RE" + "2" * 32
+
+
+@pytest.fixture
+def ticket(make_user, make_ticket) -> Ticket:
+    make_user("it-kim")
+    # A Daejeon landline (042): institutes in Daejeon are suggested first.
+    made = make_ticket(callback_number="+82421234567", support_type="equipment")
+    made.recording_sid = RECORDING_SID
+    return made
+
+
+def _page(client, ticket: Ticket) -> str:
+    return client.get(f"/console/tickets/{ticket.reference}").get_data(as_text=True)
+
+
+def _post(client, path: str, **data):
+    token = _csrf(client.get("/console/").data)
+    return client.post(path, data={"csrf_token": token, **data})
+
+
+def _log(session, action: str) -> list[AccessLogEntry]:
+    return list(
+        session.scalars(
+            select(AccessLogEntry).where(AccessLogEntry.action == action).order_by(AccessLogEntry.id)
+        )
+    )
+
+
+def _answer_token(session, referral: Referral) -> str:
+    email = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key.startswith(f"referral:{referral.id}:referral:email"))
+    ).one()
+    return re.search(r"/institute/r/([\w-]+)", email.payload["text"]).group(1)
+
+
+def test_a_consultant_diagnoses_sees_why_institutes_are_suggested_and_refers(
+    client, session, ticket, make_institute, make_ticket
+) -> None:
+    make_institute("near-lab", name_ko="대전근처연구원", regions="daejeon", support_types="advice;equipment")
+    make_institute("far-lab", name_ko="서울먼연구원", regions="seoul", support_types="advice")
+    make_institute("info-only", name_ko="정보만기관", regions="daejeon", support_types="information")
+    db.session.commit()
+    login(client, "it-kim")
+    page = _page(client, ticket)
+    assert "진단 및 기관 연계" in page and "아직 진단이 없습니다" in page
+    assert "대전, 유선번호 지역번호 기준" in page  # where the company is, and how the page knows
+
+    recorded = _post(
+        client,
+        f"/console/tickets/{ticket.reference}/diagnosis",
+        summary="도금 공정 불량 원인 자문",
+        needs="advice",
+    )
+    assert recorded.status_code == 303
+    page = _page(client, ticket)
+    assert "진단을 기록했습니다" in page and "도금 공정 불량 원인 자문" in page
+    suggested = re.findall(
+        r'<tr data-institute="([\w-]+)">', page.split('id="suggestions"')[1].split("</table>")[0]
+    )
+    assert suggested == ["near-lab", "far-lab"]  # advice is needed now; the company's region first
+    near_row = page.split('data-institute="near-lab">')[1].split("</tr>")[0]
+    assert "기업과 같은 지역" in near_row and "0건" in near_row
+    assert "기업과 같은 지역" not in page.split('data-institute="far-lab">')[1].split("</tr>")[0]
+
+    referred = _post(
+        client,
+        f"/console/tickets/{ticket.reference}/referrals",
+        institute="near-lab",
+        contact="",
+        note="급함",
+    )
+    assert referred.status_code == 303
+    page = _page(client, ticket)
+    assert "대전근처연구원에 연계 요청을 보냈습니다" in page
+    row = page.split('id="referral-list"')[1].split("</table>")[0]
+    assert "대전근처연구원" in row and "응답 대기" in row and "메모: 급함" in row
+    (referral,) = session.scalars(select(Referral).where(Referral.ticket_id == ticket.id)).all()
+    assert (referral.institute.key, referral.note, referral.by.username) == ("near-lab", "급함", "it-kim")
+    # Referring there again is refused in Korean, and changes nothing.
+    again = _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="near-lab")
+    assert again.status_code == 303 and "이미 이 기관에 연계한 접수입니다" in _page(client, ticket)
+    assert len(session.scalars(select(Referral)).all()) == 1
+    # Both changes are in the access log as inputs by the consultant.
+    inputs = [(e.actor_name, e.subjects, e.detail.get("what")) for e in _log(session, "input")]
+    assert inputs == [
+        ("it-kim", [ticket.reference], "diagnosis"),
+        ("it-kim", [ticket.reference], "referral"),
+    ]
+
+
+def test_only_the_holder_or_a_supervisor_refers_and_a_closed_ticket_is_not_referred(
+    client, session, ticket, make_institute, make_user
+) -> None:
+    make_institute("lab-a")
+    make_user("it-lee")
+    db.session.commit()
+    login(client, "it-lee")
+    assert 'id="refer-form"' not in _page(client, ticket)  # not theirs: no form
+    refused = _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-a")
+    assert refused.status_code == 403
+    ticket.status = "closed"
+    db.session.commit()
+    login(client, "it-kim")
+    closed = _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-a")
+    assert closed.status_code == 303 and "다시 열어야" in _page(client, ticket)
+    assert session.scalars(select(Referral)).all() == []
+
+
+def test_revoking_asks_first_then_the_link_and_its_reminders_stop(
+    client, session, ticket, make_institute, config, clock
+) -> None:
+    make_institute("lab-r", name_ko="취소연구원")
+    db.session.commit()
+    login(client, "it-kim")
+    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-r")
+    referral = session.scalars(select(Referral)).one()
+    token = _answer_token(session, referral)
+    revoke_path = f"/console/tickets/{ticket.reference}/referrals/{referral.id}/revoke"
+    assert f'action="{revoke_path}"' in _page(client, ticket)
+    confirm = client.get(revoke_path).get_data(as_text=True)
+    assert "되돌릴 수 없습니다" in confirm and "취소연구원" in confirm
+    assert client.get(f"/institute/r/{token}").status_code == 200  # asking changed nothing
+    assert _post(client, revoke_path).status_code == 303
+    page = _page(client, ticket)
+    assert "링크를 취소했습니다" in page and "링크 취소됨" in page and f'action="{revoke_path}"' not in page
+    assert client.get(f"/institute/r/{token}").status_code == 410
+    (change,) = [e for e in _log(session, "change") if e.detail.get("what") == "referral_revoke"]
+    assert (change.actor_name, change.detail["referral"]) == ("it-kim", referral.id)
+    # Two working days on, the sweep's reminder must not hand the institute a working link again.
+    clock.advance(days=5)
+    follow_up_due_referrals(session, FollowUpSettings.from_config(config), clock.at)
+    reminders = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key.startswith(f"referral:{referral.id}:reminder"))
+    ).all()
+    assert reminders == []
+
+
+def test_the_resolve_form_offers_referred_once_an_institute_accepted(
+    client, session, ticket, make_institute
+) -> None:
+    make_institute("lab-ok", contacts="홍길동|hong@example.org|")
+    db.session.commit()
+    login(client, "it-kim")
+    _post(client, f"/console/tickets/{ticket.reference}/status", status="in_progress")
+    assert 'value="referred"' not in _page(client, ticket)
+    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-ok")
+    token = _answer_token(session, session.scalars(select(Referral)).one())
+    institute_csrf = _csrf(client.get(f"/institute/r/{token}").data)
+    client.post(
+        f"/institute/r/{token}/accept",
+        data={"person": "박담당", "expected_at": "2026-12-10", "csrf_token": institute_csrf},
+    )
+    page = _page(client, ticket)
+    assert 'value="referred"' in page and "기관 수락" in page  # the history says it in Korean
+    _post(
+        client, f"/console/tickets/{ticket.reference}/status", status="resolved",
+        resolution_type="referred", summary="시험기관 연계",
+    )  # fmt: skip
+    assert "기관 연계 — 시험기관 연계" in _page(client, ticket)
+
+
+def test_the_institutes_views_plays_and_answers_are_in_the_access_log_without_the_token(
+    client, session, ticket, make_institute, clock
+) -> None:
+    make_institute("lab-log")
+    db.session.commit()
+    login(client, "it-kim")
+    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-log")
+    referral = session.scalars(select(Referral)).one()
+    token = _answer_token(session, referral)
+    before = session.scalar(select(AccessLogEntry.id).order_by(AccessLogEntry.id.desc()).limit(1))
+    client.get(f"/institute/r/{token}")
+    assert client.get(f"/institute/r/{token}/recording").status_code == 200
+    csrf = _csrf(client.get(f"/institute/r/{token}").data)
+    client.post(f"/institute/r/{token}/decline", data={"reason": "장비 점검 중", "csrf_token": csrf})
+    client.get(f"/institute/r/{token}x")  # a tampered link shows nothing, so logs no access
+    rows = session.scalars(
+        select(AccessLogEntry).where(AccessLogEntry.id > before).order_by(AccessLogEntry.id)
+    ).all()
+    assert [(r.actor_name, r.actor_id, r.action, r.detail["page"]) for r in rows] == [
+        ("institute:lab-log", None, "view", "answer"),
+        ("institute:lab-log", None, "play", "recording"),
+        ("institute:lab-log", None, "view", "answer"),
+        ("institute:lab-log", None, "change", "decline"),
+    ]
+    assert all(r.subjects == [ticket.reference] and r.detail["referral"] == referral.id for r in rows)
+    assert token not in str([r.content() for r in rows])
+    # The used link shows nothing more, so it logs nothing more.
+    clock.advance(minutes=1)
+    assert client.get(f"/institute/r/{token}").status_code == 409
+    assert (
+        session.scalar(select(AccessLogEntry.id).order_by(AccessLogEntry.id.desc()).limit(1)) == rows[-1].id
+    )

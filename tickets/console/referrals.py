@@ -1,0 +1,149 @@
+"""The consultant's side of partner institutes on the console's ticket page: "진단 및 기관 연계".
+
+The consultant records a diagnosis (summary and needed support types), sees the suggested institutes with
+why they come first (the company's region, their open referrals), refers the ticket (institute, optional
+contact, note) and revokes a referral's links after a confirmation page (no script: the CSP forbids inline
+code, and a page works without any). Every change goes through tickets.referrals, exactly as the API's do,
+which also writes the access-log rows; this module parses forms and words refusals in Korean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers.response import Response
+
+from tickets import actions, clock, institutes, referrals
+from tickets.auth import current_user, login_required
+from tickets.console import bp
+from tickets.db import db
+from tickets.institute_page import STATUS_LABELS as REFERRAL_STATUS_LABELS
+from tickets.models import Referral, Ticket, User
+from tickets.referrals import MessageTexts, ReferralError
+from tickets.regions import REGIONS, region_of_number
+
+ERRORS = {
+    "ticket_closed": "해결 또는 종결된 접수입니다. 다시 열어야 진단하거나 연계할 수 있습니다.",
+    "invalid_summary": "진단 요약을 4000자 이내로 입력하세요.",
+    "invalid_needs": "알 수 없는 지원 유형이 있습니다.",
+    "invalid_institute": "연계할 수 있는(활성) 기관을 선택하세요.",
+    "invalid_contact": "그 기관에 그런 이름의 담당자가 없습니다.",
+    "invalid_note": "메모는 4000자 이내로 입력하세요.",
+    "already_referred": "이미 이 기관에 연계한 접수입니다.",
+}
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _held(reference: str) -> Ticket:
+    """The ticket, if the user holds it or supervises (as the API's rule); 404 if they cannot see it."""
+    me = _me()
+    try:
+        ticket = actions.find(db.session(), me, reference)
+    except actions.ActionError:
+        abort(404)
+    if not actions.is_supervisor(me) and ticket.assignee_id != me.id:
+        abort(403)
+    return ticket
+
+
+def _back(ticket: Ticket) -> Response:
+    return redirect(url_for("console.ticket_page", reference=ticket.reference, _anchor="referrals"), code=303)
+
+
+def _refused(ticket: Ticket, error: ReferralError) -> Response:
+    db.session.rollback()
+    flash(ERRORS.get(error.code, error.message), "error")
+    return _back(ticket)
+
+
+def referral_section(ticket: Ticket) -> dict[str, Any]:
+    """What the ticket page's "진단 및 기관 연계" section shows."""
+    session = db.session()
+    suggestions = referrals.suggest(session, ticket) if ticket.is_open else []
+    suggested = {s.institute.id for s in suggestions}
+    region = region_of_number(ticket.callback_number) or region_of_number(ticket.caller_number)
+    return {
+        "diagnosis": referrals.latest_diagnosis(session, ticket),
+        "needs": referrals.needed_support(session, ticket),
+        "suggestions": suggestions,
+        "company_region": REGIONS.get(region) if region else None,
+        # Any other active institute may be chosen too: the consultant knows things the registry does not.
+        "other_institutes": [
+            i
+            for i in institutes.list_institutes(session, active_only=True)
+            if i.id not in suggested and i.id not in {r.institute_id for r in ticket.referrals}
+        ],  # fmt: skip
+        "referrals": sorted(ticket.referrals, key=lambda r: r.id),
+        "revoked": {r.id for r in ticket.referrals if referrals.links_revoked(session, r)},
+        "REFERRAL_STATUS_LABELS": REFERRAL_STATUS_LABELS,
+        "REGIONS": REGIONS,
+        "has_accepted_referral": referrals.has_accepted(ticket),
+    }
+
+
+@bp.post("/tickets/<reference>/diagnosis")
+@login_required(roles=actions.TICKET_ROLES)
+def diagnose(reference: str) -> Response:
+    ticket, form = _held(reference), request.form
+    try:
+        referrals.record_diagnosis(
+            db.session(), ticket, summary=form.get("summary", ""), needs=form.getlist("needs"),
+            support_type_keys=current_app.config["HOTLINE"].routing.support_type_keys, by=_me(),
+            now=clock.now(),
+        )  # fmt: skip
+    except ReferralError as error:
+        return _refused(ticket, error)
+    flash("진단을 기록했습니다.", "ok")
+    return _back(ticket)
+
+
+@bp.post("/tickets/<reference>/referrals")
+@login_required(roles=actions.TICKET_ROLES)
+def refer(reference: str) -> Response:
+    ticket, form = _held(reference), request.form
+    try:
+        referral = referrals.refer(
+            db.session(), ticket, institute_key=form.get("institute", ""),
+            contact_name=form.get("contact", "").strip() or None, note=form.get("note") or None, by=_me(),
+            now=clock.now(), settings=current_app.config["HOTLINE"].referrals,
+            texts=MessageTexts.from_config(current_app.config["HOTLINE"]),
+        )  # fmt: skip
+    except ReferralError as error:
+        return _refused(ticket, error)
+    flash(f"{referral.institute.name_ko}에 연계 요청을 보냈습니다.", "ok")
+    return _back(ticket)
+
+
+def _referral(ticket: Ticket, referral_id: int) -> Referral:
+    referral = db.session.scalar(
+        select(Referral).where(Referral.id == referral_id, Referral.ticket_id == ticket.id)
+    )
+    if referral is None:
+        abort(404)
+    return referral
+
+
+@bp.route("/tickets/<reference>/referrals/<int:referral_id>/revoke", methods=["GET", "POST"])
+@login_required(roles=actions.TICKET_ROLES)
+def revoke(reference: str, referral_id: int) -> Any:
+    """GET asks for confirmation (what revoking does); POST revokes the referral's links."""
+    ticket = _held(reference)
+    referral = _referral(ticket, referral_id)
+    if request.method == "GET":
+        return render_template("console/revoke_referral.html", ticket=ticket, referral=referral)
+    count = referrals.revoke_links(db.session(), referral, by=_me(), now=clock.now())
+    if count:
+        flash(
+            f"{referral.institute.name_ko}에 보낸 링크를 취소했습니다. 그 링크로는 더 응답할 수 없습니다.",
+            "ok",
+        )
+    else:
+        flash("이미 취소된 링크입니다.", "ok")
+    return _back(ticket)
