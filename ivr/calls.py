@@ -126,9 +126,9 @@ def answer_step(
             return call.last_response
         open_fields = open_ticket_fields(session, call.from_number)
         return _advance(session, ctx, call, flow.restart(ctx.flow, call.from_number, open_fields))
-    if call.last_response and (call.flow_completed or (turn is not None and turn < call.turn)):
-        return call.last_response  # Twilio retrying a request we answered, or the farewell again
     state = CallState.from_dict(call.state) if call.state else CallState(caller_number=call.from_number)
+    if call.last_response and (state.finished or (turn is not None and turn < call.turn)):
+        return call.last_response  # Twilio retrying a request we answered, or the farewell again
     result = flow.respond(ctx.flow, state, step, Reply.from_twilio(form))
     return _advance(session, ctx, call, result, recording_sid=_clip(form.get("RecordingSid")))
 
@@ -144,7 +144,8 @@ def _advance(
     call.state = state.to_dict()
     call.language = state.language
     call.step = None if state.finished else state.step
-    call.flow_completed = state.finished
+    # a missed call ended the flow without completing it: today's calls count it as ended early
+    call.flow_completed = state.finished and not state.missed
     call.updated_at = ctx.now
     actions = result.actions
     if state.missed:
@@ -260,7 +261,7 @@ def call_ended(session: Session, ctx: CallContext, call_sid: str, form: Mapping[
     ticket = None
     if status in ENDED_STATUSES:
         call.ended_at = call.ended_at or ctx.now
-        if not call.flow_completed and call.ticket is None:
+        if not call.flow_completed and call.ticket is None and not _saved_state(call).missed:
             ticket = _file_incomplete_ticket(session, ctx, call)
             metrics.count_call(session, "incomplete" if ticket else "missed")
     session.flush()

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scheduler.overview import todays_calls
 from tests.ivr.conftest import PlaceCall, tickets_of
+from tickets import clock
 from tickets.models import Ticket
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -57,3 +59,13 @@ def test_a_caller_who_pressed_a_wrong_key_is_not_a_missed_call(
     result = place_call("field=7")  # one key, then silence: still a request in the general pool
     (ticket,) = tickets_of(session, result)
     assert not ticket.missed_call and ticket.field == "general"
+
+
+def test_todays_calls_show_a_missed_call_on_its_own_line_not_as_filed(
+    place_call: PlaceCall, session: Session
+) -> None:
+    place_call("")
+    place_call("field=2,support_type=1,callback=1,message=record:20")
+    session.expire_all()
+    calls = todays_calls(session, clock.now(), "Asia/Seoul")
+    assert (calls.total, calls.completed, calls.missed) == (2, 1, 1)
