@@ -110,3 +110,24 @@ def test_a_caller_who_pressed_a_key_then_fell_silent_still_reaches_the_end(first
     assert turn.state.finished and not turn.state.missed
     assert turn.state.field == "general" and turn.state.support_type in ("other", None)
     assert turn.state.callback_number is None and turn.state.recording is False
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    open_fields=st.sampled_from([(), ("machinery",), ("it", "general")]),
+    script=st.lists(replies, max_size=30),
+)
+def test_only_a_field_with_an_open_ticket_of_this_caller_id_is_offered_or_joined(
+    open_fields: tuple[str, ...], script: list[Reply]
+) -> None:
+    """Whatever the caller presses or types (a callback number included), the open-ticket offer and the
+    join happen only in a field where ivr found an open ticket of the network caller ID."""
+    turn = start(CONFIG, "+821012345678", open_fields)
+    for reply in script:
+        if turn.state.step == "repeat_choice":
+            assert turn.state.field in open_fields
+        turn = respond(CONFIG, turn.state, turn.state.step, reply)
+        if turn.state.joins_open_ticket:
+            assert turn.state.field in open_fields
+        if turn.state.finished:
+            break
