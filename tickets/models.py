@@ -225,8 +225,8 @@ class Ticket(Base):
         Index(None, "status", "sla_due_at"),
         # The SLA sweep reads only what is due; closed tickets have no next escalation.
         Index(None, "next_escalation_at"),
-        # A repeat caller's open ticket.
-        Index(None, "callback_number", "field", "status"),
+        # A repeat caller's open tickets, by the network caller ID (a typed callback number is no proof).
+        Index(None, "caller_number", "field", "status"),
         # The daily retention job reads tickets closed before a cutoff (scheduler.retention).
         Index(None, "closed_at"),
         # Reports (scheduler/reports.py) aggregate a period of receipt, optionally one field: on PostgreSQL
