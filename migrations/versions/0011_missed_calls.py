@@ -3,7 +3,7 @@
 A missed call is a ticket for a call that ended before the caller chose a field. A repeat caller's open
 ticket is now looked up by caller_number, never by the typed callback_number, so the index moves.
 
-Revision ID: 0011_missed_calls
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30 12:00:00
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_missed_calls"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
