@@ -20,7 +20,7 @@ def test_the_ticket_page_reads_like_a_korean_desk_not_a_log(client, make_user, m
     page = client.get(f"/console/tickets/{ticket.reference}").data.decode()
     assert "010-9876-5432" in page and "+821098765432" not in page
     assert "api.twilio.com" not in page  # the recording plays through the app's proxy only
-    assert "녹음 추가" in page and "duration: 31" in page
+    assert "고객 녹음이 추가되었습니다 (31초)." in page and "duration:" not in page
     assert "접수" in page and ">created<" not in page and ">assigned<" not in page
 
 

@@ -28,6 +28,9 @@ from tickets.actions import ActionError, Context
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
+from tickets.console.history import describe
+from tickets.console.labels import EVENT_LABELS, OUTCOME_LABELS, REFERRED_LABEL, STATUS_LABELS
+from tickets.console.search import DUE_CHOICES, Filters, search
 from tickets.db import db
 from tickets.lifecycle import allowed_next
 from tickets.masking import mask_number
@@ -37,34 +40,6 @@ bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
 
-STATUS_LABELS = {
-    "new": "대기(풀)", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류(고객 요청)",
-    "resolved": "해결", "closed": "종결",
-}  # fmt: skip
-OUTCOME_LABELS = {
-    "reached": "통화 성공", "no_answer": "받지 않음", "busy": "통화 중", "voicemail": "음성사서함",
-    "wrong_number": "잘못된 번호", "failed": "연결 실패",
-}  # fmt: skip
-EVENT_LABELS = {
-    "created": "접수", "assigned": "배정", "reassigned": "재배정",
-    "claimed": "가져옴", "released": "풀로 반환", "auto_released": "자동 반환(미처리)",
-    "pooled": "대기 풀", "status_changed": "상태 변경", "reopened": "재개",
-    "note": "메모", "attempt": "통화 시도", "callback_started": "전화 연결 시작",
-    "callback_not_connected": "전문위원 미응답", "field_changed": "분야 변경", "repeat_call": "재전화",
-    "recording_added": "녹음 추가", "call_completed": "통화 완료", "unreached_sms": "미연결 안내 문자",
-    "unreached_sms_skipped": "미연결 문자 생략", "sla_warning": "처리기한 임박 알림",
-    "escalated": "기한 초과 상향",
-    "sla_alert_acknowledged": "알림 확인",
-    "diagnosed": "진단", "referred": "기관 연계 요청", "referral_accepted": "기관 수락",
-    "referral_declined": "기관 거절", "referral_completed": "기관 지원 완료",
-    "referral_expired": "연계 기한 만료", "referral_reminded": "기관 재안내",
-    "referral_alert": "연계 후속 알림", "referral_link_revoked": "연계 링크 취소",
-    "company_sms_skipped": "기업 안내 문자 생략(휴대전화 아님)",
-    "recording_deleted": "녹음 삭제", "numbers_masked": "번호 가림(보존기간)", "anonymised": "개인정보 삭제",
-}  # fmt: skip
-REFERRED_LABEL = "기관 연계"  # the resolution_type `referred` (tickets.referrals.REFERRED)
-# Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
-HIDDEN_DETAIL = ("url", "recording_url", "call_sid", "recording_sid")
 STATUS_BUTTONS = {
     "in_progress": "처리 시작", "waiting": "보류(고객 요청)", "resolved": "해결", "closed": "종결",
 }  # fmt: skip
@@ -92,6 +67,11 @@ def time_left(due: datetime | None, now: datetime | None = None) -> str:
     minutes = rest // 60
     text = f"{days}일 {hours}시간" if days else f"{hours}시간 {minutes}분"
     return f"{text} {'남음' if seconds >= 0 else '초과'}"
+
+
+def minutes(seconds: int | None) -> str:
+    """A call's duration in the unit it is typed in: minutes (90 seconds -> "1.5분")."""
+    return "-" if seconds is None else f"{round(seconds / 60, 1):g}분"
 
 
 def _names() -> dict[str, Any]:
@@ -130,8 +110,9 @@ def _local_filter(value: datetime | None) -> str:
 def _globals() -> dict[str, Any]:
     return {
         "STATUS_LABELS": STATUS_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS, "time_left": time_left,
-        "EVENT_LABELS": EVENT_LABELS, "HIDDEN_DETAIL": HIDDEN_DETAIL,
-        "names": _names(), "Status": Status, "home_pages": home_pages,
+        "EVENT_LABELS": EVENT_LABELS, "names": _names(), "Status": Status, "home_pages": home_pages,
+        "describe": describe, "minutes": minutes, "DUE_CHOICES": DUE_CHOICES,
+        "filters": Filters.from_args(request.args),
     }  # fmt: skip
 
 
@@ -222,7 +203,18 @@ def my_queue() -> Any:
         .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(200)
     ).all()
-    return render_template("console/queue.html", mine=mine, pool=pool, now=clock.now())
+    filters = Filters.from_args(request.args)
+    results = search(db.session(), me, filters, clock.now()) if filters.active else None
+    if filters.phone:
+        # Looking a person up by number is an access to their data, whatever it finds.
+        found = [t.reference for t in results or []]
+        access_log.record_request(
+            db.session(), access_log.Action.VIEW, [mask_number(filters.phone), *found], query="phone"
+        )
+    return render_template(
+        "console/queue.html", mine=mine, pool=pool, results=results, now=clock.now(),
+        field_keys=current_app.config["HOTLINE"].routing.field_keys,
+    )  # fmt: skip
 
 
 @bp.get("/tickets/<reference>")
@@ -247,6 +239,8 @@ def ticket_page(reference: str) -> Any:
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
         extra_recordings=actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
         show_numbers=actions.may_see_numbers(me, ticket), **referral_section(ticket),
+        notes=[e for e in reversed(ticket.events) if e.type == "note"],
+        history=[e for e in reversed(ticket.events) if e.type != "note"],
     )  # fmt: skip
 
 
@@ -333,15 +327,21 @@ def callback(reference: str) -> Any:
 @login_required(roles=actions.TICKET_ROLES)
 def status(reference: str) -> Any:
     form = request.form
-    label = STATUS_BUTTONS.get(form.get("status", ""), form.get("status", ""))
-    return _act(
-        reference,
-        lambda c, u, t: actions.change_status(
-            c, u, t, form.get("status", ""), note=form.get("note") or None,
+    target = form.get("status", "")
+    label = STATUS_LABELS.get(target, target)
+
+    def change(c: Context, u: User, t: Ticket) -> None:
+        if target == Status.WAITING and not (form.get("note") or "").strip():
+            raise ActionError(422, "reason_required", "보류하려면 사유를 적어 주세요.")
+        if target == Status.RESOLVED and t.status == Status.ASSIGNED:
+            # Someone who called from a desk phone resolves straight away: the work started with that call.
+            actions.change_status(c, u, t, Status.IN_PROGRESS.value)
+        actions.change_status(
+            c, u, t, target, note=form.get("note") or None,
             summary=form.get("summary") or None, resolution_type=form.get("resolution_type") or None,
-        ),
-        f"상태를 '{label}'(으)로 바꿨습니다.",
-    )  # fmt: skip
+        )  # fmt: skip
+
+    return _act(reference, change, f"상태를 '{label}'(으)로 바꿨습니다.")
 
 
 @bp.post("/tickets/<reference>/notes")
