@@ -11,7 +11,7 @@ scheduler services; the request wrapper commits.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -78,7 +78,8 @@ def labels() -> Labels:
 
 @bp.context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"labels": labels(), "GENERAL_FIELD": GENERAL_FIELD}
+    # parse_time: the heartbeat's ISO stamp, shown in the hotline's time zone like every other time.
+    return {"labels": labels(), "GENERAL_FIELD": GENERAL_FIELD, "parse_time": datetime.fromisoformat}
 
 
 # --- the live page ----------------------------------------------------------------------------------------

@@ -91,11 +91,12 @@ def search(session: Session, user: User, filters: Filters, now: datetime) -> lis
     if filters.field:
         query = query.where(Ticket.field == filters.field)
     if filters.due:
-        # Deadlines matter only while a ticket is open; a paused one (보류) does not run out.
-        query = query.where(Ticket.status.in_(list(OPEN_STATUSES)), Ticket.paused_at.is_(None))
+        # Deadlines matter only while a ticket is open. The same rule as the dashboard's tiles, which link
+        # here, so a tile's count and its list agree.
+        query = query.where(Ticket.status.in_(list(OPEN_STATUSES)))
         if filters.due == "overdue":
-            query = query.where(Ticket.sla_due_at < now)
+            query = query.where(Ticket.sla_due_at <= now)
         else:
-            query = query.where(Ticket.sla_due_at >= now, Ticket.sla_due_at < now + timedelta(hours=24))
+            query = query.where(Ticket.sla_due_at > now, Ticket.sla_due_at <= now + timedelta(hours=24))
     order = (Ticket.sla_due_at.asc().nulls_last(), Ticket.id.desc())
     return list(session.scalars(query.order_by(*order).limit(LIMIT)))
