@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Supervisors and admins see a link in the console header and land here after logging in.
     console.add_home_page(app, "supervisor.dashboard", "감독 대시보드", SUPERVISORS)
+    console.add_home_page(app, "supervisor.report_page", "보고서", SUPERVISORS)
 
 
 def _session() -> Session:

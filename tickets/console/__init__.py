@@ -110,10 +110,16 @@ def _local_filter(value: datetime | None) -> str:
 def _globals() -> dict[str, Any]:
     return {
         "STATUS_LABELS": STATUS_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS, "time_left": time_left,
-        "EVENT_LABELS": EVENT_LABELS, "names": _names(), "Status": Status, "home_pages": home_pages,
+        "EVENT_LABELS": EVENT_LABELS, "names": _names(), "Status": Status,
         "describe": describe, "minutes": minutes, "DUE_CHOICES": DUE_CHOICES,
         "filters": Filters.from_args(request.args),
     }  # fmt: skip
+
+
+@bp.app_context_processor
+def _header_globals() -> dict[str, Any]:
+    # The header (console/_header.html) is on the supervisor dashboard's pages too, another blueprint.
+    return {"home_pages": home_pages}
 
 
 @dataclass(frozen=True)
@@ -374,8 +380,9 @@ def extra_recording(reference: str, event_id: int) -> Any:
 
 def init_app(app: Flask) -> None:
     # Their views join this blueprint.
-    from tickets.console import audit, erasure, inbox, institutes, referrals, second_step, users  # noqa: F401
+    from tickets.console import audit, erasure, errors, inbox, institutes, referrals, second_step, users  # noqa: F401
 
     app.register_blueprint(bp)
+    errors.init_app(app)
     # Auditors work from the access log (and land there); admins get a link beside their dashboard.
     add_home_page(app, "console.audit_log", "접속기록", audit.AUDIT_ROLES)
