@@ -37,3 +37,24 @@ def test_a_repeat_calls_message_plays_on_the_ticket_page(client, make_user, make
     page = client.get(f"/console/tickets/{ticket.reference}").data.decode()
     assert f"/console/tickets/{ticket.reference}/recordings/{extra.id}" in page
     assert "추가 녹음" in page and "41초, 재전화" in page
+
+
+def test_a_recording_that_cannot_play_says_why_in_korean(
+    client, app, make_user, make_ticket, monkeypatch
+) -> None:
+    from tickets.telephony import TelephonyError
+
+    make_user("it-kim")
+    ticket = make_ticket()
+    ticket.recording_sid, ticket.recording_url = "RE" + "1" * 32, TWILIO_RECORDING
+    login(client, "it-kim")
+    page = client.get(f"/console/tickets/{ticket.reference}").data.decode()
+    assert "Twilio 계정이 설정되지 않아" in page  # the log gateway plays silence: the page says so
+    assert "녹음 내려받기" in page
+
+    def unreachable(sid: str) -> tuple[bytes, str]:
+        raise TelephonyError("connection refused")
+
+    monkeypatch.setattr(app.extensions["telephony"], "fetch_recording", unreachable)
+    answer = client.get(f"/console/tickets/{ticket.reference}/recording")
+    assert answer.status_code == 502 and "Twilio에 연결하지 못해" in answer.data.decode()

@@ -35,6 +35,7 @@ from tickets.db import db
 from tickets.lifecycle import allowed_next
 from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
+from tickets.telephony import telephony
 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
@@ -245,6 +246,7 @@ def ticket_page(reference: str) -> Any:
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
         extra_recordings=actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
         show_numbers=actions.may_see_numbers(me, ticket), **referral_section(ticket),
+        real_recordings=getattr(telephony(), "plays_real_recordings", True),
         notes=[e for e in reversed(ticket.events) if e.type == "note"],
         history=[e for e in reversed(ticket.events) if e.type != "note"],
     )  # fmt: skip
@@ -259,6 +261,21 @@ def _find(reference: str) -> Ticket:
         return actions.find(db.session(), _me(), reference)
     except ActionError:
         abort(404)
+
+
+RECORDING_ERRORS = {
+    404: "이 녹음은 없거나 이미 삭제되었습니다.",
+    502: "Twilio에 연결하지 못해 녹음을 가져오지 못했습니다. 잠시 후 다시 시도해 주세요.",
+}
+
+
+def _recording(ticket: Ticket, event_id: int | None = None) -> Any:
+    """The audio, or why not in Korean: the page's script shows this text where the player would be."""
+    try:
+        return recording_response(ticket, event_id)
+    except ActionError as error:
+        text = RECORDING_ERRORS.get(error.status, "녹음을 재생할 수 없습니다.")
+        return text, error.status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def _act(reference: str, action: Any, success: str) -> Any:
@@ -360,22 +377,14 @@ def note(reference: str) -> Any:
 @bp.get("/tickets/<reference>/recording")
 @login_required(roles=actions.TICKET_ROLES)
 def recording(reference: str) -> Any:
-    ticket = _find(reference)
-    try:
-        return recording_response(ticket)
-    except ActionError as error:
-        return error.message, error.status
+    return _recording(_find(reference))
 
 
 @bp.get("/tickets/<reference>/recordings/<int:event_id>")
 @login_required(roles=actions.TICKET_ROLES)
 def extra_recording(reference: str, event_id: int) -> Any:
     """A later recording of the ticket (a repeat call's message), through the same authorised proxy."""
-    ticket = _find(reference)
-    try:
-        return recording_response(ticket, event_id)
-    except ActionError as error:
-        return error.message, error.status
+    return _recording(_find(reference), event_id)
 
 
 def init_app(app: Flask) -> None:

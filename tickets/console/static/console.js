@@ -34,3 +34,20 @@ document.addEventListener("submit", async (event) => {
   }
   window.scrollTo(0, samePage ? scroll : 0);
 });
+
+// A recording that cannot play says why (no Twilio account, Twilio unreachable) instead of a silent 0:00.
+document.addEventListener("error", async (event) => {
+  const audio = event.target;
+  if (!(audio instanceof HTMLAudioElement)) return;
+  const note = audio.parentElement.querySelector(".recording-error");
+  if (!note) return;
+  let text = "녹음을 재생할 수 없습니다.";
+  try {
+    const response = await fetch(audio.currentSrc || audio.src);
+    if (!response.ok) text = await response.text();
+  } catch {
+    text = "서버에 연결하지 못해 녹음을 재생할 수 없습니다.";
+  }
+  note.textContent = text;
+  note.hidden = false;
+}, true);
