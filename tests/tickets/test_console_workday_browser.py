@@ -79,7 +79,7 @@ def test_a_consultant_finds_calls_holds_and_resolves_without_a_reload(
 
     page.get_by_label("보류 사유").fill("고객이 도면을 보낸 뒤 다시 통화")
     page.locator("#waiting-form").get_by_role("button", name="보류").click()
-    expect(page.locator("#status")).to_have_text("보류(고객 요청)")
+    expect(page.locator("#status")).to_have_text("보류")
     expect(page.locator("#deadline")).to_contain_text("기한 정지")
     expect(page.locator("#history")).to_contain_text("사유: 고객이 도면을 보낸 뒤 다시 통화")
 
@@ -92,7 +92,7 @@ def test_a_consultant_finds_calls_holds_and_resolves_without_a_reload(
     page.locator("#resolve-form").get_by_role("button", name="해결").click()
     expect(page.locator("#status")).to_have_text("해결")
     history = page.locator("#history").inner_text()
-    assert "'보류(고객 요청)'에서 '해결'(으)로" in history
+    assert "'보류'에서 '해결'(으)로" in history
     assert "from:" not in history and "to:" not in history
     assert page.evaluate("window.sameDocument === true")  # no full reload on the whole way
     assert fits_the_width(page)

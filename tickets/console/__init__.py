@@ -42,7 +42,7 @@ bp = Blueprint(
 )
 
 STATUS_BUTTONS = {
-    "in_progress": "처리 시작", "waiting": "보류(고객 요청)", "resolved": "해결", "closed": "종결",
+    "in_progress": "처리 시작", "waiting": "보류", "resolved": "해결", "closed": "종결",
 }  # fmt: skip
 
 
@@ -78,7 +78,7 @@ def minutes(seconds: int | None) -> str:
 def _names() -> dict[str, Any]:
     flow = current_app.config["HOTLINE"].flow
     fields = {f.key: f.name("ko") for f in flow.fields}
-    fields[GENERAL_FIELD] = "분야 미정(분류 필요)"
+    fields[GENERAL_FIELD] = "분야 미정"
     return {"fields": fields, "support_types": {s.key: s.name("ko") for s in flow.support_types}}
 
 

@@ -1,13 +1,14 @@
-"""The console's Korean names for statuses, outcomes, events and reasons: one place, so every page (and a
-later shared label catalogue) says the same thing."""
+"""The console's Korean names for statuses, outcomes, events and reasons: one place, so every page says the
+same thing. The statuses match the dashboard's (scheduler/labels.py, becoming tickets/labels.py, the shared
+catalogue): switch to that catalogue once it is on main."""
 
 STATUS_LABELS = {
-    "new": "대기(풀)", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류(고객 요청)",
+    "new": "신규", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류",
     "resolved": "해결", "closed": "종결",
 }  # fmt: skip
 OUTCOME_LABELS = {
     "reached": "통화 성공", "no_answer": "받지 않음", "busy": "통화 중", "voicemail": "음성사서함",
-    "wrong_number": "잘못된 번호", "failed": "연결 실패",
+    "wrong_number": "잘못된 번호", "failed": "발신 실패",
 }  # fmt: skip
 EVENT_LABELS = {
     "created": "접수", "assigned": "배정", "reassigned": "재배정",
