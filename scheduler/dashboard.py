@@ -91,7 +91,11 @@ def _live_context(picture: Overview) -> dict[str, Any]:
     for consultant in picture.consultants:
         for field_key in consultant.fields:
             by_field.setdefault(field_key, []).append(consultant)
-    return {"o": picture, "consultants_by_field": by_field}
+    # A ticket's alerts as one row: in the list's order (most severe first), so a row shows the top level.
+    alert_groups: dict[str, list[Any]] = {}
+    for alert in picture.alerts:
+        alert_groups.setdefault(alert.reference, []).append(alert)
+    return {"o": picture, "consultants_by_field": by_field, "alert_groups": alert_groups}
 
 
 def _render_sections(picture: Overview) -> dict[str, Markup]:
@@ -351,4 +355,22 @@ def acknowledge(alert_id: int) -> BaseResponse:
     except alerts.AlertNotFound:
         abort(404, description=f"경보 {alert_id}을(를) 찾을 수 없습니다.")
     flash(f"경보를 확인했습니다: {escalation.ticket.reference} ({labels().level(escalation.level)})")
+    return _back()
+
+
+@bp.post("/alerts/ack")
+@login_required(roles=ACTORS)
+def acknowledge_ticket_alerts() -> BaseResponse:
+    """Acknowledge the alerts of one ticket at once: the page shows a ticket's alerts as one row."""
+    by = current_user()
+    assert by is not None
+    seen = []
+    for raw in request.form.getlist("alert_id"):
+        try:
+            seen.append(alerts.acknowledge(_session(), int(raw), by, clock.now()))
+        except (ValueError, alerts.AlertNotFound):
+            abort(404, description=f"경보 {raw}을(를) 찾을 수 없습니다.")
+    if seen:
+        top = max(seen, key=lambda escalation: escalation.level)
+        flash(f"경보를 확인했습니다: {top.ticket.reference} ({labels().level(top.level)})")
     return _back()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler import exports
@@ -546,7 +546,7 @@ def test_admins_see_the_dashboard_without_its_buttons_and_may_not_act(
     pooled = session.scalar(select(Ticket).where(Ticket.reference == _pool_references(page)[0]))
     assert alert is not None and pooled is not None and pooled.field == "general"
     offered = _actions(page)
-    assert f"/supervisor/alerts/{alert.id}/ack" in offered
+    assert "/supervisor/alerts/ack" in offered  # a ticket's alerts acknowledged with one button
     assert f"/supervisor/tickets/{pooled.reference}/field" in offered
     assert any(action.endswith("/assign") for action in offered)
 
@@ -558,6 +558,7 @@ def test_admins_see_the_dashboard_without_its_buttons_and_may_not_act(
     assert _actions("".join(fragments.values())) == []
     attempts = {
         f"/supervisor/alerts/{alert.id}/ack": {},
+        "/supervisor/alerts/ack": {"alert_id": str(alert.id)},
         f"/supervisor/tickets/{pooled.reference}/field": {"field": "it"},
         f"/supervisor/tickets/{pooled.reference}/assign": {"username": "boss"},
     }
@@ -567,3 +568,42 @@ def test_admins_see_the_dashboard_without_its_buttons_and_may_not_act(
     session.refresh(pooled)
     assert alert.acknowledged_at is None
     assert (pooled.field, pooled.assignee_id) == ("general", None)
+
+
+def test_a_ticket_with_several_alerts_is_one_row_at_its_highest_level(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    # An open ticket long past its deadline, warned and then escalated twice, none acknowledged.
+    late = session.scalars(
+        select(Ticket).where(Ticket.status.in_(OPEN), Ticket.sla_due_at < fx.NOW - timedelta(hours=30))
+    ).first()
+    assert late is not None
+    taken = set()
+    for escalation in session.scalars(select(Escalation).where(Escalation.ticket_id == late.id)):
+        escalation.acknowledged_at = escalation.acknowledged_by_id = None
+        taken.add((escalation.sla_round, escalation.level))
+    for level in {0, 1, 2} - {lv for rnd, lv in taken if rnd == late.sla_round}:
+        session.add(Escalation(ticket_id=late.id, sla_round=late.sla_round, level=level, due_at=fx.NOW))
+    others = update(Escalation).where(Escalation.ticket_id != late.id).values(acknowledged_at=fx.NOW)
+    session.execute(others)  # only this ticket's alerts wait, so all of them fit the list
+    session.flush()
+    csrf = _log_in(client, supervisor)
+    data = client.get("/supervisor/live.json").get_json()
+    levels: dict[str, list[int]] = {}
+    for alert in data["alerts"]:
+        levels.setdefault(alert["reference"], []).append(alert["level"])
+    reference, its_levels = late.reference, levels[late.reference]
+    assert len(its_levels) > 1
+    page = client.get("/supervisor/").get_data(as_text=True)
+    rows = re.findall(rf'<tr data-alert="\d+" data-reference="{reference}">(.*?)</tr>', page, re.S)
+    assert len(rows) == 1  # not a yellow 기한 임박 row beside the red one
+    top = max(its_levels)
+    assert ("기한 임박" if top == 0 else "기한 초과" if top == 1 else f"{top}단계 상향") in rows[0]
+    assert "시간 초과" in rows[0]  # how long it is overdue
+    ids = [a["id"] for a in data["alerts"] if a["reference"] == reference]
+    client.post("/supervisor/alerts/ack", data={"csrf_token": csrf, "alert_id": ids})
+    after = client.get("/supervisor/live.json").get_json()
+    assert reference not in [a["reference"] for a in after["alerts"]]
+    # Acknowledged, the ticket is still on the overdue list the tile opens.
+    overdue = client.get("/console/?due=overdue").get_data(as_text=True)
+    assert f'data-reference="{reference}"' in overdue
