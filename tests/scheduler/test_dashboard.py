@@ -325,6 +325,11 @@ def _csv_rows(response: Any) -> list[list[str]]:
 def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
     session: Session, client: Any, supervisor: User, history: list[fx.Spec]
 ) -> None:
+    resolved_late = next(s for s in history if s.finished and s.created_at.month == 10)
+    marked = session.scalar(select(Ticket).where(Ticket.reference == resolved_late.reference))
+    assert marked is not None
+    marked.resolution_summary, marked.escalation_level = "=장비 안내", 2
+    session.commit()
     _log_in(client, supervisor)
     response = client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-10-31&reason=test")
     assert response.mimetype == "text/csv"
@@ -340,6 +345,11 @@ def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
     assert row["접수일시"] == spec.created_at.astimezone(fx.SEOUL).strftime("%Y-%m-%d %H:%M")
     finished = next(s for s in chosen if s.finished and s.finished_at)
     assert by_reference[finished.reference]["기한 준수"] == ("예" if fx.met(finished) else "아니오")
+    # Levels and statuses by their on-screen names, and the resolution summary people wrote.
+    assert {r["경보 단계"] for r in by_reference.values()} <= {"", "기한 초과", "2단계 상향", "3단계 상향"}
+    assert {r["상태"] for r in by_reference.values()} <= {"신규", "배정됨", "처리 중", "보류", "해결", "종결"}
+    assert by_reference[marked.reference]["경보 단계"] == "2단계 상향"
+    assert by_reference[marked.reference]["처리 요약"] == "'=장비 안내"  # text, never a formula
 
 
 def test_monthly_csv_matches_the_monthly_figures(
