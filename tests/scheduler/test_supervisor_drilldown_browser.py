@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scheduler.sweep import AlertSettings, sweep
+from tests.axe import severe_violations
 from tests.live import LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
 from tests.tickets.test_console_workday_browser import SIZES, fits_the_width, log_in
 from tickets.clock import now
@@ -31,7 +32,7 @@ def test_a_supervisor_opens_an_acknowledged_overdue_ticket_and_triages_the_pool(
         assert sweep(db.transaction, AlertSettings.from_config(live_server.app.config["HOTLINE"]), now())
     log_in(page, live_server.url, "supervisor")
     expect(page).to_have_url(f"{live_server.url}/supervisor/")
-    assert fits_the_width(page)
+    assert fits_the_width(page) and severe_violations(page) == []
 
     # The general pool sits first, and one action routes a ticket.
     pool_row = page.locator("#pool tbody tr").first
@@ -54,4 +55,4 @@ def test_a_supervisor_opens_an_acknowledged_overdue_ticket_and_triages_the_pool(
     page.locator("#results").get_by_role("link", name=reference).click()
     expect(page.locator("#reference")).to_have_text(reference)
     expect(page.locator("#deadline")).to_have_class("overdue")
-    assert fits_the_width(page)
+    assert fits_the_width(page) and severe_violations(page) == []

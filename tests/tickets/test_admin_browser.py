@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.axe import severe_violations
 from tests.live import browser_page, live_server  # noqa: F401  (fixtures)
 from tests.tickets.test_console_workday_browser import SIZES, fits_the_width, log_in
 
@@ -28,7 +29,7 @@ def test_an_admin_adds_a_user_resets_a_password_after_confirming_and_logs_out(
     assert header.get_by_role("link", name="내 대기열").count() == 0  # a page an admin cannot open
     page.get_by_role("link", name="사용자 관리").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("사용자 관리")
-    assert fits_the_width(page)
+    assert fits_the_width(page) and severe_violations(page) == []
 
     form = page.locator("#add-user-form")
     form.get_by_label("아이디").fill("bio-new")
@@ -39,6 +40,7 @@ def test_an_admin_adds_a_user_resets_a_password_after_confirming_and_logs_out(
     expect(page.get_by_role("status")).to_contain_text("계정을 만들었습니다")
 
     page.locator("#users tr[data-username='bio-new']").get_by_role("link", name="bio-new").click()
+    assert fits_the_width(page) and severe_violations(page) == []
     password = page.locator("#password-form")
     password.get_by_label("새 비밀번호").fill("second-pass-2")
     questions: list[str] = []

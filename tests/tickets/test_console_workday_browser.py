@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
+from tests.axe import severe_violations
 from tests.live import browser_page, live_server  # noqa: F401  (fixtures)
 from tickets.access_log import AccessLogEntry
 from tickets.db import db
@@ -56,10 +57,10 @@ def test_a_consultant_finds_calls_holds_and_resolves_without_a_reload(
     page.get_by_role("searchbox", name="티켓 검색").press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("티켓 찾기")
     assert "q=010-2000-1001" in page.url  # the result can be bookmarked
-    assert fits_the_width(page)
+    assert fits_the_width(page) and severe_violations(page) == []
     page.locator("#results").get_by_role("link", name=reference).click()
     expect(page.locator("#reference")).to_have_text(reference)
-    assert fits_the_width(page)
+    assert fits_the_width(page) and severe_violations(page) == []
     page.evaluate("window.sameDocument = true")  # gone after any full page load
 
     page.get_by_role("button", name="전화 걸기").click()
