@@ -58,3 +58,17 @@ def test_a_recording_that_cannot_play_says_why_in_korean(
     monkeypatch.setattr(app.extensions["telephony"], "fetch_recording", unreachable)
     answer = client.get(f"/console/tickets/{ticket.reference}/recording")
     assert answer.status_code == 502 and "Twilio에 연결하지 못해" in answer.data.decode()
+
+
+def test_a_refused_action_is_explained_in_korean(client, make_user, make_ticket) -> None:
+    from tests.tickets.test_console_auth import _csrf
+
+    make_user("it-kim")  # no phone number on the account
+    ticket = make_ticket()
+    login(client, "it-kim")
+    url = f"/console/tickets/{ticket.reference}"
+    token = _csrf(client.get(url).data)
+    page = client.post(f"{url}/callback", data={"csrf_token": token}, follow_redirects=True).data.decode()
+    assert "내 계정에 전화번호가 없어" in page and "ask an admin" not in page
+    page = client.post(f"{url}/attempts", data={"csrf_token": token, "outcome": ""}, follow_redirects=True)
+    assert "통화 결과를 골라 주세요" in page.data.decode()

@@ -29,7 +29,13 @@ from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recordi
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
 from tickets.console.history import describe
-from tickets.console.labels import EVENT_LABELS, OUTCOME_LABELS, REFERRED_LABEL, STATUS_LABELS
+from tickets.console.labels import (
+    ERROR_MESSAGES,
+    EVENT_LABELS,
+    OUTCOME_LABELS,
+    REFERRED_LABEL,
+    STATUS_LABELS,
+)
 from tickets.console.search import DUE_CHOICES, Filters, search
 from tickets.db import db
 from tickets.lifecycle import allowed_next
@@ -286,7 +292,7 @@ def _act(reference: str, action: Any, success: str) -> Any:
         action(ctx, _me(), ticket)
     except ActionError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(ERROR_MESSAGES.get(error.code, error.message), "error")
         return redirect(url_for("console.ticket_page", reference=ticket.reference), code=303)
     flash(success, "ok")
     return redirect(url_for("console.ticket_page", reference=ticket.reference), code=303)
