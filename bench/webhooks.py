@@ -13,12 +13,14 @@ number), so the app does exactly the work of a real call.
 For each burst size in `--calls`, that many calls are in progress at once for `--seconds`, each caller
 waiting a think time drawn from `--think` seconds (listening to a prompt, pressing a key) between its
 requests; a finished call is replaced by a new one. Reported: p50, p99 and max of every webhook response,
-the p99 of each kind of request, and gunicorn's CPU per whole call (read from /proc: steadier than times
-on a shared machine). Any answer but 200 stops the run, and after each database the script checks that
-every call it placed left exactly one complete ticket with its recording: no call lost.
+the p99 of each kind of request, and per whole call gunicorn's CPU time and the time its threads were
+ready to run but waited for a CPU (both from /proc/*/task/*/schedstat: on a shared machine the CPU time is
+steadier than the latencies, and the wait shows how much of them the other work on the machine took).
+Any answer but 200 stops the run, and after each database the script checks that every call it placed
+left exactly one complete ticket with its recording: no call lost.
 
-gunicorn runs `--workers` processes with `--threads` threads each (one thread: gunicorn's sync worker, as
-in the README's deployment; more: gthread). SQLite defaults to one process with 8 threads: it lets one
+gunicorn runs `--gunicorn WORKERSxTHREADS` (one thread: gunicorn's sync worker, as in the README's
+deployment; more: gthread). SQLite defaults to one process with 8 threads: it lets one
 transaction at a time write the file and every webhook writes, so a second process would only wait in
 SQLite's sleeping busy handler, while the threads of one process take turns on a lock (ivr.webhooks).
 PostgreSQL defaults to the README's `gunicorn -w 4`.
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -212,6 +215,7 @@ class Figures:
     max_ms: float
     p99_by_kind: dict[str, float]
     server_cpu_per_call_ms: float  # gunicorn, master and workers
+    server_wait_per_call_ms: float  # gunicorn runnable but waiting for a CPU
     client_cpu_per_call_ms: float  # this process
 
 
@@ -221,11 +225,12 @@ def _percentile(latencies: list[float], fraction: float) -> float:
 
 
 def measure(server: Server, calls: int, seconds: float, think: Callable[[], float]) -> Figures:
-    server_before, client_before = server.cpu_seconds(), time.process_time()
+    server_before, client_before = server.cpu_and_wait(), time.process_time()
     started = time.perf_counter()
     tally = asyncio.run(drive(server.port, calls, seconds, think))
     wall = time.perf_counter() - started
-    server_cpu, client_cpu = server.cpu_seconds() - server_before, time.process_time() - client_before
+    (server_cpu, server_wait), client_cpu = server.cpu_and_wait(), time.process_time() - client_before
+    server_cpu, server_wait = server_cpu - server_before[0], server_wait - server_before[1]
     return Figures(
         calls=tally.calls,
         requests=len(tally.latencies),
@@ -235,6 +240,7 @@ def measure(server: Server, calls: int, seconds: float, think: Callable[[], floa
         max_ms=max(tally.latencies) * 1000,
         p99_by_kind={kind: _percentile(values, 0.99) for kind, values in tally.by_kind.items()},
         server_cpu_per_call_ms=server_cpu / tally.calls * 1000,
+        server_wait_per_call_ms=server_wait / tally.calls * 1000,
         client_cpu_per_call_ms=client_cpu / tally.calls * 1000,
     )
 
@@ -247,20 +253,19 @@ class Server:
     process: subprocess.Popen[bytes]
     port: int
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the gunicorn master and its workers so far."""
-        tick = os.sysconf("SC_CLK_TCK")
+    def cpu_and_wait(self) -> tuple[float, float]:
+        """Seconds the gunicorn master and workers (every thread) have run on a CPU, and waited for one
+        while runnable (the kernel's schedstat: on a shared machine, the other work's share of the time)."""
         pids = [self.process.pid]
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids += [int(pid) for pid in children.read_text().split()] if children.exists() else []
-        total = 0
+        on_cpu = waiting = 0
         for pid in pids:
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            total += int(stat[11]) + int(stat[12])  # utime, stime
-        return total / tick
+            for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+                with contextlib.suppress(OSError):
+                    ran, waited, _ = task.read_text().split()
+                    on_cpu, waiting = on_cpu + int(ran), waiting + int(waited)
+        return on_cpu / 1e9, waiting / 1e9
 
 
 def _free_port() -> int:
@@ -387,8 +392,9 @@ def bench(kind: str, args: argparse.Namespace) -> None:
             f"  max {f.max_ms:.0f} ms  ({f.calls} calls, {f.requests} requests, {f.rps:.0f} req/s)"
         )
         print("    p99 by request: " + ", ".join(f"{k} {ms:.0f} ms" for k, ms in f.p99_by_kind.items()))
-        print(f"    CPU per whole call: gunicorn {f.server_cpu_per_call_ms:.1f} ms,"
-              f" this load generator {f.client_cpu_per_call_ms:.1f} ms")  # fmt: skip
+        print(f"    per whole call: gunicorn {f.server_cpu_per_call_ms:.1f} ms on a CPU and"
+              f" {f.server_wait_per_call_ms:.1f} ms waiting for one; this load generator"
+              f" {f.client_cpu_per_call_ms:.1f} ms of CPU")  # fmt: skip
 
 
 def _think(text_value: str) -> tuple[float, float]:
