@@ -66,7 +66,8 @@ from ivr.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 
 ADMIN_URL = os.environ.get("HOTLINE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DEPLOYMENT = {"sqlite": (1, 8), "postgresql": (4, 1)}  # gunicorn (workers, threads); see above
-TARGET_P99_MS = {50: 50, 200: 250}  # calls at once: p99 of every webhook response (bench/README.md)
+# (database, calls at once): the p99 of every webhook response must stay under this (bench/README.md)
+TARGET_P99_MS = {("sqlite", 50): 50, ("postgresql", 50): 50, ("postgresql", 200): 250}
 ACCOUNT_SID = "AC" + "0" * 32
 RECORDING = {
     "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE",
@@ -207,6 +208,7 @@ async def drive(port: int, calls: int, seconds: float, think: Callable[[], float
 
 @dataclass
 class Figures:
+    load_average: float  # at the start: the machine is shared
     calls: int
     requests: int
     rps: float
@@ -225,6 +227,7 @@ def _percentile(latencies: list[float], fraction: float) -> float:
 
 
 def measure(server: Server, calls: int, seconds: float, think: Callable[[], float]) -> Figures:
+    load_average = os.getloadavg()[0]
     server_before, client_before = server.cpu_and_wait(), time.process_time()
     started = time.perf_counter()
     tally = asyncio.run(drive(server.port, calls, seconds, think))
@@ -232,6 +235,7 @@ def measure(server: Server, calls: int, seconds: float, think: Callable[[], floa
     (server_cpu, server_wait), client_cpu = server.cpu_and_wait(), time.process_time() - client_before
     server_cpu, server_wait = server_cpu - server_before[0], server_wait - server_before[1]
     return Figures(
+        load_average=load_average,
         calls=tally.calls,
         requests=len(tally.latencies),
         rps=len(tally.latencies) / wall,
@@ -384,11 +388,12 @@ def bench(kind: str, args: argparse.Namespace) -> None:
     print(f"  {args.seconds:g} s per burst, {lo:g}-{hi:g} s between a caller's steps")
     for calls, f in results.items():
         target = ""
-        if calls in TARGET_P99_MS:
-            met = "met" if f.p99_ms < TARGET_P99_MS[calls] else "NOT met"
-            target = f" (target < {TARGET_P99_MS[calls]} ms: {met})"
+        if (kind, calls) in TARGET_P99_MS:
+            met = "met" if f.p99_ms < TARGET_P99_MS[kind, calls] else "NOT met"
+            target = f" (target < {TARGET_P99_MS[kind, calls]} ms: {met})"
         print(
-            f"  {calls} calls at once: p50 {f.p50_ms:.1f} ms  p99 {f.p99_ms:.1f} ms{target}"
+            f"  {calls} calls at once, load average {f.load_average:.1f} at the start:\n"
+            f"    p50 {f.p50_ms:.1f} ms  p99 {f.p99_ms:.1f} ms{target}"
             f"  max {f.max_ms:.0f} ms  ({f.calls} calls, {f.requests} requests, {f.rps:.0f} req/s)"
         )
         print("    p99 by request: " + ", ".join(f"{k} {ms:.0f} ms" for k, ms in f.p99_by_kind.items()))
