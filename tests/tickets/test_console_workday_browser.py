@@ -79,9 +79,11 @@ def test_a_consultant_finds_calls_holds_and_resolves_without_a_reload(
     assert abs(page.evaluate("window.scrollY") - scrolled) < 5  # still where the consultant was working
 
     page.get_by_label("보류 사유").fill("고객이 도면을 보낸 뒤 다시 통화")
+    page.get_by_label("다시 전화할 시각").fill("2026-11-28T10:00")  # the company's chosen time, Seoul
     page.locator("#waiting-form").get_by_role("button", name="보류").click()
     expect(page.locator("#status")).to_have_text("보류")
     expect(page.locator("#deadline")).to_contain_text("기한 정지")
+    expect(page.locator("#deadline")).to_contain_text("2026-11-28 10:00 회신 예정")
     expect(page.locator("#history")).to_contain_text("사유: 고객이 도면을 보낸 뒤 다시 통화")
 
     page.get_by_label("새 메모").fill("도면 받음")

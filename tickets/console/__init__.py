@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 
 from tickets import access_log, actions, auth, clock, two_step
 from tickets.actions import ActionError, Context
@@ -79,6 +79,11 @@ def time_left(due: datetime | None, now: datetime | None = None) -> str:
 def minutes(seconds: int | None) -> str:
     """A call's duration in the unit it is typed in: minutes (90 seconds -> "1.5분")."""
     return "-" if seconds is None else f"{round(seconds / 60, 1):g}분"
+
+
+def callback_due(now: datetime) -> Any:
+    """0 for a waiting ticket whose callback time has come, else 1: the queue's first sort key."""
+    return case((and_(Ticket.status == Status.WAITING, Ticket.callback_at <= now), 0), else_=1)
 
 
 def _names() -> dict[str, Any]:
@@ -207,7 +212,8 @@ def my_queue() -> Any:
     mine = db.session.scalars(
         select(Ticket)
         .where(Ticket.assignee_id == me.id, Ticket.status.in_(list(OPEN_STATUSES)))
-        .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
+        # A waiting ticket whose "call back at" has come goes back to the top.
+        .order_by(callback_due(clock.now()), Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(200)
     ).all()
     pool = db.session.scalars(
@@ -267,6 +273,21 @@ def _find(reference: str) -> Ticket:
         return actions.find(db.session(), _me(), reference)
     except ActionError:
         abort(404)
+
+
+def _callback_time(raw: str, now: datetime) -> datetime | None:
+    """The form's "call back at" (a datetime-local in the hotline's time zone) as UTC; it must be ahead."""
+    if not raw.strip():
+        return None
+    try:
+        local = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ActionError(422, "invalid_callback_at", "회신 시각을 알아볼 수 없습니다.") from None
+    zone = ZoneInfo(current_app.config["HOTLINE"].timezone)
+    when = local.replace(tzinfo=zone).astimezone(UTC)
+    if when <= now:
+        raise ActionError(422, "invalid_callback_at", "회신 시각은 지금보다 뒤여야 합니다.")
+    return when
 
 
 RECORDING_ERRORS = {
@@ -360,15 +381,22 @@ def status(reference: str) -> Any:
     label = STATUS_LABELS.get(target, target)
 
     def change(c: Context, u: User, t: Ticket) -> None:
-        if target == Status.WAITING and not (form.get("note") or "").strip():
-            raise ActionError(422, "reason_required", "보류하려면 사유를 적어 주세요.")
+        note = form.get("note") or None
+        callback_at = None
+        if target == Status.WAITING:
+            if not (note or "").strip():
+                raise ActionError(422, "reason_required", "보류하려면 사유를 적어 주세요.")
+            callback_at = _callback_time(form.get("callback_at", ""), c.now)
+            if callback_at is not None:
+                note = f"{note} (회신 예정 {_local(callback_at)})"
         if target == Status.RESOLVED and t.status == Status.ASSIGNED:
             # Someone who called from a desk phone resolves straight away: the work started with that call.
             actions.change_status(c, u, t, Status.IN_PROGRESS.value)
         actions.change_status(
-            c, u, t, target, note=form.get("note") or None,
+            c, u, t, target, note=note,
             summary=form.get("summary") or None, resolution_type=form.get("resolution_type") or None,
         )  # fmt: skip
+        t.callback_at = callback_at  # only a waiting ticket keeps one
 
     return _act(reference, change, f"상태를 '{label}'(으)로 바꿨습니다.")
 

@@ -51,6 +51,8 @@ ERROR_MESSAGES = {
     "invalid_assignee": "없는 사용자입니다.",
     "invalid_field": "없는 분야입니다.",
     "invalid_request": "담당자나 분야 중 하나는 골라 주세요.",
+    "reason_required": "보류하려면 사유를 적어 주세요.",
+    "invalid_callback_at": "회신 시각은 지금보다 뒤여야 합니다.",
 }
 # Why something happened, when the reason is a key rather than a person's words.
 REASON_LABELS = {
