@@ -618,3 +618,20 @@ def test_a_ticket_with_several_alerts_is_one_row_at_its_highest_level(
     # Acknowledged, the ticket is still on the overdue list the tile opens.
     overdue = client.get("/console/?due=overdue").get_data(as_text=True)
     assert f'data-reference="{reference}"' in overdue
+
+
+def test_the_general_pool_plays_each_callers_message_inline(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _log_in(client, supervisor)
+    first = _pool_references(client.get("/supervisor/").get_data(as_text=True))[0]
+    ticket = session.scalar(select(Ticket).where(Ticket.reference == first))
+    assert ticket is not None
+    ticket.recording_sid = "RE" + "1" * 32
+    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/" + ticket.recording_sid
+    session.commit()
+    page = client.get("/supervisor/").get_data(as_text=True)
+    pool = page[page.index('id="pool"') :]
+    assert f'src="/console/tickets/{first}/recording"' in pool  # through the app's proxy, never Twilio's
+    assert "api.twilio.com" not in page
+    assert page.index('id="live-pool"') < page.index('id="live-alerts"')  # triage first while non-empty

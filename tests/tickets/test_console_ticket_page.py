@@ -72,3 +72,18 @@ def test_a_refused_action_is_explained_in_korean(client, make_user, make_ticket)
     assert "내 계정에 전화번호가 없어" in page and "ask an admin" not in page
     page = client.post(f"{url}/attempts", data={"csrf_token": token, "outcome": ""}, follow_redirects=True)
     assert "통화 결과를 골라 주세요" in page.data.decode()
+
+
+def test_the_callers_earlier_tickets_are_linked(client, make_user, make_ticket) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import NOW
+
+    make_user("it-kim")
+    before = make_ticket(callback_number="+821098765432", now=NOW - timedelta(days=30))
+    stranger = make_ticket(callback_number="+821011112222")
+    ticket = make_ticket(callback_number="+821098765432")
+    login(client, "it-kim")
+    page = client.get(f"/console/tickets/{ticket.reference}").data.decode()
+    section = page[page.index('id="same-caller"') : page.index('id="notes-panel"')]
+    assert f"/console/tickets/{before.reference}" in section and stranger.reference not in section

@@ -260,8 +260,21 @@ def ticket_page(reference: str) -> Any:
         show_numbers=actions.may_see_numbers(me, ticket), **referral_section(ticket),
         real_recordings=getattr(telephony(), "plays_real_recordings", True),
         notes=[e for e in reversed(ticket.events) if e.type == "note"],
+        earlier=_same_caller(me, ticket),
         history=[e for e in reversed(ticket.events) if e.type != "note"],
     )  # fmt: skip
+
+
+def _same_caller(me: User, ticket: Ticket) -> list[Ticket]:
+    """The caller's other tickets (same number), newest first: what they asked before, one click away."""
+    numbers = {n for n in (ticket.caller_number, ticket.callback_number) if n}
+    if not numbers:
+        return []
+    query = actions.visible(select(Ticket), me).where(
+        Ticket.id != ticket.id,
+        (Ticket.caller_number.in_(numbers)) | (Ticket.callback_number.in_(numbers)),
+    )
+    return list(db.session.scalars(query.order_by(Ticket.created_at.desc()).limit(20)))
 
 
 def _allowed(ticket: Ticket) -> frozenset[Status]:
