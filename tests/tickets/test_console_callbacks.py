@@ -53,3 +53,22 @@ def test_a_callback_time_in_the_past_is_refused(client, make_user, make_ticket) 
     form = {"csrf_token": token, "status": "waiting", "note": "나중에", "callback_at": "2026-11-27T08:00"}
     page = client.post(f"{url}/status", data=form, follow_redirects=True).data.decode()
     assert "지금보다 뒤여야" in page and '<small id="status">처리 중</small>' in page
+
+
+def test_the_holder_is_told_once_when_the_promised_time_comes(session, make_user, make_ticket, clock) -> None:
+    from sqlalchemy import select
+
+    from tickets.callbacks import remind_due_callbacks
+    from tickets.models import OutboxMessage, Status
+
+    kim = make_user("it-kim")
+    ticket = make_ticket()
+    ticket.status, ticket.callback_at = Status.WAITING, NOW + timedelta(hours=3)
+    session.flush()
+    assert remind_due_callbacks(session, NOW, "Asia/Seoul") == []  # not yet
+    later = NOW + timedelta(hours=3, minutes=1)
+    assert remind_due_callbacks(session, later, "Asia/Seoul") == [ticket.reference]
+    assert remind_due_callbacks(session, later, "Asia/Seoul") == []  # a rerun tells nobody twice
+    (notice,) = session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)).all()
+    assert (notice.channel, notice.recipient) == ("console", kim.username)
+    assert "11-27 12:30" in notice.payload["body"]  # the promised time, in Seoul
