@@ -410,9 +410,38 @@ def _privacy(top: _Section) -> PrivacyConfig:
             "outside_fields_threshold", defaults.outside_fields_threshold
         ),
         retention=_retention(section),
+        notice=_notice(section, defaults.notice),
+        **_privacy_contact(section, defaults),
     )
     section.done()
     return privacy
+
+
+def _notice(privacy: _Section, default: dict[str, str]) -> dict[str, str]:
+    if "notice" not in privacy.data:
+        privacy.used.add("notice")
+        return default
+    notice = _names_by_language(privacy, "notice")
+    if set(notice) != set(LANGUAGES):
+        privacy.fail(f"needs a text in every language ({', '.join(LANGUAGES)})", "notice")
+    return notice
+
+
+def _privacy_contact(privacy: _Section, defaults: PrivacyConfig) -> dict[str, Any]:
+    """Who answers privacy questions and deletion requests; shown on /privacy."""
+    section = privacy.section("contact", default={})
+    name = _names_by_language(section, "name") if "name" in section.data else defaults.contact_name
+    section.used.add("name")
+    email = section.get("email", str, None)
+    if email is not None and "@" not in email:
+        section.fail(f"expected an e-mail address, got {email!r}", "email")
+    contact = {
+        "contact_name": name,
+        "contact_phone": _phone(section, "phone", required=False),
+        "contact_email": email,
+    }
+    section.done()
+    return contact
 
 
 def _retention(privacy: _Section) -> RetentionConfig:

@@ -1,4 +1,4 @@
-"""A new ticket from a call: the one way tickets come into existence.
+"""A new ticket from a call or the web form: the one way tickets come into existence.
 
 `open_ticket` routes the new ticket to a consultant (tickets.routing). A repeat call (same callback number,
 an open ticket in the same field) is linked to that ticket instead: an event with the new call and its
@@ -9,6 +9,7 @@ brings it.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from callflows.phones import is_mobile
 from tickets import events, outbox, routing
 from tickets.deadlines import DeadlinePolicy
-from tickets.models import OPEN_STATUSES, Call, RepeatCall, Status, Ticket
+from tickets.models import OPEN_STATUSES, Call, Channel, RepeatCall, Status, Ticket
 from tickets.references import unused_reference
 
 
@@ -35,6 +36,7 @@ def open_ticket(
     call: Call | None = None,
     incomplete: bool = False,
     timezone: str = routing.DEFAULT_TIMEZONE,
+    web: WebAnswers | None = None,
 ) -> Ticket:
     if call is not None and (filed := call.filed_or_joined_ticket) is not None:
         # The same call again (a replayed webhook, or the flow ending after the status callback filed it):
@@ -44,7 +46,7 @@ def open_ticket(
         return filed
     existing = _open_ticket_in_field(session, callback_number, field)
     if existing is not None:
-        link_repeat_call(session, existing, call=call, now=now, support_type=support_type)
+        link_repeat_call(session, existing, call=call, now=now, support_type=support_type, web=web)
         return existing
     ticket = Ticket(
         reference=unused_reference(session),
@@ -56,6 +58,10 @@ def open_ticket(
         callback_number=callback_number,
         status=Status.NEW,
         incomplete=incomplete,
+        channel=Channel.WEB if web is not None else Channel.PHONE,
+        company=web.company if web is not None else None,
+        contact_person=web.contact_person if web is not None else None,
+        description=web.description if web is not None else None,
         escalation_level=0,
         paused_seconds=0,
         created_at=now,
@@ -67,11 +73,21 @@ def open_ticket(
         ticket.recording_duration = call.recording_duration
     policy.stamp(ticket, now)
     session.add(ticket)
-    source = "call" if call is not None else "manual"
+    source = "call" if call is not None else "web" if web is not None else "manual"
     events.record(session, ticket, "created", at=now, incomplete=incomplete, source=source)
     session.flush()
     routing.route(session, ticket, now=now, timezone=timezone)
     return ticket
+
+
+@dataclass(frozen=True)
+class WebAnswers:
+    """What the web form asks besides a call's answers (tickets.web_requests): a web ticket has these in
+    place of a recording."""
+
+    company: str
+    contact_person: str
+    description: str
 
 
 def _open_ticket_in_field(session: Session, callback_number: str | None, field: str) -> Ticket | None:
@@ -92,10 +108,19 @@ def _open_ticket_in_field(session: Session, callback_number: str | None, field: 
 
 
 def link_repeat_call(
-    session: Session, ticket: Ticket, *, call: Call | None, now: datetime, support_type: str | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    call: Call | None,
+    now: datetime,
+    support_type: str | None = None,
+    web: WebAnswers | None = None,
 ) -> None:
-    """The call joins `ticket`: one `repeat_call` event, its recording attached, the holder told once."""
+    """The call joins `ticket`: one `repeat_call` event, its recording attached, the holder told once.
+    A web request joins the same way, its answers in the event instead of a recording."""
     detail: dict[str, Any] = {}
+    if web is not None:
+        detail.update(channel=Channel.WEB.value, **asdict(web))
     if call is not None:
         if call.filed_or_joined_ticket is not None:
             return  # linked already: a replay adds nothing
@@ -116,7 +141,8 @@ def link_repeat_call(
     holder = ticket.assignee
     if holder is not None:
         new_recording = " (새 녹음 있음)" if call is not None and call.recording_url else ""
-        body = f"[1379] 접수번호 {ticket.reference} 고객 재전화{new_recording}. 콘솔에서 확인하세요."
+        again = "웹으로 다시 요청" if web is not None else "재전화"
+        body = f"[1379] 접수번호 {ticket.reference} 고객 {again}{new_recording}. 콘솔에서 확인하세요."
         mobile = holder.phone if is_mobile(holder.phone) else None  # else the console inbox: no SMS
         outbox.add_message_once(
             session,

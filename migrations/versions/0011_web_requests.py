@@ -1,0 +1,58 @@
+"""web request form: a ticket's channel, company and description; requests waiting for their SMS code
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-30 12:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import tickets.db
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMN (no CHECK, no batch copy): on SQLite a copy of tickets cascades into every table
+    # pointing at it. Tickets filed so far all came by phone.
+    op.add_column(
+        "tickets", sa.Column("channel", sa.String(length=16), server_default="phone", nullable=False)
+    )
+    op.add_column("tickets", sa.Column("company", sa.String(length=255), nullable=True))
+    op.add_column("tickets", sa.Column("contact_person", sa.String(length=255), nullable=True))
+    op.add_column("tickets", sa.Column("description", sa.Text(), nullable=True))
+    op.create_table(
+        "web_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("company", sa.String(length=255), nullable=False),
+        sa.Column("contact_person", sa.String(length=255), nullable=False),
+        sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("support_type", sa.String(length=32), nullable=False),
+        sa.Column("callback_number", sa.String(length=32), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("client_address", sa.String(length=64), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("code_expires_at", tickets.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column("created_at", tickets.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_requests")),
+        sa.UniqueConstraint("token", name=op.f("uq_web_requests_token")),
+    )
+    op.create_index(op.f("ix_web_requests_created_at"), "web_requests", ["created_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_web_requests_created_at"), table_name="web_requests")
+    op.drop_table("web_requests")
+    op.drop_column("tickets", "description")
+    op.drop_column("tickets", "contact_person")
+    op.drop_column("tickets", "company")
+    op.drop_column("tickets", "channel")
