@@ -71,7 +71,8 @@ def check_answers(
     problems: dict[str, str] = {}
 
     def text(name: str, limit: int) -> str:
-        value = (form.get(name) or "").strip()
+        # Browsers send a textarea's line breaks as CRLF, and count each as one character against maxlength.
+        value = (form.get(name) or "").replace("\r\n", "\n").strip()
         if not value:
             problems[name] = "required"
         elif len(value) > limit:
