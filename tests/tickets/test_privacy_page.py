@@ -19,7 +19,7 @@ def test_the_page_says_what_is_kept_for_how_long_and_whom_to_ask(client) -> None
     assert "365일" in page and "3년" in page and "90일" in page and "접속기록은 2년간" in page
     assert "privacy@example.org" in page and "070-4000-1379" in page and "삭제 요청" in page
     english = client.get("/privacy?lang=en").get_data(as_text=True)
-    assert "deleted 365 days after" in english and "Asking for deletion" in english
+    assert "deleted 365 days after" in english and "question" in english and "Asking for deletion" in english
 
 
 def test_the_page_follows_the_retention_settings(client, app) -> None:
@@ -30,7 +30,7 @@ def test_the_page_follows_the_retention_settings(client, app) -> None:
     )
     app.config["HOTLINE"] = dataclasses.replace(hotline, privacy=privacy)
     page = client.get("/privacy").get_data(as_text=True)
-    assert "30일이 지나면" in page and "5년간" in page and "02-345-6789" in page
+    assert "30일이 지나면" in page and "문의 내용" in page and "5년간" in page and "02-345-6789" in page
     assert "365일" not in page
 
 

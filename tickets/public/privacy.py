@@ -39,7 +39,8 @@ def _sections(lang: str) -> list[Section]:
                 "and for anonymous statistics of the hotline's work.",
             ]),
             Section("For how long", [
-                f"Recordings are deleted {kept.recordings_days} days after your request is closed.",
+                f"Recordings, and a web request's contact person and question, are deleted "
+                f"{kept.recordings_days} days after the request is closed.",
                 f"Phone numbers are masked {kept.numbers_years} years after it is closed; statistics stay.",
                 f"Unfinished calls and requests are anonymised after {kept.incomplete_days} days; a web "
                 f"request whose number was not confirmed is deleted within {stale_minutes} minutes.",
@@ -61,7 +62,8 @@ def _sections(lang: str) -> list[Section]:
             "전문위원과 협력기관 연계, 회신 전화, 그리고 개인을 알 수 없는 상담 통계에만 씁니다.",
         ]),
         Section("보관 기간", [
-            f"녹음은 상담이 종료된 후 {kept.recordings_days}일이 지나면 삭제합니다.",
+            f"녹음과 웹 신청의 담당자 성함·문의 내용은 상담이 종료된 후 {kept.recordings_days}일이 지나면 "
+            "삭제합니다.",
             f"전화번호는 상담 종료 {kept.numbers_years}년 후 가려서(010-****-5678) 보관하며, "
             "통계는 남습니다.",
             f"끝나지 않은 통화와 신청은 {kept.incomplete_days}일 후 익명 처리하며, "

@@ -1,0 +1,53 @@
+"""A web request's own words (the contact person, the description) stand in for a recording: retention and
+erasure delete them with the recordings, from the ticket and from the requests that joined it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import NOW
+from tests.privacy.test_retention import closed, purge
+from tickets.access_log import AccessLogEntry
+from tickets.erasure import erase_number
+from tickets.intake import WebAnswers
+from tickets.models import Ticket
+
+NUMBER = "+821023456789"
+
+
+def _web_ticket(make_ticket: Callable[..., Ticket], description: str = "PLC 통신 문의") -> Ticket:
+    return make_ticket(callback_number=NUMBER, web=WebAnswers("한빛정밀", "김민수", description))
+
+
+def test_retention_deletes_the_description_with_the_recordings(
+    session: Session, make_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = _web_ticket(make_ticket)
+    _web_ticket(make_ticket, "추가 문의")  # joins the open ticket: its words are in an event
+    closed(ticket, days_ago=366)
+    young = closed(_web_ticket(make_ticket, "다른 문의"), days_ago=10)
+    session.commit()
+    purge()
+    session.expire_all()
+    old = session.get_one(Ticket, ticket.id)
+    assert old.description is None and old.contact_person is None and old.company == "한빛정밀"
+    assert not any("description" in e.detail or "contact_person" in e.detail for e in old.events)
+    assert any(e.type == "description_deleted" for e in old.events)
+    rows = session.scalars(select(AccessLogEntry).where(AccessLogEntry.action == "delete")).all()
+    assert any(old.reference in r.subjects and r.detail.get("what") == "web request" for r in rows)
+    assert session.get_one(Ticket, young.id).description == "다른 문의"
+
+
+def test_erasure_on_request_deletes_the_description(
+    session: Session, make_ticket: Callable[..., Ticket], make_user: Callable[..., Any]
+) -> None:
+    admin = make_user("root", role="admin", fields=())
+    ticket = _web_ticket(make_ticket)
+    erase_number(session, NUMBER, reason="본인 요청", actor=admin, now=NOW)
+    session.expire_all()
+    erased = session.get_one(Ticket, ticket.id)
+    assert erased.description is None and erased.contact_person is None
