@@ -211,6 +211,7 @@ class RepeatCall(Base):
 
 # What the period reports read from a ticket besides id, field and created_at (see Ticket's report indexes).
 REPORT_COLUMNS = [
+    "channel",
     "support_type",
     "status",
     "sla_due_at",
