@@ -10,7 +10,6 @@ from flask import current_app, render_template
 
 from callflows.prompts import display_number
 from tickets.public import bp, language
-from tickets.web_requests import STALE_AFTER
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,6 @@ def _sections(lang: str) -> list[Section]:
     phone = display_number(privacy.contact_phone or hotline.flow.hotline_number)
     contact = privacy.contact_name.get(lang) or privacy.contact_name["ko"]
     email = privacy.contact_email
-    stale_minutes = int(STALE_AFTER.total_seconds() // 60)
     if lang == "en":
         return [
             Section("What we keep", [
@@ -43,7 +41,7 @@ def _sections(lang: str) -> list[Section]:
                 f"{kept.recordings_days} days after the request is closed.",
                 f"Phone numbers are masked {kept.numbers_years} years after it is closed; statistics stay.",
                 f"Unfinished calls and requests are anonymised after {kept.incomplete_days} days; a web "
-                f"request whose number was not confirmed is deleted within {stale_minutes} minutes.",
+                "request whose number was not confirmed is deleted within a day.",
                 f"The record of staff accesses is kept {privacy.access_log_years} years.",
             ]),
             Section("Who to contact", [f"{contact}: {phone}" + (f", {email}" if email else "")]),
@@ -67,7 +65,7 @@ def _sections(lang: str) -> list[Section]:
             f"전화번호는 상담 종료 {kept.numbers_years}년 후 가려서(010-****-5678) 보관하며, "
             "통계는 남습니다.",
             f"끝나지 않은 통화와 신청은 {kept.incomplete_days}일 후 익명 처리하며, "
-            f"번호 확인을 마치지 않은 웹 신청은 {stale_minutes}분 안에 삭제합니다.",
+            "번호 확인을 마치지 않은 웹 신청은 하루 안에 삭제합니다.",
             f"직원의 접속기록은 {privacy.access_log_years}년간 보관합니다.",
         ]),
         Section("문의처", [f"{contact}: {phone}" + (f", {email}" if email else "")]),
