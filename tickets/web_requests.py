@@ -221,7 +221,8 @@ def prove_and_file(
         .returning(WebRequest.tries)
     ).scalar_one_or_none()
     if tries is None:
-        raise Refused("no_tries_left")
+        gone = session.get(WebRequest, request.id, populate_existing=True) is None
+        raise Refused("not_found" if gone else "no_tries_left")  # gone: filed by a submission just before
     if now >= request.code_expires_at:
         raise Refused("expired")
     if not hmac.compare_digest(request.code_hash, _code_hash(request.token, code.strip())):
