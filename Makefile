@@ -30,10 +30,13 @@ run: $(VENV)/.installed
 	@echo
 	$(BIN)/hotline run --host $(HOST) --port $(PORT)
 
+# pytest-xdist workers: each has its own SQLite file, PostgreSQL database, live servers and chromium.
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -24,9 +24,13 @@ from sqlalchemy.orm import Session
 
 from ivr.app import create_app
 from ivr.config import ROOT, HotlineConfig, load_config
+from tickets import accounts
 from tickets.clock import FrozenClock, frozen
 from tickets.db import db, make_engine
 from tickets.migrate import upgrade
+
+# The live server and browser fixtures; registered here so their session-scoped parts exist once.
+pytest_plugins = ["tests.live"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "HOTLINE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -68,6 +72,26 @@ def clock() -> Iterator[FrozenClock]:
     """The hotline's one clock, stopped at NOW: the suite passes on any date. Move it with `move_to`."""
     with frozen(NOW) as stopped:
         yield stopped
+
+
+PRODUCTION_PASSWORD_HASH = accounts.PASSWORD_HASH_METHOD
+# One pbkdf2 round: every test user would otherwise cost a real scrypt hash (about 130 ms).
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """Cheap hashes for the whole session, shared fixtures (the live servers' demo users) included; the
+    tests of hashing itself ask for `production_password_hash`."""
+    accounts.PASSWORD_HASH_METHOD = CHEAP_PASSWORD_HASH
+    yield
+    accounts.PASSWORD_HASH_METHOD = PRODUCTION_PASSWORD_HASH
+
+
+@pytest.fixture
+def production_password_hash(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(accounts, "PASSWORD_HASH_METHOD", PRODUCTION_PASSWORD_HASH)
+    return PRODUCTION_PASSWORD_HASH
 
 
 @pytest.fixture(autouse=True)

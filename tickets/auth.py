@@ -89,9 +89,9 @@ def client_address() -> str:
 
 
 @cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     # Checked against for unknown usernames, so a wrong name costs as long as a wrong password.
-    return generate_password_hash(secrets.token_hex(16))
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def authenticate(
@@ -121,7 +121,7 @@ def authenticate(
     usable_hash = user.password_hash if user is not None and user.active else None
     session_.commit()
     if not usable_hash:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(accounts.PASSWORD_HASH_METHOD), password)
         raise LoginError(WRONG_PASSWORD)
     if not check_password_hash(usable_hash, password):
         raise LoginError(WRONG_PASSWORD)
