@@ -4,12 +4,16 @@ and input never rendered as HTML."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from ivr.gateway import TwilioTelephony
+from scheduler.delivery import SmsChannel, deliver_due_messages
+from tests.conftest import NOW
 from tests.tickets.test_api import call, people  # noqa: F401  (people is a fixture)
 from tickets.db import db
 from tickets.models import OutboxMessage, Ticket
@@ -186,3 +190,18 @@ def test_a_second_request_for_the_same_number_and_field_joins_the_open_ticket(cl
 def test_the_form_switches_language(client, language: str, words: str) -> None:
     page = client.get(f"/request?lang={language}").get_data(as_text=True)
     assert words in page and f'<html lang="{language}">' in page
+
+
+def test_without_twilio_the_code_goes_to_the_development_log(client, session, app, caplog) -> None:
+    _ask(client)
+    [code] = _codes(session)
+    session.commit()
+    telephony = app.extensions["telephony"]
+    assert not isinstance(telephony, TwilioTelephony)  # no credentials in the test config
+    notifications = app.config["HOTLINE"].scheduler.notifications
+    with caplog.at_level(logging.INFO, logger="ivr.gateway"):
+        report = deliver_due_messages(db.transaction, {"sms": SmsChannel(telephony)}, notifications, NOW)
+    assert report.sent == 1
+    assert any(
+        code in record.getMessage() and "010-****-6789" in record.getMessage() for record in caplog.records
+    )
