@@ -33,15 +33,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from ivr.app import create_app
 from ivr.config import ROOT, load_config
 from scheduler import overview, reports
 from scheduler.reports import Period
-from tickets import clock
+from tickets import auth, clock
 from tickets.db import db, make_engine
 from tickets.migrate import upgrade
+from tickets.models import User
 
 ADMIN_URL = os.environ.get("HOTLINE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -195,12 +196,11 @@ def measure(url: str) -> list[tuple[str, float]]:
     clock.set_source(lambda: NOW)
     client = app.test_client()
     with app.app_context():
-        supervisor_id = db.session.execute(
-            text("SELECT id FROM users WHERE username = 'bench-supervisor'")
-        ).scalar()
+        supervisor = db.session.scalars(select(User).where(User.username == "bench-supervisor")).one()
+        login = auth.session_for(supervisor, NOW)
         db.session.remove()
     with client.session_transaction() as cookie:
-        cookie["user_id"] = supervisor_id
+        cookie.update(login)
 
     def get(path: str) -> Callable[[], Any]:
         def run() -> None:

@@ -49,6 +49,8 @@ class FlowConfig:
     max_failures: int = 3  # failed inputs at one step before the flow moves on with a default
     gather_timeout_seconds: int = 6
     promise_days: int = 3  # "an expert calls back within N days"
+    # config.yaml's wording of callflows.prompts.EDITABLE texts: key -> language -> text
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def field_by_key(self, key: str) -> MenuOption | None:
         return next((o for o in self.fields if o.key == key), None)

@@ -2,7 +2,8 @@
 
 ivr loads the saved state for the CallSid, calls `respond` with the step from the URL and the
 caller's input, saves `turn.state.to_dict()` and renders `turn.actions`. When the new state is
-finished the actions are empty: ivr creates the ticket, then renders `farewell(...)`.
+finished the actions are empty: ivr creates the ticket, then renders `farewell(...)`; a missed call
+(`state.missed`: silence from the start) finishes with its goodbye and files no request.
 Nothing here does I/O, so every path is cheap to test and safe to replay.
 """
 
@@ -50,18 +51,19 @@ def _language(config: FlowConfig, language: str | None) -> str:
     return config.default_language if config.default_language in config.languages else "ko"
 
 
-def start(config: FlowConfig, caller_number: str | None) -> Turn:
-    """A new call: the greeting, then the field menu."""
+def start(config: FlowConfig, caller_number: str | None, open_fields: tuple[str, ...] = ()) -> Turn:
+    """A new call: the greeting, then the field menu. `open_fields`: the fields in which the caller ID
+    has an open ticket (ivr looks them up; a withheld or typed number has none)."""
     language = _language(config, config.default_language)
-    state = CallState(language=language, step="field", caller_number=caller_number)
-    return _turn(config, state, (prompts.say("greeting", language),))
+    state = CallState(language=language, step="field", caller_number=caller_number, open_fields=open_fields)
+    return _turn(config, state, (prompts.say_configured(config, "greeting", language),))
 
 
-def restart(config: FlowConfig, caller_number: str | None) -> Turn:
+def restart(config: FlowConfig, caller_number: str | None, open_fields: tuple[str, ...] = ()) -> Turn:
     """A later step arrived for a call we have no state for: say so, then start over."""
     language = _language(config, config.default_language)
-    state = CallState(language=language, step="field", caller_number=caller_number)
-    lead = (prompts.say("restart", language), prompts.say("greeting", language))
+    state = CallState(language=language, step="field", caller_number=caller_number, open_fields=open_fields)
+    lead = (prompts.say("restart", language), prompts.say_configured(config, "greeting", language))
     return _turn(config, state, lead)
 
 
@@ -74,6 +76,8 @@ def respond(config: FlowConfig, state: CallState, step: str, reply: Reply) -> Tu
     if step != state.step:
         # a retried or out-of-order request: ask the current question again, not the caller's fault
         return _turn(config, state)
+    if reply.pressed or reply.said or reply.recording_url:
+        state = replace(state, answered=True)
     return _HANDLERS[step](config, state, reply)
 
 
@@ -148,9 +152,9 @@ def _wants_other_language(config: FlowConfig, state: CallState, reply: Reply) ->
 def _on_field(config: FlowConfig, state: CallState, reply: Reply) -> Turn:
     switch_to = _wants_other_language(config, state, reply)
     if switch_to is not None:
-        # the caller did not follow the greeting either, so it is repeated in the new language
-        switched = replace(state, language=switch_to, failures=0)
-        return _turn(config, switched, (prompts.say("greeting", switch_to),))
+        # straight to the menu in the new language: the caller has just heard the greeting, and every
+        # second before the beep counts (the 40 s budget runs from the moment they press 9)
+        return _turn(config, replace(state, language=switch_to, failures=0))
     key, reason = _menu_answer(reply, (*config.fields, GENERAL_OPTION))
     if key is None:
         return _fail(config, state, reason or _NO_INPUT)
@@ -164,18 +168,34 @@ def _field_chosen(config: FlowConfig, state: CallState, key: str, lead: tuple[Pr
     else:
         name = prompts.field_name(config, key, language)
         confirmation = lead or (prompts.say("field_chosen", language, name=name),)
-    return _turn(config, replace(state, field=key).at("support_type"), confirmation)
+    chosen = replace(state, field=key)
+    if key in state.open_fields:
+        return _turn(config, chosen.at("repeat_choice"), confirmation)
+    return _turn(config, chosen.at("support_type"), confirmation)
+
+
+def _on_repeat_choice(config: FlowConfig, state: CallState, reply: Reply) -> Turn:
+    """1 (or silence): add a message to the caller's open ticket; 2: a new request of its own."""
+    if not reply.pressed and not reply.said:
+        return _join_open_ticket(config, state)
+    add_message, reason = _yes_no_answer(reply)
+    if add_message is None:
+        return _fail(config, state, reason or _NO_INPUT)
+    if add_message:
+        return _join_open_ticket(config, state)
+    return _turn(config, state.at("support_type"))
+
+
+def _join_open_ticket(config: FlowConfig, state: CallState) -> Turn:
+    # that ticket has its support type and callback number already: straight to the message
+    return _to_message(config, replace(state, joins_open_ticket=True))
 
 
 def _on_support_type(config: FlowConfig, state: CallState, reply: Reply) -> Turn:
     key, reason = _menu_answer(reply, config.support_types)
     if key is None:
         return _fail(config, state, reason or _NO_INPUT)
-    option = config.support_type_by_key(key)
-    name = option.name(state.language) if option else key
-    return _to_callback(
-        config, replace(state, support_type=key), (prompts.say("support_chosen", state.language, name=name),)
-    )
+    return _to_callback(config, replace(state, support_type=key), ())
 
 
 def _to_callback(config: FlowConfig, state: CallState, lead: tuple[Prompt, ...]) -> Turn:
@@ -233,6 +253,7 @@ def _on_message(config: FlowConfig, state: CallState, reply: Reply) -> Turn:
 
 _HANDLERS: dict[str, Callable[[FlowConfig, CallState, Reply], Turn]] = {
     "field": _on_field,
+    "repeat_choice": _on_repeat_choice,
     "support_type": _on_support_type,
     "callback": _on_callback,
     "callback_number": _on_callback_number,
@@ -244,6 +265,10 @@ _HANDLERS: dict[str, Callable[[FlowConfig, CallState, Reply], Turn]] = {
 
 
 def _default_field(config: FlowConfig, state: CallState) -> Turn:
+    if not state.answered:
+        # silence from the start: a missed call, not a request; the goodbye says they may call again
+        missed = replace(state, finished=True, missed=True)
+        return Turn(missed, (prompts.say_configured(config, "missed_goodbye", state.language), Hangup()))
     return _field_chosen(config, state, GENERAL_FIELD, (prompts.say("field_default", state.language),))
 
 
@@ -271,6 +296,7 @@ def _default_callback_confirm(config: FlowConfig, state: CallState) -> Turn:
 
 _DEFAULTS: dict[str, Callable[[FlowConfig, CallState], Turn]] = {
     "field": _default_field,
+    "repeat_choice": _join_open_ticket,
     "support_type": _default_support_type,
     "callback": _default_callback,
     "callback_number": _default_callback_number,
@@ -285,7 +311,8 @@ def farewell(config: FlowConfig, state: CallState, reference: str, sms: bool) ->
     language = _language(config, state.language)
     spoken = speak_digits(reference, language, slow=True)
     has_callback = state.callback_number is not None
-    return (*prompts.farewell_prompts(config, language, spoken, sms, has_callback), Hangup())
+    joined = state.joins_open_ticket
+    return (*prompts.farewell_prompts(config, language, spoken, sms, has_callback, joined), Hangup())
 
 
 def apology(config: FlowConfig, language: str) -> tuple[Action, ...]:

@@ -7,6 +7,8 @@ Menus are built from the config's option names, so renaming a field needs no cod
 
 from __future__ import annotations
 
+import string
+
 import phonenumbers
 
 from callflows.actions import Pause, Prompt, Say
@@ -15,37 +17,35 @@ from callflows.state import GENERAL_FIELD
 
 PLUS = {"ko": "플러스", "en": "plus"}
 
+# The texts an operator is likely to edit; config.yaml's `prompts` section replaces them (ivr.config checks
+# both languages and exactly these placeholders). The defaults here keep a config without the section working.
+EDITABLE = ("greeting", "recording_notice", "repeat_notice", "missed_goodbye", "sms")
+
 TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
         # "일삼칠구", not "1379": TTS would read the number as 천삼백칠십구
-        "ko": "안녕하세요, 중소기업 기술애로 상담 일삼칠구입니다. "
-        "전문위원이 직접 연락드려 기술 문제 해결을 도와드립니다.",
-        "en": "Hello, this is 1 3 7 9, the technology help line for small and medium businesses. "
-        "An expert will call you back to help with your technical problem.",
+        "ko": "안녕하세요, 기술애로 상담 일삼칠구입니다.",
+        "en": "Hello, this is 1 3 7 9, technology help for small businesses.",
     },
     "restart": {
         "ko": "죄송합니다. 통화 정보를 찾지 못해 처음부터 다시 안내해 드릴게요.",
         "en": "Sorry, we lost track of your call, so let's start again from the beginning.",
     },
-    "field_question": {
-        "ko": "상담받으실 기술 분야를 선택해 주세요.",
-        "en": "Please choose the technical field.",
-    },
-    "field_general_option": {"ko": "잘 모르시면 0번", "en": "If you're not sure, press 0."},
-    "say_it_too": {"ko": "원하시는 항목을 말씀하셔도 됩니다.", "en": "You can also say your choice."},
-    "switch_language": {"ko": "한국어 안내는 9번을 눌러 주세요.", "en": "For English, press 9."},
-    "field_chosen": {"ko": "{name} 분야로 접수할게요.", "en": "Got it: {name}."},
+    # Every menu is interruptible: a key or speech answers it at any moment, so a caller who knows the
+    # answer hears only the first words. The texts are kept short for those who listen to the end.
+    "field_question": {"ko": "분야를 번호나 말로 골라 주세요.", "en": "Press or say your field:"},
+    "field_general_option": {"ko": "잘 모르시면 0번", "en": "0 if not sure."},
+    "switch_language": {"ko": "한국어는 9번.", "en": "For English, press 9."},
+    "field_chosen": {"ko": "{name} 분야입니다.", "en": "{name}."},
     "field_general": {
-        "ko": "일반 상담으로 접수할게요. 담당자가 내용을 확인하고 알맞은 전문위원을 연결해 드려요.",
-        "en": "We'll file this as a general request, and a supervisor will pass it to the right expert.",
+        "ko": "일반 상담으로 받아, 알맞은 전문위원께 넘겨 드릴게요.",
+        "en": "We'll take it as a general request and pass it to the right expert.",
     },
-    "support_question": {"ko": "필요하신 지원을 선택해 주세요.", "en": "What kind of help do you need?"},
-    "support_chosen": {"ko": "{name}, 알겠습니다.", "en": "Got it: {name}."},
+    "support_question": {"ko": "지원 종류를 골라 주세요.", "en": "The help you need:"},
     "callback_question": {
         # "번호는 …입니다" rather than "… 번호로": 로/으로 would depend on the last digit
-        "ko": "지금 거신 번호는 {number}입니다. 이 번호로 연락받으시려면 1번, "
-        "다른 번호를 입력하시려면 2번을 눌러 주세요.",
-        "en": "Shall our expert call you back on {number}? Press 1 for yes, or 2 to enter another number.",
+        "ko": "연락드릴 번호는 {number}입니다. 맞으면 1번, 다른 번호는 2번.",
+        "en": "Call you back on {number}? Press 1 for yes, 2 for another number.",
     },
     "callback_number_question": {
         "ko": "연락받으실 전화번호를 지역번호부터 누르시고, 마지막에 우물 정 자를 눌러 주세요.",
@@ -56,11 +56,25 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "입력하신 번호는 {number}입니다. 맞으면 1번, 다시 입력하시려면 2번을 눌러 주세요.",
         "en": "You entered {number}. Press 1 if that's correct, or 2 to enter it again.",
     },
+    # said once before the beep: what is recorded, why, and for how long (privacy issue, part 1)
+    "recording_notice": {
+        "ko": "남기신 내용은 상담에만 쓰이며 1년 후 삭제됩니다.",
+        "en": "We keep your message one year, only to help you.",
+    },
     "message_question": {
-        "ko": "삐 소리가 나면 어떤 기술 문제로 전화하셨는지 회사 이름과 함께 {limit} 안에 말씀해 주세요. "
-        "말씀을 마치시면 우물 정 자를 누르시거나 전화를 끊으셔도 됩니다.",
-        "en": "After the beep, please tell us your company name and the technical problem, "
-        "in up to {limit}. When you're done, press the pound key or simply hang up.",
+        "ko": "삐 소리 후 회사 이름과 문의 내용을 {limit} 안에 말씀하시고, 우물 정 자를 누르거나 끊으세요.",
+        "en": "After the beep, tell us your company and problem in up to {limit}, then press pound.",
+    },
+    # a caller whose caller ID has an open ticket in the chosen field
+    "repeat_notice": {"ko": "이미 접수된 상담이 있습니다.", "en": "You already have an open request."},
+    "repeat_question": {
+        "ko": "그 상담에 말씀을 더하시려면 1번, 새로 접수하시려면 2번.",
+        "en": "Press 1 to add a message to it, or 2 for a new request.",
+    },
+    # a call with no input at all at the first menu: a missed call, not a request
+    "missed_goodbye": {
+        "ko": "입력이 없어 통화를 마칩니다. 언제든 다시 전화해 주세요.",
+        "en": "We didn't hear from you, so we'll end the call. Please call again any time.",
     },
     "message_empty": {
         "ko": "녹음된 내용이 없었습니다. 한 번 더 말씀해 주세요.",
@@ -97,6 +111,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # farewell
     "filed": {"ko": "접수가 완료되었습니다.", "en": "Your request has been filed."},
+    "message_added": {
+        "ko": "기존 상담에 말씀을 더했습니다.",
+        "en": "We've added your message to your request.",
+    },
     "reference": {"ko": "접수번호는 {reference}입니다.", "en": "Your reference number is {reference}."},
     "reference_again": {"ko": "다시 한 번 말씀드립니다. {reference}.", "en": "Once again, {reference}."},
     "promise": {
@@ -154,6 +172,21 @@ def say(key: str, language: str, **values: object) -> Say:
     return Say(text(key, language, **values), language)
 
 
+def configured_text(config: FlowConfig, key: str, language: str, **values: object) -> str:
+    """An EDITABLE text as config.yaml words it (checked at start-up), else as shipped."""
+    template = config.texts.get(key) or TEXTS[key]
+    return (template.get(language) or template["ko"]).format(**values)
+
+
+def say_configured(config: FlowConfig, key: str, language: str, **values: object) -> Say:
+    return Say(configured_text(config, key, language, **values), language)
+
+
+def placeholders(template: str) -> set[str]:
+    """The {names} a text uses, for ivr.config to check an edited text against the shipped one."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
 def number_problem(reason: str, language: str) -> str:
     texts = NUMBER_PROBLEMS.get(reason, NUMBER_PROBLEMS["invalid"])
     return texts.get(language) or texts["ko"]
@@ -172,19 +205,14 @@ def _topic_particle(word: str) -> str:
     return "는"
 
 
-def _menu_items(options: tuple[MenuOption, ...], language: str, suffix: str = "") -> list[str]:
-    """ "정보통신(IT) 분야는 1번" / "For IT, press 1." per option."""
+def _menu(options: tuple[MenuOption, ...], language: str, last: str = "") -> str:
+    """ "정보통신(IT) 1번, 기계·소재 2번, …" / "1 for IT, 2 for …": the digit right after the name,
+    with no words around each option, because a caller listens to the whole list."""
     if language == "ko":
-        return [
-            f"{o.name('ko')}{suffix}{_topic_particle(suffix or o.name('ko'))} {o.digit}번" for o in options
-        ]
-    return [f"For {o.name('en')}, press {o.digit}." for o in options]
-
-
-def _menu(items: list[str], language: str) -> str:
-    if language == "ko":
-        return ", ".join(items) + "을 눌러 주세요."
-    return " ".join(items)
+        items = [f"{o.name('ko')} {o.digit}번" for o in options]
+        return ", ".join([*items, last] if last else items) + "."
+    items = [f"{o.digit} for {o.name('en')}" for o in options]
+    return ", ".join([*items, last] if last else items) + ("" if last else ".")
 
 
 def _other_language(config: FlowConfig, language: str) -> str | None:
@@ -196,14 +224,7 @@ def field_menu(config: FlowConfig, language: str) -> tuple[Prompt, ...]:
     """The field question: options by digit, 0 for "not sure", and 9 in the other language."""
     prompts: list[Prompt] = [
         say("field_question", language),
-        Say(
-            _menu(
-                _menu_items(config.fields, language, " 분야") + [text("field_general_option", language)],
-                language,
-            ),
-            language,
-        ),
-        say("say_it_too", language),
+        Say(_menu(config.fields, language, text("field_general_option", language)), language),
     ]
     other = _other_language(config, language)
     if other is not None:
@@ -213,11 +234,7 @@ def field_menu(config: FlowConfig, language: str) -> tuple[Prompt, ...]:
 
 
 def support_menu(config: FlowConfig, language: str) -> tuple[Prompt, ...]:
-    return (
-        say("support_question", language),
-        Say(_menu(_menu_items(config.support_types, language), language), language),
-        say("say_it_too", language),
-    )
+    return (say("support_question", language), Say(_menu(config.support_types, language), language))
 
 
 def field_name(config: FlowConfig, key: str | None, language: str) -> str:
@@ -236,18 +253,26 @@ def recording_limit(seconds: int, language: str) -> str:
 
 
 def farewell_prompts(
-    config: FlowConfig, language: str, spoken_reference: str, sms: bool, has_callback: bool
+    config: FlowConfig,
+    language: str,
+    spoken_reference: str,
+    sms: bool,
+    has_callback: bool,
+    joined: bool = False,
 ) -> tuple[Prompt, ...]:
-    """Reference twice with pauses so it can be written down, the promise, the SMS notice."""
+    """Reference twice with pauses so it can be written down, the promise, the SMS notice. A call that
+    added its message to the caller's own open ticket hears that ticket's reference and no new promise."""
     prompts: list[Prompt] = [
-        say("filed", language),
+        say("message_added" if joined else "filed", language),
         Pause(1),
         say("reference", language, reference=spoken_reference),
         Pause(1),
         say("reference_again", language, reference=spoken_reference),
         Pause(1),
     ]
-    if has_callback:
+    if joined:
+        pass  # that ticket's promise and callback number stand
+    elif has_callback:
         prompts.append(say("promise", language, days=config.promise_days))
     else:
         prompts.append(say("no_callback", language))
@@ -270,7 +295,8 @@ def display_number(e164: str) -> str:
 
 def confirmation_sms(config: FlowConfig, language: str, reference: str, field_key: str | None) -> str:
     """The short SMS sent after the call: reference, field, the promise and the hotline number."""
-    return text(
+    return configured_text(
+        config,
         "sms",
         language,
         reference=reference,

@@ -63,6 +63,12 @@ def ask(
     if state.step == "field":
         hints = _hints((*config.fields, GENERAL_OPTION), "English", "영어", "Korean", "한국어")
         return state, _choice("field", lead + prompts.field_menu(config, language), state, config, hints)
+    if state.step == "repeat_choice":
+        said = (
+            prompts.say_configured(config, "repeat_notice", language),
+            prompts.say("repeat_question", language),
+        )
+        return state, _choice("repeat_choice", (*lead, *said), state, config, _YES_NO_HINTS)
     if state.step == "support_type":
         menu = lead + prompts.support_menu(config, language)
         return state, _choice("support_type", menu, state, config, _hints(config.support_types))
@@ -90,9 +96,11 @@ def ask(
         )
     # message: the last step
     limit = prompts.recording_limit(config.recording_max_seconds, language)
+    # the notice once per call, before the first beep; asking again after an empty recording skips it
+    notice = () if state.failures else (prompts.say_configured(config, "recording_notice", language),)
     return state, Record(
         "message",
-        (*lead, prompts.say("message_question", language, limit=limit)),
+        (*lead, *notice, prompts.say("message_question", language, limit=limit)),
         language,
         max_length=config.recording_max_seconds,
     )

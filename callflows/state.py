@@ -14,7 +14,15 @@ from typing import Any
 from callflows.config import LANGUAGES
 
 # The steps in the order a caller meets them; each is also the last segment of its webhook URL.
-STEPS = ("field", "support_type", "callback", "callback_number", "callback_confirm", "message")
+STEPS = (
+    "field",
+    "repeat_choice",
+    "support_type",
+    "callback",
+    "callback_number",
+    "callback_confirm",
+    "message",
+)
 
 GENERAL_FIELD = "general"  # "not sure": a general queue that a supervisor triages
 OTHER_SUPPORT_TYPE = "other"
@@ -38,6 +46,12 @@ class CallState:
     finished: bool = False
     # steps where the caller gave no usable answer and the flow took the default; shown to staff
     defaulted_steps: tuple[str, ...] = ()
+    # fields in which the network caller ID (never a typed number) has an open ticket, looked up by ivr
+    # when the call starts; choosing one of them offers to add a message to that ticket
+    open_fields: tuple[str, ...] = ()
+    joins_open_ticket: bool = False  # the caller chose to add their message to their open ticket
+    answered: bool = False  # any key or speech at all, so silence alone can be told apart
+    missed: bool = False  # finished without any input at the first menu: a missed call, not a request
     version: int = STATE_VERSION
 
     def __post_init__(self) -> None:
@@ -53,6 +67,7 @@ class CallState:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["defaulted_steps"] = list(self.defaulted_steps)
+        data["open_fields"] = list(self.open_fields)
         return data
 
     @classmethod
@@ -76,6 +91,10 @@ class CallState:
             failures=_int(data.get("failures")),
             finished=bool(data.get("finished", False)),
             defaulted_steps=tuple(str(s) for s in data.get("defaulted_steps") or ()),
+            open_fields=tuple(str(f) for f in data.get("open_fields") or ()),
+            joins_open_ticket=bool(data.get("joins_open_ticket", False)),
+            answered=bool(data.get("answered", False)),
+            missed=bool(data.get("missed", False)),
             version=_int(data.get("version"), STATE_VERSION),
         )
 

@@ -29,7 +29,10 @@ from tickets.db import make_engine
 POSTGRES_INSTALLS = "/usr/lib/postgresql/*/bin"  # Debian and Ubuntu keep each major version here
 SQLITE_MAGIC = b"SQLite format 3\0"
 PG_DUMP_MAGIC = b"PGDMP"  # pg_dump's custom format
-ALEMBIC_TABLE = "alembic_version"  # bookkeeping, not data: a migrated but unused database is empty
+ALEMBIC_TABLE = "alembic_version"
+# Bookkeeping, not data, so that a migrated but unused database counts as empty: the schema's version, and
+# the access log's chain head, which the migration seeds (the log's own rows are in access_log).
+BOOKKEEPING_TABLES = (ALEMBIC_TABLE, "access_log_head")
 _VERSION = re.compile(r"\(PostgreSQL\) (\d+)")
 
 
@@ -114,7 +117,7 @@ def backup_kind(path: Path) -> str:
 
 def tables_holding_rows(engine: Engine) -> list[str]:
     with engine.connect() as connection:
-        names = [n for n in inspect(connection).get_table_names() if n != ALEMBIC_TABLE]
+        names = [n for n in inspect(connection).get_table_names() if n not in BOOKKEEPING_TABLES]
         return [
             name
             for name in sorted(names)

@@ -30,7 +30,7 @@ from ivr import metrics
 from tickets import events
 from tickets.db import insert_unless_present
 from tickets.deadlines import DeadlinePolicy
-from tickets.intake import attach_recording, open_ticket, take_recording
+from tickets.intake import attach_recording, open_ticket, open_ticket_fields, take_recording
 from tickets.models import Call, RepeatCall, Ticket
 from tickets.outbox import add_message_once
 
@@ -107,7 +107,8 @@ def answer_new_call(session: Session, ctx: CallContext, call_sid: str, form: Map
         return call.last_response  # Twilio retrying, or a copy of this request that came first
     # a new call, or one whose callback came first and made the row
     metrics.count_call(session, "started")
-    return _advance(session, ctx, call, flow.start(ctx.flow, call.from_number))
+    open_fields = open_ticket_fields(session, call.from_number)
+    return _advance(session, ctx, call, flow.start(ctx.flow, call.from_number, open_fields))
 
 
 def answer_step(
@@ -123,28 +124,39 @@ def answer_step(
         call = new_call(session, call_sid, form, ctx.now)
         if call.last_response:
             return call.last_response
-        return _advance(session, ctx, call, flow.restart(ctx.flow, call.from_number))
-    if call.last_response and (call.flow_completed or (turn is not None and turn < call.turn)):
-        return call.last_response  # Twilio retrying a request we answered, or the farewell again
+        open_fields = open_ticket_fields(session, call.from_number)
+        return _advance(session, ctx, call, flow.restart(ctx.flow, call.from_number, open_fields))
     state = CallState.from_dict(call.state) if call.state else CallState(caller_number=call.from_number)
-    return _advance(session, ctx, call, flow.respond(ctx.flow, state, step, Reply.from_twilio(form)))
+    if call.last_response and (state.finished or (turn is not None and turn < call.turn)):
+        return call.last_response  # Twilio retrying a request we answered, or the farewell again
+    result = flow.respond(ctx.flow, state, step, Reply.from_twilio(form))
+    return _advance(session, ctx, call, result, recording_sid=_clip(form.get("RecordingSid")))
 
 
-def _advance(session: Session, ctx: CallContext, call: Call, result: Turn) -> str:
-    """Move the call on by one turn, filing its ticket when the flow ends; returns the turn's TwiML."""
+def _advance(
+    session: Session, ctx: CallContext, call: Call, result: Turn, recording_sid: str | None = None
+) -> str:
+    """Move the call on by one turn, filing its ticket when the flow ends; returns the turn's TwiML.
+    `recording_sid`: the <Record> action's RecordingSid, so the ticket (or the repeat_call event) names
+    the recording before its callback arrives."""
     state = result.state
     call.turn += 1
     call.state = state.to_dict()
     call.language = state.language
     call.step = None if state.finished else state.step
-    call.flow_completed = state.finished
+    # a missed call ended the flow without completing it: today's calls count it as ended early
+    call.flow_completed = state.finished and not state.missed
     call.updated_at = ctx.now
     actions = result.actions
-    if state.finished:
-        if isinstance(state.recording, dict) and not call.recording_url:
-            # the <Record> action came first; the recording callback adds the RecordingSid later
-            call.recording_url = _clip(str(state.recording.get("url") or ""), 1024)
-            call.recording_duration = state.recording.get("duration")
+    if state.missed:
+        # silence from the start: the flow said goodbye; a missed call, not a request
+        _file_incomplete_ticket(session, ctx, call)
+        metrics.count_call(session, "missed")
+    elif state.finished:
+        if isinstance(state.recording, dict):
+            url = _clip(str(state.recording.get("url") or ""), 1024)
+            if url:
+                take_recording(call, url, recording_sid, state.recording.get("duration"))
         ticket = _file_ticket(session, ctx, call, state)
         sms = _queue_confirmation_sms(session, ctx, call, state, ticket)
         actions = flow.farewell(ctx.flow, state, ticket.reference, sms)
@@ -188,7 +200,8 @@ def _open_ticket_for(
     *,
     incomplete: bool,
 ) -> Ticket:
-    """The ticket of this call, from what the caller answered so far (field unknown: the general pool)."""
+    """The ticket of this call, from what the caller answered so far. A call that ended before a field was
+    chosen is a missed call (the general pool, with the missed-call target)."""
     return open_ticket(
         session,
         ctx.policy,
@@ -200,6 +213,8 @@ def _open_ticket_for(
         callback_number=callback_number,
         call=call,
         incomplete=incomplete,
+        missed_call=state.field is None,
+        join_open_ticket=state.joins_open_ticket,
         timezone=ctx.timezone,
     )
 
@@ -246,7 +261,7 @@ def call_ended(session: Session, ctx: CallContext, call_sid: str, form: Mapping[
     ticket = None
     if status in ENDED_STATUSES:
         call.ended_at = call.ended_at or ctx.now
-        if not call.flow_completed and call.ticket is None:
+        if not call.flow_completed and call.ticket is None and not _saved_state(call).missed:
             ticket = _file_incomplete_ticket(session, ctx, call)
             metrics.count_call(session, "incomplete" if ticket else "missed")
     session.flush()

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import yaml
 
+from callflows import prompts
 from callflows.config import LANGUAGES, FlowConfig, Language, MenuOption
 from callflows.state import OTHER_SUPPORT_TYPE
 from scheduler.business_hours import HOLIDAY_YEARS, holidays_known
@@ -226,6 +227,37 @@ def _menu(top: _Section, key: str, reserved: Mapping[str, str]) -> tuple[MenuOpt
     return tuple(options)
 
 
+def _prompt_texts(top: _Section) -> dict[str, dict[str, str]]:
+    """The `prompts` section: the operator's wording of callflows.prompts.EDITABLE, in both languages, each
+    with exactly the placeholders of the shipped text (a missing one would drop the reference from the SMS,
+    an unknown one would fail in the middle of a call)."""
+    section = top.section("prompts", default={})
+    texts: dict[str, dict[str, str]] = {}
+    for key in prompts.EDITABLE:
+        if key not in section.data:
+            section.used.add(key)
+            continue
+        entry = section.section(key)
+        texts[key] = {}
+        for language in LANGUAGES:
+            value = entry.get(language, str)
+            if not value.strip():
+                entry.fail("must not be empty", language)
+            expected = prompts.placeholders(prompts.TEXTS[key][language])
+            try:
+                found = prompts.placeholders(value)
+            except ValueError as error:
+                entry.fail(f"not a valid text ({error}); write {{{{ and }}}} for braces", language)
+            if found - expected:
+                entry.fail(f"unknown placeholder {{{sorted(found - expected)[0]}}}", language)
+            if expected - found:
+                entry.fail(f"missing placeholder {{{sorted(expected - found)[0]}}}", language)
+            texts[key][language] = value
+        entry.done()
+    section.done()
+    return texts
+
+
 def _languages(top: _Section) -> tuple[str, dict[str, Language]]:
     section = top.section("languages")
     default = section.get("default", str, "ko")
@@ -297,6 +329,7 @@ def _sla(top: _Section, timezone: str) -> SlaPolicy:
         first_callback_within_working_hours=section.positive(
             "first_callback_within_working_hours", None, kind=float
         ),
+        missed_call_within_working_days=section.positive("missed_call_within_working_days", 1),
         workday_start=start,
         workday_end=end,
         closed_days=tuple(closed),
@@ -532,6 +565,7 @@ def parse_config(
     if not any(s.key == OTHER_SUPPORT_TYPE for s in support_types):
         top.fail(f"needs an entry with key {OTHER_SUPPORT_TYPE!r}: the call flow's default", "support_types")
 
+    texts = _prompt_texts(top)
     flow_section = top.section("call_flow", default={})
     sla = _sla(top, timezone)
     flow = FlowConfig(
@@ -544,6 +578,7 @@ def parse_config(
         max_failures=flow_section.positive("max_failures", 3),
         gather_timeout_seconds=flow_section.positive("gather_timeout_seconds", 6),
         promise_days=sla.resolve_within_days,
+        texts=texts,
     )
     verify = flow_section.get("verify_signatures", bool, True)
     flow_section.done()

@@ -25,6 +25,7 @@ class SlaPolicy:
     resolve_within_days: int = 3
     warn_before_hours: float = 24.0
     first_callback_within_working_hours: float | None = None
+    missed_call_within_working_days: int = 1  # a missed call's target: call back within this
     workday_start: time = time(9, 0)
     workday_end: time = time(18, 0)
     closed_days: tuple[date, ...] = ()

@@ -213,6 +213,7 @@ def report_json() -> Response:
                 "breached": report.compliance.breached,
                 "percent": report.compliance.percent,
             },
+            "missed_calls": vars(report.missed_calls),
             "time_to_first_callback": vars(report.first_callback),
             "time_to_close": vars(report.close),
             "escalations_by_level": {str(level): n for level, n in report.escalations.items()},

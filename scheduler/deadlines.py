@@ -71,8 +71,14 @@ class SlaDeadlines:
             return self.policy.resolve_within_days * self.hours.day_seconds
         return self.policy.resolve_within_days * 86400.0
 
-    def due(self, start: datetime, pauses: Iterable[Interval]) -> datetime:
+    def missed_call_budget_seconds(self) -> float:
+        """A missed call's target is in working days whatever the mode: "call back within 1 working day"."""
+        return self.policy.missed_call_within_working_days * self.hours.day_seconds
+
+    def due(self, start: datetime, pauses: Iterable[Interval], missed_call: bool = False) -> datetime:
         """When the budget is used up, counting from `start` and skipping the paused stretches."""
+        if missed_call:
+            return self.hours.add(start, self.missed_call_budget_seconds())
         remaining = self.budget_seconds()
         cursor = start
         for paused_from, paused_to in sorted(pauses):
@@ -136,7 +142,7 @@ class SlaDeadlines:
                 ticket.warned_at = None
         start = ticket.sla_started_at
         pauses = list(self._pauses(ticket, start, now))
-        ticket.sla_due_at = self.due(start, pauses)
+        ticket.sla_due_at = self.due(start, pauses, missed_call=bool(ticket.missed_call))
         within = self.policy.first_callback_within_working_hours
         ticket.first_callback_due_at = self.hours.add(start, within * 3600) if within else None
         ticket.next_escalation_at = self.next_escalation_at(ticket)

@@ -170,6 +170,7 @@ class TodaysCalls:
     in_progress: int
     incomplete: int  # ended before the flow did (a ticket marked incomplete, or none)
     no_callable_number: int  # ended, and nobody can be called back: no ticket or no callback number
+    missed: int  # ended before a field was chosen, with a caller ID to call back (missed-call tickets)
 
 
 def local_midnight(now: datetime, timezone: str) -> datetime:
@@ -194,6 +195,7 @@ def todays_calls(session: Session, now: datetime, timezone: str) -> TodaysCalls:
                     or_(Ticket.id.is_(None), Ticket.callback_number.is_(None)),
                 )
             ),
+            _count_if(Ticket.missed_call.is_(True)),
         )
         .select_from(Call)
         .outerjoin(Ticket, Ticket.call_id == Call.id)

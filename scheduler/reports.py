@@ -94,6 +94,7 @@ class Received:
     open: bool
     first_attempt_at: datetime | None
     notified: bool  # the company got the "we could not reach you" message
+    missed_call: bool = False  # no field chosen: judged by the missed-call target, not the 3-day one
 
     def met(self) -> bool:
         if self.finished_at is None or self.sla_due_at is None:
@@ -121,6 +122,7 @@ def received(session: Session, period: Period) -> list[Received]:
         Ticket.sla_due_at,
         Ticket.first_attempt_at,
         Ticket.unreached_notified_at,
+        Ticket.missed_call,
     ).where(Ticket.created_at >= period.start, Ticket.created_at < period.end)
     if period.field:
         query = query.where(Ticket.field == period.field)
@@ -140,6 +142,7 @@ def received(session: Session, period: Period) -> list[Received]:
                 open=row.status in OPEN_STATUSES,
                 first_attempt_at=row.first_attempt_at,
                 notified=row.unreached_notified_at is not None,
+                missed_call=row.missed_call,
             )
         )
     return found
@@ -170,7 +173,35 @@ class Compliance:
 
 
 def _compliance(tickets: Sequence[Received], now: datetime) -> Compliance:
-    return Compliance(met=sum(t.met() for t in tickets), breached=sum(t.breached(now) for t in tickets))
+    """The 3-day figures: requests only. A missed call is not a request and has its own target."""
+    requests = [t for t in tickets if not t.missed_call]
+    return Compliance(met=sum(t.met() for t in requests), breached=sum(t.breached(now) for t in requests))
+
+
+@dataclass(frozen=True)
+class MissedCalls:
+    """Calls that ended before a field was chosen, and whether they were called back within their target
+    ("call back within 1 working day", stored as the ticket's sla_due_at)."""
+
+    received: int
+    called_back_in_time: int
+    late: int  # called back after the target, or not yet and the target has passed
+
+
+def _missed_calls(tickets: Sequence[Received], now: datetime) -> MissedCalls:
+    missed = [t for t in tickets if t.missed_call]
+
+    def in_time(t: Received) -> bool:
+        return (
+            t.first_attempt_at is not None and t.sla_due_at is not None and t.first_attempt_at <= t.sla_due_at
+        )
+
+    def late(t: Received) -> bool:
+        if t.sla_due_at is None or in_time(t):
+            return False
+        return t.first_attempt_at is not None or t.sla_due_at <= now
+
+    return MissedCalls(len(missed), sum(in_time(t) for t in missed), sum(late(t) for t in missed))
 
 
 @dataclass(frozen=True)
@@ -404,6 +435,7 @@ class Report:
     close: Durations
     escalations: dict[int, int]
     unreached: Unreached
+    missed_calls: MissedCalls = MissedCalls(0, 0, 0)
     by_channel: dict[str, ChannelFigures] = field(default_factory=dict)
     days: list[DayFigures] = field(default_factory=list)
     months: list[MonthFigures] = field(default_factory=list)
@@ -433,6 +465,7 @@ def build_report(session: Session, period: Period, now: datetime, support_types:
         close=_close(tickets),
         escalations=escalations_by_level(session, period),
         unreached=Unreached(attempts_by_outcome(session, period), sum(t.notified for t in tickets)),
+        missed_calls=_missed_calls(tickets, now),
         by_channel=_by_channel(tickets, now),
         days=_days(period, counts),
         months=_months(period, counts, support_types),

@@ -1,10 +1,11 @@
 """A new ticket from a call or the web form: the one way tickets come into existence.
 
-`open_ticket` routes the new ticket to a consultant (tickets.routing). A repeat call (same callback number,
-an open ticket in the same field) is linked to that ticket instead: an event with the new call and its
-recording, and the consultant holding it is told through the outbox. The caller then hears the reference
-they already have. `attach_recording` is the one rule for a recording reaching a ticket, whichever webhook
-brings it.
+`open_ticket` routes the new ticket to a consultant (tickets.routing). A repeat call is linked to the caller's
+open ticket in the same field instead, but only when the caller chose to (`join_open_ticket`) and only on
+proof: the network caller ID equals that ticket's caller number. A typed number proves nothing, so a call
+never joins, or hears the reference of, another company's ticket. The link is an event with the new call
+and its recording, and the consultant holding the ticket is told through the outbox.
+`attach_recording` is the one rule for a recording reaching a ticket, whichever webhook brings it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from callflows.phones import is_mobile
+from callflows.phones import callable_number, is_mobile
 from tickets import events, outbox, routing
 from tickets.deadlines import DeadlinePolicy
 from tickets.models import OPEN_STATUSES, Call, Channel, RepeatCall, Status, Ticket
@@ -35,6 +36,8 @@ def open_ticket(
     callback_number: str | None,
     call: Call | None = None,
     incomplete: bool = False,
+    missed_call: bool = False,
+    join_open_ticket: bool = False,
     timezone: str = routing.DEFAULT_TIMEZONE,
     web: WebAnswers | None = None,
 ) -> Ticket:
@@ -44,7 +47,7 @@ def open_ticket(
         if call.ticket is None:
             _attach_recording_of(session, call, filed, now)
         return filed
-    existing = _open_ticket_in_field(session, callback_number, field)
+    existing = _open_ticket_in_field(session, caller_number, field) if join_open_ticket else None
     if existing is not None:
         link_repeat_call(session, existing, call=call, now=now, support_type=support_type, web=web)
         return existing
@@ -58,6 +61,7 @@ def open_ticket(
         callback_number=callback_number,
         status=Status.NEW,
         incomplete=incomplete,
+        missed_call=missed_call,
         channel=Channel.WEB if web is not None else Channel.PHONE,
         company=web.company if web is not None else None,
         contact_person=web.contact_person if web is not None else None,
@@ -90,21 +94,29 @@ class WebAnswers:
     description: str
 
 
-def _open_ticket_in_field(session: Session, callback_number: str | None, field: str) -> Ticket | None:
-    """The caller's open ticket in the field (the oldest, should there be several). No number: no repeat
-    caller to recognise."""
-    if not callback_number:
+def _open_tickets_of(caller_id: str | None) -> Select[Ticket] | None:
+    """The open tickets filed from this network caller ID; None when it is withheld or not a number."""
+    caller = callable_number(caller_id)
+    if caller is None:
         return None
-    return session.scalars(
-        select(Ticket)
-        .where(
-            Ticket.callback_number == callback_number,
-            Ticket.field == field,
-            Ticket.status.in_(list(OPEN_STATUSES)),
-        )
-        .order_by(Ticket.created_at, Ticket.id)
-        .limit(1)
-    ).first()
+    return select(Ticket).where(Ticket.caller_number == caller, Ticket.status.in_(list(OPEN_STATUSES)))
+
+
+def open_ticket_fields(session: Session, caller_id: str | None) -> tuple[str, ...]:
+    """The fields in which the caller ID has an open ticket: the call flow offers to add to those."""
+    query = _open_tickets_of(caller_id)
+    if query is None:
+        return ()
+    return tuple(sorted(set(session.scalars(query.with_only_columns(Ticket.field)))))
+
+
+def _open_ticket_in_field(session: Session, caller_id: str | None, field: str) -> Ticket | None:
+    """The caller ID's open ticket in the field (the oldest, should there be several)."""
+    query = _open_tickets_of(caller_id)
+    if query is None:
+        return None
+    oldest = query.where(Ticket.field == field).order_by(Ticket.created_at, Ticket.id).limit(1)
+    return session.scalars(oldest).first()
 
 
 def link_repeat_call(

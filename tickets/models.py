@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tickets import clock
@@ -212,6 +212,7 @@ class RepeatCall(Base):
 # What the period reports read from a ticket besides id, field and created_at (see Ticket's report indexes).
 REPORT_COLUMNS = [
     "channel",
+    "missed_call",
     "support_type",
     "status",
     "sla_due_at",
@@ -233,8 +234,8 @@ class Ticket(Base):
         Index(None, "status", "sla_due_at"),
         # The SLA sweep reads only what is due; closed tickets have no next escalation.
         Index(None, "next_escalation_at"),
-        # A repeat caller's open ticket.
-        Index(None, "callback_number", "field", "status"),
+        # A repeat caller's open tickets, by the network caller ID (a typed callback number is no proof).
+        Index(None, "caller_number", "field", "status"),
         # The daily retention job reads tickets closed before a cutoff (scheduler.retention).
         Index(None, "closed_at"),
         # Reports (scheduler/reports.py) aggregate a period of receipt, optionally one field: on PostgreSQL
@@ -275,6 +276,9 @@ class Ticket(Base):
     status: Mapped[str16] = mapped_column(default=Status.NEW)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     incomplete: Mapped[bool] = mapped_column(default=False)  # the caller hung up before the flow ended
+    # a call that ended before the caller chose a field (silence, or a hang-up): to be called back within
+    # the missed-call target, and left out of the request figures
+    missed_call: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[created]
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     assigned_at: Mapped[datetime | None]

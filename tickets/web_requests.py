@@ -236,8 +236,11 @@ def prove_and_file(
         field=request.field,
         support_type=request.support_type,
         language=request.language,
+        # The code proved the number as the network proves a caller ID: it is the request's caller number,
+        # and the repeat rule (same proved number, same field) may join the open ticket it filed.
         caller_number=request.callback_number,
         callback_number=request.callback_number,
+        join_open_ticket=True,
         timezone=timezone,
         web=WebAnswers(request.company, request.contact_person, request.description),
     )

@@ -25,17 +25,17 @@ def test_full_korean_call_by_keys(config: FlowConfig) -> None:
     assert isinstance(field_menu, Gather)
     assert field_menu.step == "field" and field_menu.language == "ko"
     assert field_menu.input_modes == ("dtmf", "speech") and field_menu.num_digits == 1
-    assert "중소기업 기술애로 상담" in spoken(turn.actions)
-    assert "정보통신(IT) 분야는 1번" in spoken(turn.actions)
+    assert "기술애로 상담 일삼칠구" in spoken(turn.actions)
+    assert "정보통신(IT) 1번" in spoken(turn.actions)
     assert "잘 모르시면 0번" in spoken(turn.actions)
     # the English offer is spoken in English, by the English voice
     assert Say("For English, press 9.", "en") in field_menu.prompts
 
     turn = answer(config, turn, digits="4")
     assert turn.state.field == "bio" and turn.state.step == "support_type"
-    assert "바이오·의료 분야로 접수할게요" in spoken(turn.actions)
-    assert "장비활용은 1번, 기술자문은 2번" in spoken(turn.actions)
-    assert "기타는 0번을 눌러 주세요" in spoken(turn.actions)
+    assert "바이오·의료 분야입니다" in spoken(turn.actions)
+    assert "장비활용 1번, 기술자문 2번" in spoken(turn.actions)
+    assert "기타 0번" in spoken(turn.actions)
 
     turn = answer(config, turn, digits="2")
     assert turn.state.support_type == "advice" and turn.state.step == "callback"
@@ -60,8 +60,8 @@ def test_nine_switches_to_english_for_the_rest_of_the_call(config: FlowConfig) -
     menu = listening(turn)
     assert turn.state.language == "en" and turn.state.step == "field" and turn.state.failures == 0
     assert menu.language == "en" and all(p.language == "en" for p in menu.prompts[:-1] if isinstance(p, Say))
-    assert "For information and communication technology, press 1." in spoken(turn.actions)
-    assert Say("한국어 안내는 9번을 눌러 주세요.", "ko") in menu.prompts
+    assert "1 for information and communication technology" in spoken(turn.actions)
+    assert Say("한국어는 9번.", "ko") in menu.prompts
 
     turn = answer(config, turn, digits="0")
     assert turn.state.field == "general"
@@ -217,6 +217,11 @@ def test_silence_is_explained_and_never_loops(config: FlowConfig, step: str, lan
         assert turn.state.failures == failures and turn.state.step == step
         assert spoken(turn.actions).startswith(NO_INPUT[language])
     turn = answer(config, turn)
+    if step == "field" and language == "ko":
+        # silence from the first word: a missed call, with a goodbye that invites another call
+        assert turn.state.finished and turn.state.missed and "다시 전화해 주세요" in spoken(turn.actions)
+        assert isinstance(turn.actions[-1], Hangup)
+        return
     assert turn.state.step != step and turn.state.defaulted_steps == (step,)
     listening(turn)
 

@@ -19,19 +19,19 @@ def test_field_menu_from_config(config: FlowConfig) -> None:
     menu = field_menu(config, "ko")
     text = " ".join(p.text for p in menu if isinstance(p, Say))
     for option in config.fields:
-        assert f"{option.names['ko']} 분야는 {option.digit}번" in text
+        assert f"{option.names['ko']} {option.digit}번" in text
     assert menu[-1] == Say("For English, press 9.", "en")
 
 
-def test_support_menu_particles(config: FlowConfig) -> None:
+def test_support_menu_names_each_digit(config: FlowConfig) -> None:
     text = " ".join(p.text for p in support_menu(config, "ko") if isinstance(p, Say))
-    assert "장비활용은 1번" in text and "기술정보는 4번" in text and "기타는 0번" in text
-    assert "연구개발은 3번" in text
+    assert "장비활용 1번" in text and "기술정보 4번" in text and "기타 0번" in text
+    assert "연구개발 3번" in text
 
 
 def test_english_support_menu(config: FlowConfig) -> None:
     text = " ".join(p.text for p in support_menu(config, "en") if isinstance(p, Say))
-    assert "For equipment use, press 1." in text and "For other, press 0." in text
+    assert "1 for equipment use" in text and "0 for other" in text
 
 
 @pytest.mark.parametrize(

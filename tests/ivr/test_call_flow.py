@@ -31,7 +31,7 @@ def test_a_korean_call_files_a_ticket_with_the_recording_and_queues_the_sms(
     result = place_call(FULL_CALL)
     assert result.ended_by == "hangup"
     assert result.steps == ["field", "support_type", "callback", "message"]
-    assert "중소기업 기술애로 상담 일삼칠구입니다" in result.transcript
+    assert "기술애로 상담 일삼칠구입니다" in result.transcript
     assert "공일공, 일이삼사, 오육칠팔" in result.transcript  # the caller ID read back digit by digit
     assert "전문위원이 3일 이내 연락드립니다" in result.transcript
     (ticket,) = tickets_of(session, result)
@@ -68,7 +68,7 @@ def test_an_english_call_switches_with_9_and_stays_english(place_call: PlaceCall
     result = place_call("field=9,field=1,support_type=3,callback=1,message=record")
     assert result.steps == ["field", "field", "support_type", "callback", "message"]
     after_switch = result.heard[result.heard.index("For English, press 9.") + 1 :]
-    assert "Hello, this is 1 3 7 9" in " ".join(after_switch)
+    assert after_switch[0] == "Press or say your field:"  # no second greeting: the budget counts from 9
     assert "An expert will call you back within 3 days." in result.transcript
     (ticket,) = tickets_of(session, result)
     assert (ticket.language, ticket.field, ticket.support_type) == ("en", "it", "rnd")
@@ -338,8 +338,10 @@ def test_an_internal_error_apologises_and_keeps_the_message(
 def test_a_repeat_call_hears_the_reference_it_already_has(place_call: PlaceCall, session: Session) -> None:
     first = place_call(FULL_CALL)
     (ticket,) = tickets_of(session, first)
-    again = place_call(FULL_CALL)
-    assert again.heard[-5:] == first.heard[-5:]  # the same reference, read back the same way
+    again = place_call("field=2,repeat_choice=1,message=record:20")
+    assert "이미 접수된 상담이 있습니다." in again.heard
+    reference = [line for line in first.heard if line.startswith("접수번호는")]
+    assert reference and reference[0] in again.heard  # the same reference, read back the same way
     assert session.scalar(select(func.count()).select_from(Ticket)) == 1
     assert any(e.type == "repeat_call" for e in ticket.events)
 

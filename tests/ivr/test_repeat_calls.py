@@ -1,9 +1,9 @@
 """A company calls again about the same problem: the call joins its open ticket, whole calls end to end.
 
-The second call from the same number in the same field files nothing new: it is linked to the open ticket
-once, its recording lands on that ticket as a playable extra recording whichever of the recording callback
-and the `message` action comes first, the consultant holding the ticket is told once, and Twilio replaying
-any of the call's webhooks adds nothing.
+The second call from the same caller ID in the same field hears that it has an open request and, with 1 or
+silence, files nothing new: it is linked to the open ticket once, its recording lands on that ticket as a
+playable extra recording whichever of the recording callback and the `message` action comes first, the
+consultant holding the ticket is told once, and Twilio replaying any of the call's webhooks adds nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tickets.db import db
 from tickets.models import OutboxMessage, RepeatCall, Ticket, TicketEvent, User
 
 FULL_CALL = "field=2,support_type=1,callback=1,message=record:35"  # machinery, equipment use
-AGAIN = "field=2,support_type=2,callback=1,message=record:20"  # same field, now asking for advice
+AGAIN = "field=2,repeat_choice=1,message=record:20"  # same field: add a message to the open ticket
 NUMBER = "+821012345678"
 
 
@@ -36,6 +36,14 @@ def consultant(session: Session) -> User:
     )
     db.session.commit()  # the webhooks commit their own work; the user must be there before them
     return user
+
+
+def _spoken_references(result: CallResult) -> list[str]:
+    return [line for line in result.heard if line.startswith(("접수번호는", "다시 한 번"))]
+
+
+def _recording_sid(result: CallResult) -> str:
+    return next(e.form["RecordingSid"] for e in result.exchanges if e.url.endswith("/recording"))
 
 
 def _recording_url(result: CallResult) -> str:
@@ -90,12 +98,14 @@ def test_a_second_call_joins_the_open_ticket_with_its_recording_and_replays_add_
     # no second ticket: the caller hears the reference they have, the call row points at that ticket
     assert tickets_of(session, again) == []
     assert session.scalar(select(func.count()).select_from(Ticket)) == 1
-    assert again.heard[-5:] == first.heard[-5:]
+    assert "이미 접수된 상담이 있습니다." in again.heard and "기존 상담에 말씀을 더했습니다." in again.heard
+    assert _spoken_references(again) == _spoken_references(first)
     assert call_row(session, again).filed_or_joined_ticket == ticket
 
     session.refresh(ticket)
     (repeat,) = _events(ticket, "repeat_call")
-    assert repeat.detail["call_sid"] == again.call_sid and repeat.detail["support_type"] == "advice"
+    assert repeat.detail["call_sid"] == again.call_sid
+    assert repeat.detail["recording_sid"] == _recording_sid(again)  # named even before its callback
     # the new message is kept beside the first one, not instead of it
     assert ticket.recording_url == first_recording
     (added,) = [e for e in _events(ticket, "recording_added") if e.detail.get("extra")]
@@ -130,7 +140,7 @@ def test_a_repeat_call_that_hangs_up_early_joins_once_even_when_the_status_callb
 ) -> None:
     first = place_call(FULL_CALL, from_number=NUMBER)
     (ticket,) = tickets_of(session, first)
-    again = place_call("field=2,support_type=1,callback=hangup", from_number=NUMBER)
+    again = place_call("field=2,repeat_choice=1,message=hangup", from_number=NUMBER)
     assert again.ended_by == "caller"
     before = _counts(session)
     _replay(app, again)  # the status callback again: open_ticket runs again for the same call
@@ -148,7 +158,7 @@ def test_a_recording_that_arrives_after_the_call_joined_goes_to_the_joined_ticke
     first = place_call(FULL_CALL, from_number=NUMBER)
     (ticket,) = tickets_of(session, first)
     # the caller hangs up at the beep; the status callback joins the call to the ticket without a message
-    again = place_call("field=2,support_type=1,callback=1,message=hangup", from_number=NUMBER)
+    again = place_call("field=2,repeat_choice=1,message=hangup", from_number=NUMBER)
     assert again.ended_by == "caller" and call_row(session, again).filed_or_joined_ticket == ticket
     # ...and Twilio's recording callback for that call comes late
     late = {
@@ -182,9 +192,9 @@ def test_a_ticket_without_a_recording_plays_the_repeat_calls_message(
     )
     (ticket,) = tickets_of(session, first)
     assert ticket.recording_url is None
-    again = place_call(FULL_CALL, from_number=NUMBER)
+    again = place_call(AGAIN, from_number=NUMBER)
     session.refresh(ticket)
-    assert ticket.recording_url == _recording_url(again) and ticket.recording_duration == 35
+    assert ticket.recording_url == _recording_url(again) and ticket.recording_duration == 20
     recording_sid = next(e.form["RecordingSid"] for e in again.exchanges if e.url.endswith("/recording"))
     assert ticket.recording_sid == recording_sid
     assert len(_events(ticket, "repeat_call")) == 1

@@ -25,14 +25,15 @@ NUMBER = "+821023456789"
 
 
 def _web_ticket(make_ticket: Callable[..., Ticket], description: str = "PLC 통신 문의") -> Ticket:
-    return make_ticket(callback_number=NUMBER, web=WebAnswers("한빛정밀", "김민수", description))
+    web = WebAnswers("한빛정밀", "김민수", description)
+    return make_ticket(callback_number=NUMBER, web=web, join_open_ticket=True)
 
 
 def test_retention_deletes_the_description_with_the_recordings(
     session: Session, make_ticket: Callable[..., Ticket]
 ) -> None:
     ticket = _web_ticket(make_ticket)
-    _web_ticket(make_ticket, "추가 문의")  # joins the open ticket: its words are in an event
+    assert _web_ticket(make_ticket, "추가 문의") == ticket  # joins the open ticket: its words in an event
     closed(ticket, days_ago=366)
     young = closed(_web_ticket(make_ticket, "다른 문의"), days_ago=10)
     session.commit()

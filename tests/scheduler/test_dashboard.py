@@ -143,6 +143,7 @@ def test_live_json_equals_the_figures_computed_from_the_data(
         "in_progress": 1,
         "incomplete": 3,
         "no_callable_number": 3,
+        "missed": 0,
     }
     general = [s for s in open_specs if s.field == "general"]
     assert data["pool_total"] == len(general)

@@ -88,7 +88,7 @@ def test_the_holder_hears_of_a_repeat_call_once_by_sms_to_a_mobile_else_in_the_c
     for sid in ("CA" + "2" * 32, "CA" + "2" * 32, "CA" + "3" * 32):
         call = session.scalar(select(Call).where(Call.call_sid == sid)) or Call(call_sid=sid)
         session.add(call)
-        assert _file(session, policy, call=call) is ticket
+        assert _file(session, policy, call=call, join_open_ticket=True) is ticket
     notices = session.scalars(
         select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id).order_by(OutboxMessage.id)
     ).all()
