@@ -443,21 +443,10 @@ def _privacy(top: _Section) -> PrivacyConfig:
             "outside_fields_threshold", defaults.outside_fields_threshold
         ),
         retention=_retention(section),
-        notice=_notice(section, defaults.notice),
         **_privacy_contact(section, defaults),
     )
     section.done()
     return privacy
-
-
-def _notice(privacy: _Section, default: dict[str, str]) -> dict[str, str]:
-    if "notice" not in privacy.data:
-        privacy.used.add("notice")
-        return default
-    notice = _names_by_language(privacy, "notice")
-    if set(notice) != set(LANGUAGES):
-        privacy.fail(f"needs a text in every language ({', '.join(LANGUAGES)})", "notice")
-    return notice
 
 
 def _privacy_contact(privacy: _Section, defaults: PrivacyConfig) -> dict[str, Any]:

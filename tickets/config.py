@@ -64,13 +64,6 @@ class PrivacyConfig:
     """
 
     access_log_years: int = 2
-    # Heard before the beep and shown above the web form's consent box: what is kept, why, for how long.
-    notice: dict[str, str] = field(
-        default_factory=lambda: {
-            "ko": "남기신 내용은 상담에만 쓰이며, 상담이 끝나고 1년 후 삭제됩니다.",
-            "en": "What you leave is used only for this consultation and deleted a year after it ends.",
-        }
-    )
     # Who answers questions and deletion requests (the /privacy page): a name per language, a phone, e-mail.
     contact_name: dict[str, str] = field(
         default_factory=lambda: {"ko": "개인정보 보호책임자", "en": "Privacy officer"}

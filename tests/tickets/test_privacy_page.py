@@ -1,5 +1,5 @@
-"""GET /privacy: a public page in Korean and English written from config.yaml's `privacy:` section, and the
-notice and contact settings it is written from."""
+"""GET /privacy: a public page in Korean and English written from config.yaml (the call's recording notice,
+`privacy:`), and the contact settings it is written from. The web form shows the call's notice too."""
 
 from __future__ import annotations
 
@@ -40,9 +40,9 @@ def _with_privacy(tmp_config: Path, extra: str) -> Path:
     return tmp_config
 
 
-def _without_notice_and_contact(tmp_config: Path) -> str:
+def _without_contact(tmp_config: Path) -> str:
     lines = tmp_config.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("  notice:"))
+    start = next(i for i, line in enumerate(lines) if line.startswith("  contact:"))
     end = next(i for i, line in enumerate(lines) if line.startswith("    email:"))
     return "\n".join(lines[:start] + lines[end + 1 :]) + "\n"
 
@@ -50,14 +50,21 @@ def _without_notice_and_contact(tmp_config: Path) -> str:
 @pytest.mark.parametrize(
     "extra, problem",
     [
-        ("  notice: {ko: 상담에만 씁니다.}\n", "privacy.notice: needs a text in every language"),
         ("  contact: {email: nobody}\n", "privacy.contact.email: expected an e-mail address"),
         ("  contact: {phone: '12'}\n", "privacy.contact.phone"),
     ],
 )
-def test_the_notice_needs_both_languages_and_the_contact_must_be_reachable(
-    tmp_config: Path, extra: str, problem: str
-) -> None:
-    tmp_config.write_text(_without_notice_and_contact(tmp_config), encoding="utf-8")
+def test_the_contact_must_be_reachable(tmp_config: Path, extra: str, problem: str) -> None:
+    tmp_config.write_text(_without_contact(tmp_config), encoding="utf-8")
     with pytest.raises(ConfigError, match=problem):
         load_config(_with_privacy(tmp_config, extra), environ={})
+
+
+def test_the_form_and_the_page_show_the_notice_the_caller_hears(client, app) -> None:
+    hotline = app.config["HOTLINE"]
+    notice = {"ko": "녹음은 상담에만 씁니다.", "en": "Recordings serve your request only."}
+    flow = dataclasses.replace(hotline.flow, texts={**hotline.flow.texts, "recording_notice": notice})
+    app.config["HOTLINE"] = dataclasses.replace(hotline, flow=flow)
+    for path in ("/request", "/privacy"):
+        assert notice["ko"] in client.get(path).get_data(as_text=True)
+        assert notice["en"] in client.get(f"{path}?lang=en").get_data(as_text=True)

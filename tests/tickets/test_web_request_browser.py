@@ -87,7 +87,7 @@ def test_the_form_in_english_and_the_privacy_page(live_server: LiveServer, brows
     page.goto(f"{live_server.url}/request")
     page.get_by_role("link", name="English").click()
     expect(page.get_by_label("Company name")).to_be_visible()
-    assert "used only for this consultation" in page.locator("#privacy-notice").inner_text()
+    assert "only to help you" in page.locator("#privacy-notice").inner_text()  # the call's notice
     page.get_by_role("link", name="Full privacy notice").click()
     expect(page.get_by_role("heading", name="Asking for deletion")).to_be_visible()
     assert _fits_the_screen(page)

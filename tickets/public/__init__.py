@@ -4,14 +4,21 @@ since the Content-Security-Policy allows no inline style or script."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 
+from callflows import prompts
 from callflows.config import LANGUAGES
 from tickets.public.texts import text
 
 bp = Blueprint(
     "public", __name__, template_folder="templates", static_folder="static", static_url_path="/public/static"
 )
+
+
+def recording_notice() -> str:
+    """The notice callers hear before the beep (config.yaml `prompts.recording_notice`): the form and /privacy
+    show the very same words."""
+    return prompts.configured_text(current_app.config["HOTLINE"].flow, "recording_notice", language())
 
 
 def language() -> str:

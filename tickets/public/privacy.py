@@ -1,6 +1,6 @@
-"""GET /privacy: the privacy notice, in Korean and English, written from config.yaml (`privacy:`): the notice
-callers hear, what is kept and for how long (`privacy.retention`, `privacy.access_log_years`), who to ask,
-and how to ask for deletion. A change of the retention settings changes the page."""
+"""GET /privacy: the privacy notice, in Korean and English, written from config.yaml: the notice callers hear
+(`prompts.recording_notice`), what is kept and for how long (`privacy.retention`, `privacy.access_log_years`),
+who to ask (`privacy.contact`) and how to ask for deletion. A change of the settings changes the page."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template
 
 from callflows.prompts import display_number
-from tickets.public import bp, language
+from tickets.public import bp, language, recording_notice
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,7 @@ def _sections(lang: str) -> list[Section]:
 
 @bp.get("/privacy")
 def privacy_notice() -> str:
-    hotline = current_app.config["HOTLINE"]
     lang = language()
     return render_template(
-        "public/privacy.html", lang=lang, notice=hotline.privacy.notice[lang], sections=_sections(lang)
+        "public/privacy.html", lang=lang, notice=recording_notice(), sections=_sections(lang)
     )

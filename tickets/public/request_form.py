@@ -16,7 +16,7 @@ from callflows.config import FlowConfig
 from tickets import auth, clock, web_requests
 from tickets.db import db
 from tickets.masking import mask_number
-from tickets.public import bp, language
+from tickets.public import bp, language, recording_notice
 from tickets.public.texts import text
 
 _TOKEN = "web_request"  # the session key of the request waiting for its code
@@ -32,14 +32,13 @@ def _here(endpoint: str) -> str:
 
 
 def _form_page(status: int = 200, **values: Any) -> tuple[str, int]:
-    hotline = current_app.config["HOTLINE"]
     values.setdefault("answers", {})
     values.setdefault("problems", {})
     page = render_template(
         "public/request.html",
         lang=language(),
         flow=_flow(),
-        notice=hotline.privacy.notice[language()],
+        notice=recording_notice(),
         description_max=web_requests.DESCRIPTION_MAX,
         name_max=web_requests.NAME_MAX,
         **values,
