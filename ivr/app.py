@@ -13,7 +13,7 @@ from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.gateway import make_telephony
 from scheduler import alerts_api, dashboard, referral_pages
 from scheduler.deadlines import deadline_policy
-from tickets import api, auth, console, institute_page, referrals_api
+from tickets import api, auth, console, institute_page, public, referrals_api
 from tickets.db import db
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     referrals_api.init_app(app)  # partner institutes and referrals under /api/v1
     institute_page.init_app(app)  # the institutes' private answer page under /institute
     console.init_app(app)  # the consultant console under /console
+    public.init_app(app)  # the web request form (/request) and the privacy notice (/privacy)
     outbound.init_app(app)  # click-to-call's consultant leg under /ivr/outbound
     return app
 

@@ -200,6 +200,15 @@ def report_json() -> Response:
             },
             "received": report.received,
             "by_field": report.by_field(),
+            "by_channel": {
+                channel: {
+                    "received": figures.received,
+                    "met": figures.compliance.met,
+                    "breached": figures.compliance.breached,
+                    "percent": figures.compliance.percent,
+                }
+                for channel, figures in report.by_channel.items()
+            },
             "by_support_type": {key or "": n for key, n in report.by_support_type().items()},
             "by_field_and_support_type": [
                 {"field": f, "support_type": s, "count": n}

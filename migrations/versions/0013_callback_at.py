@@ -4,7 +4,7 @@
 at that time.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30 12:40:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import tickets.db
 
 revision: str = "0013"
-down_revision: str | None = "0011"  # the lead chains it after the other branches' revisions
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
