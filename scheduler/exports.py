@@ -42,6 +42,7 @@ TICKET_HEADER = (
     "경보 단계",
     "통화 미완료",
     "처리 요약",
+    "회사명",
 )
 
 # Excel, LibreOffice and Google Sheets run a cell starting with one of these as a formula
@@ -106,6 +107,7 @@ def _ticket_query(period: Period, until: datetime | None = None) -> Select[*tupl
             Ticket.escalation_level,
             Ticket.incomplete,
             Ticket.resolution_summary,
+            Ticket.company,
         )
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
         .where(Ticket.created_at >= period.start, Ticket.created_at < period.end)
@@ -166,6 +168,7 @@ def _ticket_line(row: Row[Any], labels: Labels) -> str:
             labels.level(row.escalation_level) if row.escalation_level else "",
             "예" if row.incomplete else "",
             row.resolution_summary or "",
+            row.company or "",
         )
     )
 

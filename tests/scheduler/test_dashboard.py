@@ -329,7 +329,7 @@ def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
     resolved_late = next(s for s in history if s.finished and s.created_at.month == 10)
     marked = session.scalar(select(Ticket).where(Ticket.reference == resolved_late.reference))
     assert marked is not None
-    marked.resolution_summary, marked.escalation_level = "=장비 안내", 2
+    marked.resolution_summary, marked.escalation_level, marked.company = "=장비 안내", 2, "한빛정밀"
     session.commit()
     _log_in(client, supervisor)
     response = client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-10-31&reason=test")
@@ -351,6 +351,7 @@ def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
     assert {r["상태"] for r in by_reference.values()} <= {"신규", "배정됨", "처리 중", "보류", "해결", "종결"}
     assert by_reference[marked.reference]["경보 단계"] == "2단계 상향"
     assert by_reference[marked.reference]["처리 요약"] == "'=장비 안내"  # text, never a formula
+    assert by_reference[marked.reference]["회사명"] == "한빛정밀"
 
 
 def test_monthly_csv_matches_the_monthly_figures(

@@ -3,6 +3,7 @@ filtered by status, field and deadline, in a URL that can be bookmarked; a numbe
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -92,3 +93,18 @@ def test_hold_needs_a_reason_and_resolve_works_straight_from_assigned(client, ma
         follow_redirects=True,
     ).data.decode()
     assert '<small id="status">해결</small>' in resolved
+
+
+def test_the_consultant_writes_the_company_name_and_finds_it_later(client, make_user, make_ticket) -> None:
+    make_user("it-kim")
+    ticket = make_ticket()
+    make_ticket()
+    login(client, "it-kim")
+    url = f"/console/tickets/{ticket.reference}"
+    token = _csrf(client.get(url).data)
+    page = client.post(
+        f"{url}/company", data={"csrf_token": token, "company": " 한빛정밀 "}, follow_redirects=True
+    )
+    text = html.unescape(page.data.decode())
+    assert 'value="한빛정밀"' in text and "회사명을 '한빛정밀'(으)로 적었습니다." in text
+    assert _references(client.get("/console/?q=한빛").data) == {ticket.reference}

@@ -414,6 +414,13 @@ def status(reference: str) -> Any:
     return _act(reference, change, f"상태를 '{label}'(으)로 바꿨습니다.")
 
 
+@bp.post("/tickets/<reference>/company")
+@login_required(roles=actions.TICKET_ROLES)
+def company(reference: str) -> Any:
+    name = request.form.get("company", "")
+    return _act(reference, lambda c, u, t: actions.set_company(c, u, t, name), "회사명을 저장했습니다.")
+
+
 @bp.post("/tickets/<reference>/notes")
 @login_required(roles=actions.TICKET_ROLES)
 def note(reference: str) -> Any:

@@ -89,6 +89,7 @@ SENTENCES: dict[str, Callable[[Detail, Mapping[str, str]], str]] = {
     "sla_warning": lambda d, f: "처리 기한이 다가와 알림을 보냈습니다.",
     "escalated": _escalated,
     "note": lambda d, f: f"메모: {d.get('text', '')}",
+    "company_changed": lambda d, f: f"회사명을 '{d.get('to') or '-'}'(으)로 적었습니다.",
 }
 
 

@@ -52,6 +52,7 @@ ERROR_MESSAGES = {
     "invalid_field": "없는 분야입니다.",
     "invalid_request": "담당자나 분야 중 하나는 골라 주세요.",
     "reason_required": "보류하려면 사유를 적어 주세요.",
+    "invalid_company": "회사명은 255자까지 적을 수 있습니다.",
     "invalid_callback_at": "회신 시각은 지금보다 뒤여야 합니다.",
 }
 # Why something happened, when the reason is a key rather than a person's words.

@@ -69,6 +69,7 @@ def search(session: Session, user: User, filters: Filters, now: datetime) -> lis
         matches = [
             Ticket.reference == normalise_reference(words),
             Ticket.resolution_summary.icontains(words, autoescape=True),
+            Ticket.company.icontains(words, autoescape=True),
             Ticket.id.in_(
                 select(CallbackAttempt.ticket_id).where(
                     CallbackAttempt.note.icontains(words, autoescape=True)
