@@ -13,7 +13,7 @@ STATUS_NAMES = {
     "new": "신규",
     "assigned": "배정됨",
     "in_progress": "처리 중",
-    "waiting": "대기(고객)",
+    "waiting": "보류",
     "resolved": "해결",
     "closed": "종결",
 }

@@ -292,6 +292,8 @@ class Ticket(Base):
     next_escalation_at: Mapped[datetime | None]  # when the sweep must look at it next (warning or level)
     paused_at: Mapped[datetime | None]  # set while waiting: the clock is stopped
     paused_seconds: Mapped[int] = mapped_column(default=0)
+    # While waiting: when the company asked to be called back; the queue brings the ticket up from then.
+    callback_at: Mapped[datetime | None]
     escalation_level: Mapped[int] = mapped_column(default=0)
     # The SLA clock of the current round: set from creation, cleared when the ticket closes, restarted at a
     # reopen (which starts a new round, so its escalations are new rows). warned_at: the warning went out.

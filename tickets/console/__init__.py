@@ -14,59 +14,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 
 from tickets import access_log, actions, auth, clock, two_step
 from tickets.actions import ActionError, Context
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
 from tickets.config import GENERAL_FIELD
+from tickets.console.history import describe
+from tickets.console.labels import (
+    ERROR_MESSAGES,
+    EVENT_LABELS,
+    OUTCOME_LABELS,
+    REFERRED_LABEL,
+    STATUS_LABELS,
+)
+from tickets.console.search import DUE_CHOICES, Filters, search
 from tickets.db import db
 from tickets.lifecycle import allowed_next
 from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
+from tickets.telephony import telephony
 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
 
-STATUS_LABELS = {
-    "new": "대기(풀)", "assigned": "배정됨", "in_progress": "처리 중", "waiting": "보류(고객 요청)",
-    "resolved": "해결", "closed": "종결",
-}  # fmt: skip
-OUTCOME_LABELS = {
-    "reached": "통화 성공", "no_answer": "받지 않음", "busy": "통화 중", "voicemail": "음성사서함",
-    "wrong_number": "잘못된 번호", "failed": "연결 실패",
-}  # fmt: skip
-EVENT_LABELS = {
-    "created": "접수", "assigned": "배정", "reassigned": "재배정",
-    "claimed": "가져옴", "released": "풀로 반환", "auto_released": "자동 반환(미처리)",
-    "pooled": "대기 풀", "status_changed": "상태 변경", "reopened": "재개",
-    "note": "메모", "attempt": "통화 시도", "callback_started": "전화 연결 시작",
-    "callback_not_connected": "전문위원 미응답", "field_changed": "분야 변경", "repeat_call": "재전화",
-    "recording_added": "녹음 추가", "call_completed": "통화 완료", "unreached_sms": "미연결 안내 문자",
-    "unreached_sms_skipped": "미연결 문자 생략", "sla_warning": "처리기한 임박 알림",
-    "escalated": "기한 초과 상향",
-    "sla_alert_acknowledged": "알림 확인",
-    "diagnosed": "진단", "referred": "기관 연계 요청", "referral_accepted": "기관 수락",
-    "referral_declined": "기관 거절", "referral_completed": "기관 지원 완료",
-    "referral_expired": "연계 기한 만료", "referral_reminded": "기관 재안내",
-    "referral_alert": "연계 후속 알림", "referral_link_revoked": "연계 링크 취소",
-    "company_sms_skipped": "기업 안내 문자 생략(휴대전화 아님)",
-    "recording_deleted": "녹음 삭제", "numbers_masked": "번호 가림(보존기간)", "anonymised": "개인정보 삭제",
-}  # fmt: skip
-REFERRED_LABEL = "기관 연계"  # the resolution_type `referred` (tickets.referrals.REFERRED)
-# Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
-HIDDEN_DETAIL = ("url", "recording_url", "call_sid", "recording_sid")
 STATUS_BUTTONS = {
-    "in_progress": "처리 시작", "waiting": "보류(고객 요청)", "resolved": "해결", "closed": "종결",
+    "in_progress": "처리 시작", "waiting": "보류", "resolved": "해결", "closed": "종결",
 }  # fmt: skip
 
 
@@ -94,10 +76,20 @@ def time_left(due: datetime | None, now: datetime | None = None) -> str:
     return f"{text} {'남음' if seconds >= 0 else '초과'}"
 
 
+def minutes(seconds: int | None) -> str:
+    """A call's duration in the unit it is typed in: minutes (90 seconds -> "1.5분")."""
+    return "-" if seconds is None else f"{round(seconds / 60, 1):g}분"
+
+
+def callback_due(now: datetime) -> Any:
+    """0 for a waiting ticket whose callback time has come, else 1: the queue's first sort key."""
+    return case((and_(Ticket.status == Status.WAITING, Ticket.callback_at <= now), 0), else_=1)
+
+
 def _names() -> dict[str, Any]:
     flow = current_app.config["HOTLINE"].flow
     fields = {f.key: f.name("ko") for f in flow.fields}
-    fields[GENERAL_FIELD] = "분야 미정(분류 필요)"
+    fields[GENERAL_FIELD] = "분야 미정"
     return {"fields": fields, "support_types": {s.key: s.name("ko") for s in flow.support_types}}
 
 
@@ -130,9 +122,16 @@ def _local_filter(value: datetime | None) -> str:
 def _globals() -> dict[str, Any]:
     return {
         "STATUS_LABELS": STATUS_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS, "time_left": time_left,
-        "EVENT_LABELS": EVENT_LABELS, "HIDDEN_DETAIL": HIDDEN_DETAIL,
-        "names": _names(), "Status": Status, "home_pages": home_pages,
+        "EVENT_LABELS": EVENT_LABELS, "names": _names(), "Status": Status,
+        "describe": describe, "minutes": minutes, "DUE_CHOICES": DUE_CHOICES,
+        "filters": Filters.from_args(request.args),
     }  # fmt: skip
+
+
+@bp.app_context_processor
+def _header_globals() -> dict[str, Any]:
+    # The header (console/_header.html) is on the supervisor dashboard's pages too, another blueprint.
+    return {"home_pages": home_pages}
 
 
 @dataclass(frozen=True)
@@ -213,7 +212,8 @@ def my_queue() -> Any:
     mine = db.session.scalars(
         select(Ticket)
         .where(Ticket.assignee_id == me.id, Ticket.status.in_(list(OPEN_STATUSES)))
-        .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
+        # A waiting ticket whose "call back at" has come goes back to the top.
+        .order_by(callback_due(clock.now()), Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(200)
     ).all()
     pool = db.session.scalars(
@@ -222,7 +222,18 @@ def my_queue() -> Any:
         .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(200)
     ).all()
-    return render_template("console/queue.html", mine=mine, pool=pool, now=clock.now())
+    filters = Filters.from_args(request.args)
+    results = search(db.session(), me, filters, clock.now()) if filters.active else None
+    if filters.phone:
+        # Looking a person up by number is an access to their data, whatever it finds.
+        found = [t.reference for t in results or []]
+        access_log.record_request(
+            db.session(), access_log.Action.VIEW, [mask_number(filters.phone), *found], query="phone"
+        )
+    return render_template(
+        "console/queue.html", mine=mine, pool=pool, results=results, now=clock.now(),
+        field_keys=current_app.config["HOTLINE"].routing.field_keys,
+    )  # fmt: skip
 
 
 @bp.get("/tickets/<reference>")
@@ -247,7 +258,23 @@ def ticket_page(reference: str) -> Any:
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
         extra_recordings=actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
         show_numbers=actions.may_see_numbers(me, ticket), **referral_section(ticket),
+        real_recordings=getattr(telephony(), "plays_real_recordings", True),
+        notes=[e for e in reversed(ticket.events) if e.type == "note"],
+        earlier=_same_caller(me, ticket),
+        history=[e for e in reversed(ticket.events) if e.type != "note"],
     )  # fmt: skip
+
+
+def _same_caller(me: User, ticket: Ticket) -> list[Ticket]:
+    """The caller's other tickets (same number), newest first: what they asked before, one click away."""
+    numbers = {n for n in (ticket.caller_number, ticket.callback_number) if n}
+    if not numbers:
+        return []
+    query = actions.visible(select(Ticket), me).where(
+        Ticket.id != ticket.id,
+        (Ticket.caller_number.in_(numbers)) | (Ticket.callback_number.in_(numbers)),
+    )
+    return list(db.session.scalars(query.order_by(Ticket.created_at.desc()).limit(20)))
 
 
 def _allowed(ticket: Ticket) -> frozenset[Status]:
@@ -261,6 +288,36 @@ def _find(reference: str) -> Ticket:
         abort(404)
 
 
+def _callback_time(raw: str, now: datetime) -> datetime | None:
+    """The form's "call back at" (a datetime-local in the hotline's time zone) as UTC; it must be ahead."""
+    if not raw.strip():
+        return None
+    try:
+        local = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ActionError(422, "invalid_callback_at", "회신 시각을 알아볼 수 없습니다.") from None
+    zone = ZoneInfo(current_app.config["HOTLINE"].timezone)
+    when = local.replace(tzinfo=zone).astimezone(UTC)
+    if when <= now:
+        raise ActionError(422, "invalid_callback_at", "회신 시각은 지금보다 뒤여야 합니다.")
+    return when
+
+
+RECORDING_ERRORS = {
+    404: "이 녹음은 없거나 이미 삭제되었습니다.",
+    502: "Twilio에 연결하지 못해 녹음을 가져오지 못했습니다. 잠시 후 다시 시도해 주세요.",
+}
+
+
+def _recording(ticket: Ticket, event_id: int | None = None) -> Any:
+    """The audio, or why not in Korean: the page's script shows this text where the player would be."""
+    try:
+        return recording_response(ticket, event_id)
+    except ActionError as error:
+        text = RECORDING_ERRORS.get(error.status, "녹음을 재생할 수 없습니다.")
+        return text, error.status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def _act(reference: str, action: Any, success: str) -> Any:
     """Run an action for a form post; show the outcome on the ticket page (errors roll back)."""
     ticket = _find(reference)
@@ -269,7 +326,7 @@ def _act(reference: str, action: Any, success: str) -> Any:
         action(ctx, _me(), ticket)
     except ActionError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(ERROR_MESSAGES.get(error.code, error.message), "error")
         return redirect(url_for("console.ticket_page", reference=ticket.reference), code=303)
     flash(success, "ok")
     return redirect(url_for("console.ticket_page", reference=ticket.reference), code=303)
@@ -333,15 +390,35 @@ def callback(reference: str) -> Any:
 @login_required(roles=actions.TICKET_ROLES)
 def status(reference: str) -> Any:
     form = request.form
-    label = STATUS_BUTTONS.get(form.get("status", ""), form.get("status", ""))
-    return _act(
-        reference,
-        lambda c, u, t: actions.change_status(
-            c, u, t, form.get("status", ""), note=form.get("note") or None,
+    target = form.get("status", "")
+    label = STATUS_LABELS.get(target, target)
+
+    def change(c: Context, u: User, t: Ticket) -> None:
+        note = form.get("note") or None
+        callback_at = None
+        if target == Status.WAITING:
+            if not (note or "").strip():
+                raise ActionError(422, "reason_required", "보류하려면 사유를 적어 주세요.")
+            callback_at = _callback_time(form.get("callback_at", ""), c.now)
+            if callback_at is not None:
+                note = f"{note} (회신 예정 {_local(callback_at)})"
+        if target == Status.RESOLVED and t.status == Status.ASSIGNED:
+            # Someone who called from a desk phone resolves straight away: the work started with that call.
+            actions.change_status(c, u, t, Status.IN_PROGRESS.value)
+        actions.change_status(
+            c, u, t, target, note=note,
             summary=form.get("summary") or None, resolution_type=form.get("resolution_type") or None,
-        ),
-        f"상태를 '{label}'(으)로 바꿨습니다.",
-    )  # fmt: skip
+        )  # fmt: skip
+        t.callback_at = callback_at  # only a waiting ticket keeps one
+
+    return _act(reference, change, f"상태를 '{label}'(으)로 바꿨습니다.")
+
+
+@bp.post("/tickets/<reference>/company")
+@login_required(roles=actions.TICKET_ROLES)
+def company(reference: str) -> Any:
+    name = request.form.get("company", "")
+    return _act(reference, lambda c, u, t: actions.set_company(c, u, t, name), "회사명을 저장했습니다.")
 
 
 @bp.post("/tickets/<reference>/notes")
@@ -354,28 +431,21 @@ def note(reference: str) -> Any:
 @bp.get("/tickets/<reference>/recording")
 @login_required(roles=actions.TICKET_ROLES)
 def recording(reference: str) -> Any:
-    ticket = _find(reference)
-    try:
-        return recording_response(ticket)
-    except ActionError as error:
-        return error.message, error.status
+    return _recording(_find(reference))
 
 
 @bp.get("/tickets/<reference>/recordings/<int:event_id>")
 @login_required(roles=actions.TICKET_ROLES)
 def extra_recording(reference: str, event_id: int) -> Any:
     """A later recording of the ticket (a repeat call's message), through the same authorised proxy."""
-    ticket = _find(reference)
-    try:
-        return recording_response(ticket, event_id)
-    except ActionError as error:
-        return error.message, error.status
+    return _recording(_find(reference), event_id)
 
 
 def init_app(app: Flask) -> None:
     # Their views join this blueprint.
-    from tickets.console import audit, erasure, inbox, institutes, referrals, second_step, users  # noqa: F401
+    from tickets.console import audit, erasure, errors, inbox, institutes, referrals, second_step, users  # noqa: F401
 
     app.register_blueprint(bp)
+    errors.init_app(app)
     # Auditors work from the access log (and land there); admins get a link beside their dashboard.
     add_home_page(app, "console.audit_log", "접속기록", audit.AUDIT_ROLES)
