@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck initial-migration clean
+.PHONY: run test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,21 +33,17 @@ run: $(VENV)/.installed
 # pytest-xdist workers: each has its own SQLite file, PostgreSQL database, live servers and chromium.
 TEST_WORKERS ?= auto
 
+# The fault runs time whole calls under gunicorn through database faults: they run alone, after the rest,
+# so that another test's load is not mistaken for the hotline's.
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not faults"
+	$(BIN)/python -m pytest -m faults
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-
-# Until the first release the schema lives in one migration, regenerated from the models.
-initial-migration: $(VENV)/.installed-dev
-	rm -f migrations/versions/0001_initial_schema.py /tmp/hotline-migration.sqlite3
-	DATABASE_URL=sqlite:////tmp/hotline-migration.sqlite3 $(BIN)/alembic revision --autogenerate \
-		-m "initial schema" --rev-id 0001
-	$(BIN)/ruff check --fix --quiet migrations || true
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -12,7 +12,7 @@ from ivr import health, logs, metrics, outbound, security_headers, webhooks
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.gateway import make_telephony
 from supervisor import alerts_api, dashboard, referral_pages
-from tickets import api, auth, console, institute_page, referrals_api, sla
+from tickets import api, auth, console, institute_page, public, referrals_api, sla
 from tickets.db import db
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     referrals_api.init_app(app)  # partner institutes and referrals under /api/v1
     institute_page.init_app(app)  # the institutes' private answer page under /institute
     console.init_app(app)  # the consultant console under /console
+    public.init_app(app)  # the web request form (/request) and the privacy notice (/privacy)
     outbound.init_app(app)  # click-to-call's consultant leg under /ivr/outbound
     return app
 

@@ -440,9 +440,27 @@ def _privacy(top: _Section) -> PrivacyConfig:
             "outside_fields_threshold", defaults.outside_fields_threshold
         ),
         retention=_retention(section),
+        **_privacy_contact(section, defaults),
     )
     section.done()
     return privacy
+
+
+def _privacy_contact(privacy: _Section, defaults: PrivacyConfig) -> dict[str, Any]:
+    """Who answers privacy questions and deletion requests; shown on /privacy."""
+    section = privacy.section("contact", default={})
+    name = _names_by_language(section, "name") if "name" in section.data else defaults.contact_name
+    section.used.add("name")
+    email = section.get("email", str, None)
+    if email is not None and "@" not in email:
+        section.fail(f"expected an e-mail address, got {email!r}", "email")
+    contact = {
+        "contact_name": name,
+        "contact_phone": _phone(section, "phone", required=False),
+        "contact_email": email,
+    }
+    section.done()
+    return contact
 
 
 def _retention(privacy: _Section) -> RetentionConfig:

@@ -74,6 +74,8 @@ class ConsoleTelephony:
     messages: list[SentMessage] = field(default_factory=list)
     deleted_recordings: list[str] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    # Its recordings are a second of silence: the console says so rather than play it as the caller's voice.
+    plays_real_recordings = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _sid(self, prefix: str) -> str:

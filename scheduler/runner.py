@@ -30,6 +30,7 @@ from scheduler.digest import send_daily_digest
 from scheduler.referral_followup import FollowUpSettings, follow_up_referrals
 from scheduler.sweep import AlertSettings, sweep
 from tickets import clock
+from tickets.callbacks import remind_due_callbacks
 from tickets.db import db
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ EXTRA_JOBS = "hotline_scheduler_jobs"  # app.extensions: job id -> (job, interva
 SMS_EXTENSION = "telephony"  # app.extensions key of ivr.gateway's Telephony (its send_sms sends our SMS)
 DELIVERY_SECONDS = 15
 RELEASE_SECONDS = 300
+CALLBACK_SECONDS = 60  # a promised callback time is told within a minute
 STOPPING = "hotline_scheduler_stopping"  # app.extensions: a threading.Event set when the scheduler stops
 
 
@@ -135,6 +137,17 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         scheduler, app, "sla_digest", digest, grace=3 * 3600,
         trigger="cron", day_of_week="mon-fri", hour=notifications.digest_time.hour,
         minute=notifications.digest_time.minute, timezone=hours.timezone,
+    )  # fmt: skip
+
+    def remind_callbacks() -> None:
+        with db.transaction() as session:
+            told = remind_due_callbacks(session, clock.now(), config.timezone)
+        if told:
+            log.info("promised callbacks due: %d holder(s) told", len(told))
+
+    add_job(
+        scheduler, app, "callback_reminders", remind_callbacks, grace=None,
+        trigger="interval", seconds=CALLBACK_SECONDS, next_run_time=clock.now(),
     )  # fmt: skip
 
     def checkpoint_access_log() -> None:

@@ -11,7 +11,7 @@ and scheduler services; the request wrapper commits.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     # Supervisors and admins see a link in the console header and land here after logging in.
     console.add_home_page(app, "supervisor.dashboard", "감독 대시보드", SUPERVISORS)
+    console.add_home_page(app, "supervisor.report_page", "보고서", SUPERVISORS)
 
 
 def _session() -> Session:
@@ -79,7 +80,8 @@ def labels() -> Labels:
 
 @bp.context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"labels": labels(), "GENERAL_FIELD": GENERAL_FIELD}
+    # parse_time: the heartbeat's ISO stamp, shown in the hotline's time zone like every other time.
+    return {"labels": labels(), "GENERAL_FIELD": GENERAL_FIELD, "parse_time": datetime.fromisoformat}
 
 
 # --- the live page ----------------------------------------------------------------------------------------
@@ -90,7 +92,11 @@ def _live_context(picture: Overview) -> dict[str, Any]:
     for consultant in picture.consultants:
         for field_key in consultant.fields:
             by_field.setdefault(field_key, []).append(consultant)
-    return {"o": picture, "consultants_by_field": by_field}
+    # A ticket's alerts as one row: in the list's order (most severe first), so a row shows the top level.
+    alert_groups: dict[str, list[Any]] = {}
+    for alert in picture.alerts:
+        alert_groups.setdefault(alert.reference, []).append(alert)
+    return {"o": picture, "consultants_by_field": by_field, "alert_groups": alert_groups}
 
 
 def _render_sections(picture: Overview) -> dict[str, Markup]:
@@ -195,6 +201,15 @@ def report_json() -> Response:
             },
             "received": report.received,
             "by_field": report.by_field(),
+            "by_channel": {
+                channel: {
+                    "received": figures.received,
+                    "met": figures.compliance.met,
+                    "breached": figures.compliance.breached,
+                    "percent": figures.compliance.percent,
+                }
+                for channel, figures in report.by_channel.items()
+            },
             "by_support_type": {key or "": n for key, n in report.by_support_type().items()},
             "by_field_and_support_type": [
                 {"field": f, "support_type": s, "count": n}
@@ -351,4 +366,22 @@ def acknowledge(alert_id: int) -> BaseResponse:
     except alerts.AlertNotFound:
         abort(404, description=f"경보 {alert_id}을(를) 찾을 수 없습니다.")
     flash(f"경보를 확인했습니다: {escalation.ticket.reference} ({labels().level(escalation.level)})")
+    return _back()
+
+
+@bp.post("/alerts/ack")
+@login_required(roles=ACTORS)
+def acknowledge_ticket_alerts() -> BaseResponse:
+    """Acknowledge the alerts of one ticket at once: the page shows a ticket's alerts as one row."""
+    by = current_user()
+    assert by is not None
+    seen = []
+    for raw in request.form.getlist("alert_id"):
+        try:
+            seen.append(alerts.acknowledge(_session(), int(raw), by, clock.now()))
+        except (ValueError, alerts.AlertNotFound):
+            abort(404, description=f"경보 {raw}을(를) 찾을 수 없습니다.")
+    if seen:
+        top = max(seen, key=lambda escalation: escalation.level)
+        flash(f"경보를 확인했습니다: {top.ticket.reference} ({labels().level(top.level)})")
     return _back()

@@ -41,6 +41,8 @@ TICKET_HEADER = (
     "기한 준수",
     "경보 단계",
     "통화 미완료",
+    "처리 요약",
+    "회사명",
 )
 
 # Excel, LibreOffice and Google Sheets run a cell starting with one of these as a formula
@@ -104,6 +106,8 @@ def _ticket_query(period: Period, until: datetime | None = None) -> Select[*tupl
             Ticket.closed_at,
             Ticket.escalation_level,
             Ticket.incomplete,
+            Ticket.resolution_summary,
+            Ticket.company,
         )
         .outerjoin(assignee, assignee.id == Ticket.assignee_id)
         .where(Ticket.created_at >= period.start, Ticket.created_at < period.end)
@@ -160,8 +164,11 @@ def _ticket_line(row: Row[Any], labels: Labels) -> str:
             labels.local(row.first_attempt_at),
             labels.local(finished_at),
             on_time,
-            row.escalation_level,
+            # The on-screen name of the level ("기한 초과", "2단계 상향"); empty before any breach.
+            labels.level(row.escalation_level) if row.escalation_level else "",
             "예" if row.incomplete else "",
+            row.resolution_summary or "",
+            row.company or "",
         )
     )
 

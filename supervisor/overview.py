@@ -250,6 +250,7 @@ class PooledTicket:
     created_at: datetime
     sla_due_at: datetime | None
     incomplete: bool
+    has_recording: bool  # the caller's message, played inline to decide the field
 
 
 def general_pool(session: Session, limit: int = POOL_LIMIT) -> tuple[int, list[PooledTicket]]:
@@ -264,6 +265,7 @@ def general_pool(session: Session, limit: int = POOL_LIMIT) -> tuple[int, list[P
             Ticket.created_at,
             Ticket.sla_due_at,
             Ticket.incomplete,
+            Ticket.recording_url.is_not(None),
         )
         .where(condition)
         .order_by(Ticket.created_at)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tickets.models import OPEN_STATUSES, CallbackAttempt, Escalation, Outcome, Status, Ticket
+from tickets.models import OPEN_STATUSES, CallbackAttempt, Channel, Escalation, Outcome, Status, Ticket
 
 FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
@@ -85,6 +85,7 @@ class Received:
     """What a report needs of one ticket (the columns Ticket's report indexes cover)."""
 
     day: date  # local day of receipt
+    channel: str  # phone or web (tickets.models.Channel)
     field: str
     support_type: str | None
     created_at: datetime
@@ -112,6 +113,7 @@ class Received:
 def received(session: Session, period: Period) -> list[Received]:
     query = select(
         Ticket.created_at,
+        Ticket.channel,
         Ticket.field,
         Ticket.support_type,
         Ticket.status,
@@ -131,6 +133,7 @@ def received(session: Session, period: Period) -> list[Received]:
         found.append(
             Received(
                 day=row.created_at.astimezone(zone).date(),
+                channel=row.channel,
                 field=row.field,
                 support_type=row.support_type or None,
                 created_at=row.created_at,
@@ -199,6 +202,23 @@ def _missed_calls(tickets: Sequence[Received], now: datetime) -> MissedCalls:
         return t.first_attempt_at is not None or t.sla_due_at <= now
 
     return MissedCalls(len(missed), sum(in_time(t) for t in missed), sum(late(t) for t in missed))
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    """Received and SLA outcome of the tickets that came in one way (by phone, on the web)."""
+
+    received: int
+    compliance: Compliance
+
+
+def _by_channel(tickets: Sequence[Received], now: datetime) -> dict[str, ChannelFigures]:
+    """Every channel, zeros too: a report that shows no web row cannot tell "none" from "not counted"."""
+    return {
+        channel.value: ChannelFigures(len(mine), _compliance(mine, now))
+        for channel in Channel
+        for mine in [[t for t in tickets if t.channel == channel]]
+    }
 
 
 def volume_by_field_and_support_type(session: Session, period: Period) -> dict[tuple[str, str | None], int]:
@@ -416,6 +436,7 @@ class Report:
     escalations: dict[int, int]
     unreached: Unreached
     missed_calls: MissedCalls = MissedCalls(0, 0, 0)
+    by_channel: dict[str, ChannelFigures] = field(default_factory=dict)
     days: list[DayFigures] = field(default_factory=list)
     months: list[MonthFigures] = field(default_factory=list)
 
@@ -445,6 +466,7 @@ def build_report(session: Session, period: Period, now: datetime, support_types:
         escalations=escalations_by_level(session, period),
         unreached=Unreached(attempts_by_outcome(session, period), sum(t.notified for t in tickets)),
         missed_calls=_missed_calls(tickets, now),
+        by_channel=_by_channel(tickets, now),
         days=_days(period, counts),
         months=_months(period, counts, support_types),
     )

@@ -1,4 +1,4 @@
-"""A new ticket from a call: the one way tickets come into existence.
+"""A new ticket from a call or the web form: the one way tickets come into existence.
 
 `open_ticket` routes the new ticket to a consultant (tickets.routing). A repeat call is linked to the caller's
 open ticket in the same field instead, but only when the caller chose to (`join_open_ticket`) and only on
@@ -10,6 +10,7 @@ and its recording, and the consultant holding the ticket is told through the out
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from callflows.phones import callable_number, is_mobile
 from tickets import events, outbox, routing, sla
 from tickets.labels import STAFF_SMS_PREFIX
-from tickets.models import OPEN_STATUSES, Call, RepeatCall, Status, Ticket
+from tickets.models import OPEN_STATUSES, Call, Channel, RepeatCall, Status, Ticket
 from tickets.references import unused_reference
 
 
@@ -37,6 +38,7 @@ def open_ticket(
     missed_call: bool = False,
     join_open_ticket: bool = False,
     timezone: str = routing.DEFAULT_TIMEZONE,
+    web: WebAnswers | None = None,
 ) -> Ticket:
     if call is not None and (filed := call.filed_or_joined_ticket) is not None:
         # The same call again (a replayed webhook, or the flow ending after the status callback filed it):
@@ -46,7 +48,7 @@ def open_ticket(
         return filed
     existing = _open_ticket_in_field(session, caller_number, field) if join_open_ticket else None
     if existing is not None:
-        link_repeat_call(session, existing, call=call, now=now, support_type=support_type)
+        link_repeat_call(session, existing, call=call, now=now, support_type=support_type, web=web)
         return existing
     ticket = Ticket(
         reference=unused_reference(session),
@@ -59,6 +61,10 @@ def open_ticket(
         status=Status.NEW,
         incomplete=incomplete,
         missed_call=missed_call,
+        channel=Channel.WEB if web is not None else Channel.PHONE,
+        company=web.company if web is not None else None,
+        contact_person=web.contact_person if web is not None else None,
+        description=web.description if web is not None else None,
         escalation_level=0,
         paused_seconds=0,
         created_at=now,
@@ -70,11 +76,21 @@ def open_ticket(
         ticket.recording_duration = call.recording_duration
     sla.stamp(ticket, now)
     session.add(ticket)
-    source = "call" if call is not None else "manual"
+    source = "call" if call is not None else "web" if web is not None else "manual"
     events.record(session, ticket, "created", at=now, incomplete=incomplete, source=source)
     session.flush()
     routing.route(session, ticket, now=now, timezone=timezone)
     return ticket
+
+
+@dataclass(frozen=True)
+class WebAnswers:
+    """What the web form asks besides a call's answers (tickets.web_requests): a web ticket has these in
+    place of a recording."""
+
+    company: str
+    contact_person: str
+    description: str
 
 
 def _open_tickets_of(caller_id: str | None) -> Select[Ticket] | None:
@@ -103,10 +119,19 @@ def _open_ticket_in_field(session: Session, caller_id: str | None, field: str) -
 
 
 def link_repeat_call(
-    session: Session, ticket: Ticket, *, call: Call | None, now: datetime, support_type: str | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    call: Call | None,
+    now: datetime,
+    support_type: str | None = None,
+    web: WebAnswers | None = None,
 ) -> None:
-    """The call joins `ticket`: one `repeat_call` event, its recording attached, the holder told once."""
+    """The call joins `ticket`: one `repeat_call` event, its recording attached, the holder told once.
+    A web request joins the same way, its answers in the event instead of a recording."""
     detail: dict[str, Any] = {}
+    if web is not None:
+        detail.update(channel=Channel.WEB.value, **asdict(web))
     if call is not None:
         if call.filed_or_joined_ticket is not None:
             return  # linked already: a replay adds nothing
@@ -127,8 +152,10 @@ def link_repeat_call(
     holder = ticket.assignee
     if holder is not None:
         new_recording = " (새 녹음 있음)" if call is not None and call.recording_url else ""
+        again = "웹으로 다시 요청" if web is not None else "재전화"
         body = (
-            f"{STAFF_SMS_PREFIX} 접수번호 {ticket.reference} 고객 재전화{new_recording}. 콘솔에서 확인하세요."
+            f"{STAFF_SMS_PREFIX} 접수번호 {ticket.reference} 고객 {again}{new_recording}. "
+            "콘솔에서 확인하세요."
         )
         mobile = holder.phone if is_mobile(holder.phone) else None  # else the console inbox: no SMS
         outbox.add_message_once(

@@ -16,10 +16,10 @@ from callflows.prompts import GENERAL_NAMES
 from tickets.ticket_config import GENERAL_FIELD
 
 STATUS_NAMES = {
-    "new": "미배정",  # in its field's pool, held by nobody
+    "new": "신규",  # in its field's pool, held by nobody
     "assigned": "배정됨",
     "in_progress": "처리 중",
-    "waiting": "고객 응답 대기",  # the SLA clock stops until the company answers
+    "waiting": "보류",  # on hold for the company, with a reason: the SLA clock stops
     "resolved": "해결",
     "closed": "종결",
 }

@@ -29,6 +29,13 @@ class Status(enum.StrEnum):
     CLOSED = "closed"
 
 
+class Channel(enum.StrEnum):
+    """How a request reached the hotline."""
+
+    PHONE = "phone"
+    WEB = "web"
+
+
 OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING)
 
 
@@ -204,6 +211,8 @@ class RepeatCall(Base):
 
 # What the period reports read from a ticket besides id, field and created_at (see Ticket's report indexes).
 REPORT_COLUMNS = [
+    "channel",
+    "missed_call",
     "support_type",
     "status",
     "sla_due_at",
@@ -250,6 +259,8 @@ class Ticket(Base):
     id: Mapped[intpk]
     reference: Mapped[str16] = mapped_column(unique=True)  # "4821-9135": digits, easy to read aloud
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), unique=True)
+    # No CHECK like status's: on SQLite adding one copies the tickets table, and every table pointing at it.
+    channel: Mapped[str16] = mapped_column(default=Channel.PHONE, server_default=Channel.PHONE.value)
     field: Mapped[str32]  # a field key from config, or "general" (not sure: supervisors triage)
     support_type: Mapped[str32 | None]
     language: Mapped[str16] = mapped_column(default="ko")
@@ -258,6 +269,10 @@ class Ticket(Base):
     recording_sid: Mapped[str64 | None]
     recording_url: Mapped[str | None] = mapped_column(String(1024))
     recording_duration: Mapped[int | None]
+    # From the web form (tickets.web_requests): who asked, and their words in place of a recording.
+    company: Mapped[str255 | None]
+    contact_person: Mapped[str255 | None]
+    description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str16] = mapped_column(default=Status.NEW)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     incomplete: Mapped[bool] = mapped_column(default=False)  # the caller hung up before the flow ended
@@ -277,6 +292,8 @@ class Ticket(Base):
     next_escalation_at: Mapped[datetime | None]  # when the sweep must look at it next (warning or level)
     paused_at: Mapped[datetime | None]  # set while waiting: the clock is stopped
     paused_seconds: Mapped[int] = mapped_column(default=0)
+    # While waiting: when the company asked to be called back; the queue brings the ticket up from then.
+    callback_at: Mapped[datetime | None]
     escalation_level: Mapped[int] = mapped_column(default=0)
     # The SLA clock of the current round: set from creation, cleared when the ticket closes, restarted at a
     # reopen (which starts a new round, so its escalations are new rows). warned_at: the warning went out.
@@ -585,4 +602,31 @@ class ReferralFollowUp(Base):
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"))
     kind: Mapped[str32]  # reminder, unanswered_alert, expired, outcome_alert
     due_at: Mapped[datetime]
+    created_at: Mapped[created]
+
+
+class WebRequest(Base):
+    """A web form's request, waiting for its callback number to be proved (tickets.web_requests).
+
+    Nothing is filed until the number is proved: the form's answers wait here with the SMS code's hash, and
+    the row is deleted when the ticket is filed (the ticket then holds them) or when it goes stale.
+    """
+
+    __tablename__ = "web_requests"
+    # Stale requests are deleted by age.
+    __table_args__ = (Index(None, "created_at"),)
+
+    id: Mapped[intpk]
+    token: Mapped[str64] = mapped_column(unique=True)  # kept in the browser's session: which request is its
+    language: Mapped[str16]
+    company: Mapped[str255]
+    contact_person: Mapped[str255]
+    field: Mapped[str32]
+    support_type: Mapped[str32]
+    callback_number: Mapped[str32]  # E.164
+    description: Mapped[str] = mapped_column(Text)
+    client_address: Mapped[str64]
+    code_hash: Mapped[str64]  # sha256 hex of the token and the code: never the code itself
+    code_expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(default=0)  # codes typed so far; the limit is in tickets.web_requests
     created_at: Mapped[created]

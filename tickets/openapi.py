@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from tickets.models import Outcome, Status
+from tickets.models import Channel, Outcome, Status
 
 EXTENSION = "openapi"  # app.extensions key: {"paths": {...}, "schemas": {...}} registered by other packages
 
@@ -82,9 +82,11 @@ SCHEMAS: dict[str, Any] = {
         "required": [
             "reference",
             "status",
+            "channel",
             "field",
             "support_type",
             "language",
+            "company",
             "caller_number",
             "callback_number",
             "recording_url",
@@ -99,9 +101,15 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "reference": {"type": "string", "pattern": r"^\d{4}-\d{4}$"},
             "status": {"type": "string", "enum": [s.value for s in Status]},
+            "channel": {
+                "type": "string",
+                "enum": [c.value for c in Channel],
+                "description": "how it came in",
+            },
             "field": {"type": "string"},
             "support_type": NULLABLE_STRING,
             "language": {"type": "string", "enum": ["ko", "en"]},
+            "company": {**NULLABLE_STRING, "description": "from the web form; null for calls"},
             "caller_number": NULLABLE_STRING,
             "callback_number": NULLABLE_STRING,
             "recording_url": {**PROXIED_RECORDING, "pattern": r"^/api/v1/tickets/[^/]+/recording$"},
@@ -132,8 +140,15 @@ SCHEMAS: dict[str, Any] = {
             "extra_recordings",
             "referrals",
             "diagnosis",
+            "contact_person",
+            "description",
         ],
         "properties": {
+            "contact_person": {**NULLABLE_STRING, "description": "from the web form; null for calls"},
+            "description": {
+                **NULLABLE_STRING,
+                "description": "the web form's question, in place of a recording",
+            },
             "referrals": {"type": "array", "items": _ref("Referral")},
             "diagnosis": {**DIAGNOSIS, "type": ["object", "null"], "description": "the latest"},
             "attempts": {"type": "array", "items": _ref("Attempt")},

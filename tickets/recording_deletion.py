@@ -59,9 +59,12 @@ def delete_ticket_recordings(
     and an access-log row (action delete). Returns the SIDs queued. Marks the ticket done either way."""
     sids = ticket_recordings(session, ticket)
     ticket.recording_sid = ticket.recording_url = None  # the duration stays: it is a statistic
+    _delete_web_request_words(session, ticket, now=now, reason=reason, actor=actor)
     for event in ticket.events:
-        if any(key in (event.detail or {}) for key in RECORDING_KEYS):
-            event.detail = {k: v for k, v in event.detail.items() if k not in RECORDING_KEYS}
+        if any(key in (event.detail or {}) for key in (*RECORDING_KEYS, *WEB_REQUEST_KEYS)):
+            event.detail = {
+                k: v for k, v in event.detail.items() if k not in (*RECORDING_KEYS, *WEB_REQUEST_KEYS)
+            }
     for call in calls_of(session, ticket):
         call.recording_sid = call.recording_url = None
     for sid in sids:
@@ -73,6 +76,26 @@ def delete_ticket_recordings(
         )  # fmt: skip
     ticket.recordings_deleted_at = now
     return sids
+
+
+# A web request's own words stand in for a recording (tickets.web_requests), so they go with the recordings:
+# on the ticket, and in the events of later requests that joined it. The company's name stays (no person).
+WEB_REQUEST_KEYS = ("contact_person", "description")
+
+
+def _delete_web_request_words(
+    session: Session, ticket: Ticket, *, now: datetime, reason: str, actor: User | None
+) -> None:
+    had_words = ticket.description is not None or ticket.contact_person is not None
+    had_words |= any(k in (e.detail or {}) for e in ticket.events for k in WEB_REQUEST_KEYS)
+    if not had_words:
+        return
+    ticket.contact_person = ticket.description = None
+    events.record(session, ticket, "description_deleted", by=actor, at=now, reason=reason)
+    access_log.record(
+        session, actor=actor, action=Action.DELETE, subjects=[ticket.reference], reason=reason,
+        detail={"what": "web request"}, at=now,
+    )  # fmt: skip
 
 
 def delete_call_recording(

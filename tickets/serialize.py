@@ -28,9 +28,11 @@ def ticket_json(ticket: Ticket, *, detail: bool = True, full_numbers: bool = Fal
     data: dict[str, Any] = {
         "reference": ticket.reference,
         "status": ticket.status,
+        "channel": ticket.channel,
         "field": ticket.field,
         "support_type": ticket.support_type,
         "language": ticket.language,
+        "company": ticket.company,
         "caller_number": shown(ticket.caller_number),
         "callback_number": shown(ticket.callback_number),
         "recording_url": recordings.own_link(ticket),
@@ -43,6 +45,9 @@ def ticket_json(ticket: Ticket, *, detail: bool = True, full_numbers: bool = Fal
         "escalation_level": ticket.escalation_level,
     }
     if detail:
+        # The web form's own words, in place of a recording (a call has none of these).
+        data["contact_person"] = ticket.contact_person
+        data["description"] = ticket.description
         data["attempts"] = [
             {
                 "outcome": a.outcome,

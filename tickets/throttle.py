@@ -51,10 +51,10 @@ def _minutes_left(window_started_at: datetime, config: LoginConfig, now: datetim
     return max(1, math.ceil((window_started_at + _window(config) - now).total_seconds() / 60))
 
 
-def _count(session: Session, address: str, username: str, now: datetime, config: LoginConfig) -> Any:
+def _count(session: Session, address: str, username: str, now: datetime, window: timedelta) -> Any:
     """One more failure for the key, atomically; a key whose window ended starts a new one at 1."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stale = _TABLE.c.window_started_at <= now - _window(config)
+    stale = _TABLE.c.window_started_at <= now - window
     statement = (
         insert(_TABLE)
         .values(address=_key(address), username=_key(username), failures=1, window_started_at=now)
@@ -81,7 +81,7 @@ def count_login_attempt(
     any password is hashed. A guess that turns out right is taken back (`forgive_login_attempt`).
     """
     for name, limit in ((username, config.failures_per_username), (ANY_NAME, config.failures_per_address)):
-        failures, started = _count(session, address, name, now, config)
+        failures, started = _count(session, address, name, now, _window(config))
         if failures > limit:
             raise Locked(_minutes_left(started, config, now))
 
@@ -117,7 +117,7 @@ def check_address(session: Session, address: str, now: datetime, config: LoginCo
 
 def count_token_failure(session: Session, address: str, now: datetime, config: LoginConfig) -> None:
     """A wrong API token from this address."""
-    _count(session, address, ANY_NAME, now, config)
+    _count(session, address, ANY_NAME, now, _window(config))
 
 
 def forget_username(session: Session, username: str) -> None:
@@ -145,3 +145,15 @@ def forgive_code_attempt(session: Session, address: str, username: str) -> None:
 def forget_code_locks(session: Session, username: str) -> None:
     """Lift the locks on a name's codes from every address (an admin reset its second step)."""
     forget_username(session, CODE_KEY_PREFIX + username)
+
+
+# Other things counted per key in fixed windows (the web form's SMS codes, tickets.web_requests), under names
+# no username can hold ("!" is not allowed in one), so they never lift or add to a login's count.
+EVENT_KEY_PREFIX = "!"
+
+
+def count_event(session: Session, key: str, event: str, now: datetime, window: timedelta) -> int:
+    """One more `event` for `key` (an address, or another key such as a hashed number), atomically; how many
+    there were in the current window, this one included."""
+    failures, _ = _count(session, key, EVENT_KEY_PREFIX + event, now, window)
+    return int(failures)

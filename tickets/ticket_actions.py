@@ -186,6 +186,24 @@ def change_status(ctx: Context, user: User, ticket: Ticket, status: Any, **field
     return ticket
 
 
+COMPANY_MAX = 255
+
+
+def set_company(ctx: Context, user: User, ticket: Ticket, company: Any) -> None:
+    """The company's name as the consultant heard it (the caller says it; a web request types it)."""
+    _must_hold(user, ticket)
+    if not isinstance(company, str) or len(company.strip()) > COMPANY_MAX:
+        raise ActionError(422, "invalid_company", f"company is text of at most {COMPANY_MAX} characters.")
+    name = company.strip() or None
+    if name == ticket.company:
+        return
+    events.record(
+        ctx.session, ticket, "company_changed", by=user, at=ctx.now, **{"from": ticket.company, "to": name}
+    )
+    ticket.company = name
+    _logged(ctx, Action.CHANGE, ticket, "company")
+
+
 def add_note(ctx: Context, user: User, ticket: Ticket, text: Any) -> None:
     _must_hold(user, ticket)
     if not isinstance(text, str):

@@ -96,6 +96,12 @@ class PrivacyConfig:
     """
 
     access_log_years: int = 2
+    # Who answers questions and deletion requests (the /privacy page): a name per language, a phone, e-mail.
+    contact_name: dict[str, str] = field(
+        default_factory=lambda: {"ko": "개인정보 보호책임자", "en": "Privacy officer"}
+    )
+    contact_phone: str | None = None  # E.164; None: the hotline's own number
+    contact_email: str | None = None
     # The monthly check lists a user who viewed more than this many tickets outside their fields or queue.
     outside_fields_threshold: int = 10
     retention: RetentionConfig = field(default_factory=RetentionConfig)

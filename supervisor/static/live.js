@@ -13,7 +13,7 @@
           var html = data.fragments[section.dataset.live];
           if (html !== undefined && !section.contains(document.activeElement)) { section.innerHTML = html; }
         });
-        document.getElementById("refreshed-at").textContent = new Date().toLocaleTimeString("ko-KR", {hour12: false});
+        document.getElementById("refreshed-at").textContent = new Date().toLocaleTimeString("ko-KR", {hour12: false, timeZone: "Asia/Seoul"});
       })
       .catch(function () { document.getElementById("refreshed-at").textContent = "연결 끊김, 다시 시도 중"; })
       .finally(function () { setTimeout(refresh, every); });

@@ -28,7 +28,7 @@ from tests.faults.cluster import ThrowawayCluster, free_port, postgres_bin_dir
 from tests.faults.outcome import Table, read_outcomes
 from tests.faults.processes import Deployment
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 PACE = Pace(calls=40, stagger=12.0, think=(4.0, 6.0))  # calls of 20-30 s; a real caller takes about 90 s
 FAULT_AT = 8.0  # seconds after the first call: every call is in progress or about to start

@@ -102,9 +102,11 @@ def test_tickets_list_and_show_print_the_ticket_json(app: Flask) -> None:
     expected = {
         "reference",
         "status",
+        "channel",
         "field",
         "support_type",
         "language",
+        "company",
         "caller_number",
         "callback_number",
         "recording_url",
@@ -120,7 +122,15 @@ def test_tickets_list_and_show_print_the_ticket_json(app: Flask) -> None:
     reference = listed[0]["reference"]
     shown = json.loads(_run(app, "tickets", "show", reference.replace("-", ""), "--json").output)
     assert shown["reference"] == reference
-    assert set(shown) == expected | {"attempts", "events", "referrals", "diagnosis"}
+    assert set(shown) == expected | {
+        "attempts",
+        "events",
+        "referrals",
+        "diagnosis",
+        "contact_person",
+        "description",
+    }
+    assert listed[0]["channel"] == "phone"
     assert shown["events"][0]["type"] == "created"
     assert "+00:00" in shown["created_at"]
     missing = _run(app, "tickets", "show", "0000-0000", "--json")

@@ -48,7 +48,9 @@ def test_every_page_works_without_inline_script_or_style(
     assert _header_colour(page) == "rgb(20, 61, 107)"  # console.css applied
     _log_in(page, live_server, "supervisor")
     assert page.url == f"{url}/supervisor/"
-    assert _header_colour(page) == "rgb(29, 36, 48)"  # supervisor.css applied
+    assert _header_colour(page) == "rgb(20, 61, 107)"  # the one header, its header.css applied
+    radius = page.eval_on_selector("section.card", "e => getComputedStyle(e).borderTopLeftRadius")
+    assert radius == "8px"  # supervisor.css applied
     before = page.inner_text("#refreshed-at")
     expect(page.locator("#refreshed-at")).not_to_have_text(before, timeout=5_000)
     assert "연결 끊김" not in page.inner_text("#refreshed-at")  # live.js fetched the fragments

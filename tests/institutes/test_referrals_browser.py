@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from tests.live import ARTIFACTS, LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
@@ -72,7 +73,7 @@ def test_a_consultant_refers_and_the_institute_accepts_through_its_link(
     form.locator("input[name=needs][value=advice]").uncheck()
     form.locator("input[name=needs][value=equipment]").check()
     form.get_by_role("button", name="진단 기록").click()
-    assert "진단을 기록했습니다" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("진단을 기록했습니다")  # swapped in place
     assert "금형 치수 불량" in page.locator("#latest-diagnosis").inner_text()
 
     # Refer to the first suggestion.
@@ -83,7 +84,7 @@ def test_a_consultant_refers_and_the_institute_accepts_through_its_link(
     refer.get_by_label("연계 기관").select_option(key)
     refer.get_by_label("기관에 전할 메모").fill("측정 일정 협의 부탁드립니다")
     refer.get_by_role("button", name="연계 요청 보내기").click()
-    assert "연계 요청을 보냈습니다" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("연계 요청을 보냈습니다")
     row = page.locator(f"#referral-list tr[data-institute='{key}']")
     assert "응답 대기" in row.inner_text()
     assert _fits(page), "the ticket page is wider than the screen"

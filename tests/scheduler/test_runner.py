@@ -37,6 +37,7 @@ def test_jobs_have_fixed_ids_and_a_restart_adds_no_copies(app: Flask) -> None:
         "unfiled_call_recovery",
         "access_log_checkpoint",
         "privacy_retention",
+        "callback_reminders",
     }
     assert count == len(jobs)
     assert jobs["sla_sweep"].trigger.interval == timedelta(seconds=60)

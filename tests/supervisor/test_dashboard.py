@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from supervisor import exports
@@ -263,7 +263,7 @@ def test_the_page_shows_the_same_numbers(
         assert re.search(rf'data-figure="{name}"[^>]*>{value}<', page), name
     it_row = re.search(r'<tr data-field="it">(.*?)</tr>', page, re.S)
     assert it_row is not None
-    cells = re.findall(r'<td class="num[^"]*">(\d+)</td>', it_row.group(1))
+    cells = re.findall(r'<td class="num[^"]*">(?:<a [^>]*>)?(\d+)(?:</a>)?</td>', it_row.group(1))
     row = data["backlog"]["it"]
     assert [int(c) for c in cells] == [row.get(s, 0) for s in OPEN] + [row["overdue"]]
     assert "정보통신(IT)" in page  # fields by their Korean names
@@ -326,6 +326,11 @@ def _csv_rows(response: Any) -> list[list[str]]:
 def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
     session: Session, client: Any, supervisor: User, history: list[fx.Spec]
 ) -> None:
+    resolved_late = next(s for s in history if s.finished and s.created_at.month == 10)
+    marked = session.scalar(select(Ticket).where(Ticket.reference == resolved_late.reference))
+    assert marked is not None
+    marked.resolution_summary, marked.escalation_level, marked.company = "=장비 안내", 2, "한빛정밀"
+    session.commit()
     _log_in(client, supervisor)
     response = client.get("/supervisor/export/tickets.csv?first=2026-10-01&last=2026-10-31&reason=test")
     assert response.mimetype == "text/csv"
@@ -341,6 +346,12 @@ def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
     assert row["접수일시"] == spec.created_at.astimezone(fx.SEOUL).strftime("%Y-%m-%d %H:%M")
     finished = next(s for s in chosen if s.finished and s.finished_at)
     assert by_reference[finished.reference]["기한 준수"] == ("예" if fx.met(finished) else "아니오")
+    # Levels and statuses by their on-screen names, and the resolution summary people wrote.
+    assert {r["경보 단계"] for r in by_reference.values()} <= {"", "기한 초과", "2단계 상향", "3단계 상향"}
+    assert {r["상태"] for r in by_reference.values()} <= {"신규", "배정됨", "처리 중", "보류", "해결", "종결"}
+    assert by_reference[marked.reference]["경보 단계"] == "2단계 상향"
+    assert by_reference[marked.reference]["처리 요약"] == "'=장비 안내"  # text, never a formula
+    assert by_reference[marked.reference]["회사명"] == "한빛정밀"
 
 
 def test_monthly_csv_matches_the_monthly_figures(
@@ -547,7 +558,7 @@ def test_admins_see_the_dashboard_without_its_buttons_and_may_not_act(
     pooled = session.scalar(select(Ticket).where(Ticket.reference == _pool_references(page)[0]))
     assert alert is not None and pooled is not None and pooled.field == "general"
     offered = _actions(page)
-    assert f"/supervisor/alerts/{alert.id}/ack" in offered
+    assert "/supervisor/alerts/ack" in offered  # a ticket's alerts acknowledged with one button
     assert f"/supervisor/tickets/{pooled.reference}/field" in offered
     assert any(action.endswith("/assign") for action in offered)
 
@@ -559,6 +570,7 @@ def test_admins_see_the_dashboard_without_its_buttons_and_may_not_act(
     assert _actions("".join(fragments.values())) == []
     attempts = {
         f"/supervisor/alerts/{alert.id}/ack": {},
+        "/supervisor/alerts/ack": {"alert_id": str(alert.id)},
         f"/supervisor/tickets/{pooled.reference}/field": {"field": "it"},
         f"/supervisor/tickets/{pooled.reference}/assign": {"username": "boss"},
     }
@@ -568,3 +580,59 @@ def test_admins_see_the_dashboard_without_its_buttons_and_may_not_act(
     session.refresh(pooled)
     assert alert.acknowledged_at is None
     assert (pooled.field, pooled.assignee_id) == ("general", None)
+
+
+def test_a_ticket_with_several_alerts_is_one_row_at_its_highest_level(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    # An open ticket long past its deadline, warned and then escalated twice, none acknowledged.
+    late = session.scalars(
+        select(Ticket).where(Ticket.status.in_(OPEN), Ticket.sla_due_at < fx.NOW - timedelta(hours=30))
+    ).first()
+    assert late is not None
+    taken = set()
+    for escalation in session.scalars(select(Escalation).where(Escalation.ticket_id == late.id)):
+        escalation.acknowledged_at = escalation.acknowledged_by_id = None
+        taken.add((escalation.sla_round, escalation.level))
+    for level in {0, 1, 2} - {lv for rnd, lv in taken if rnd == late.sla_round}:
+        session.add(Escalation(ticket_id=late.id, sla_round=late.sla_round, level=level, due_at=fx.NOW))
+    others = update(Escalation).where(Escalation.ticket_id != late.id).values(acknowledged_at=fx.NOW)
+    session.execute(others)  # only this ticket's alerts wait, so all of them fit the list
+    session.flush()
+    csrf = _log_in(client, supervisor)
+    data = client.get("/supervisor/live.json").get_json()
+    levels: dict[str, list[int]] = {}
+    for alert in data["alerts"]:
+        levels.setdefault(alert["reference"], []).append(alert["level"])
+    reference, its_levels = late.reference, levels[late.reference]
+    assert len(its_levels) > 1
+    page = client.get("/supervisor/").get_data(as_text=True)
+    rows = re.findall(rf'<tr data-alert="\d+" data-reference="{reference}">(.*?)</tr>', page, re.S)
+    assert len(rows) == 1  # not a yellow 기한 임박 row beside the red one
+    top = max(its_levels)
+    assert ("기한 임박" if top == 0 else "기한 초과" if top == 1 else f"{top}단계 상향") in rows[0]
+    assert "시간 초과" in rows[0]  # how long it is overdue
+    ids = [a["id"] for a in data["alerts"] if a["reference"] == reference]
+    client.post("/supervisor/alerts/ack", data={"csrf_token": csrf, "alert_id": ids})
+    after = client.get("/supervisor/live.json").get_json()
+    assert reference not in [a["reference"] for a in after["alerts"]]
+    # Acknowledged, the ticket is still on the overdue list the tile opens.
+    overdue = client.get("/console/?due=overdue").get_data(as_text=True)
+    assert f'data-reference="{reference}"' in overdue
+
+
+def test_the_general_pool_plays_each_callers_message_inline(
+    session: Session, client: Any, supervisor: User, history: list[fx.Spec]
+) -> None:
+    _log_in(client, supervisor)
+    first = _pool_references(client.get("/supervisor/").get_data(as_text=True))[0]
+    ticket = session.scalar(select(Ticket).where(Ticket.reference == first))
+    assert ticket is not None
+    ticket.recording_sid = "RE" + "1" * 32
+    ticket.recording_url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/" + ticket.recording_sid
+    session.commit()
+    page = client.get("/supervisor/").get_data(as_text=True)
+    pool = page[page.index('id="pool"') :]
+    assert f'src="/console/tickets/{first}/recording"' in pool  # through the app's proxy, never Twilio's
+    assert "api.twilio.com" not in page
+    assert page.index('id="live-pool"') < page.index('id="live-alerts"')  # triage first while non-empty

@@ -90,7 +90,7 @@ def test_a_supervisor_sees_an_alert_acknowledges_it_reassigns_and_exports(
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
     # The consultant console and the dashboard link to each other for a supervisor.
-    page.get_by_role("link", name="상담 콘솔").click()
+    page.get_by_role("link", name="내 대기열").click()
     page.wait_for_url(f"{live_server.url}/console/")
     page.get_by_role("link", name="감독 대시보드").click()
     page.wait_for_url(f"{live_server.url}/supervisor/")

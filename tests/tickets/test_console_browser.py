@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from tests.live import browser_page, live_server  # noqa: F401  (fixtures)
@@ -38,25 +39,25 @@ def test_a_consultant_works_a_ticket_from_the_pool_to_resolved(live_server, brow
     row = page.locator(f"#pool tr[data-reference='{reference}']")
     assert "남음" in row.inner_text() or "초과" in row.inner_text()
     row.get_by_role("button", name="가져오기").click()
-    assert "가져왔습니다" in page.get_by_role("status").inner_text()
-    assert page.locator("#status").inner_text() == "배정됨"
+    expect(page.get_by_role("status")).to_contain_text("가져왔습니다")
+    expect(page.locator("#status")).to_have_text("배정됨")
     assert page.locator("audio").count() == 1 or "녹음 없음" in page.content()
 
     page.get_by_role("button", name="전화 걸기").click()
-    assert "연결 중" in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("연결 중")
     placed = app.extensions["telephony"].calls[-1]
     assert placed.to == "+821055550101"
 
     page.get_by_label("결과").select_option("no_answer")
-    page.get_by_label("메모", exact=True).first.fill("부재중")
+    page.locator("#attempt-form").get_by_label("메모").fill("부재중")
     page.locator("#attempt-form").get_by_role("button", name="기록").click()
-    assert "받지 않음" in page.locator("#attempts").inner_text()
-    assert page.locator("#status").inner_text() == "처리 중"
+    expect(page.locator("#attempts")).to_contain_text("받지 않음")
+    expect(page.locator("#status")).to_have_text("처리 중")
 
     page.get_by_label("제공한 지원").select_option("advice")
     page.get_by_label("처리 요약").fill("시험 장비 보유 기관을 안내함")
     page.locator("#resolve-form").get_by_role("button", name="해결").click()
-    assert page.locator("#status").inner_text() == "해결"
+    expect(page.locator("#status")).to_have_text("해결")
     assert "시험 장비 보유 기관을 안내함" in page.content()
 
     with app.app_context():

@@ -14,23 +14,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 
 from tickets import access_log, auth, clock, ticket_actions, two_step
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
+from tickets.console.history import describe
+from tickets.console.labels import (
+    ERROR_MESSAGES,
+    EVENT_LABELS,
+    OUTCOME_LABELS,
+    REFERRED_LABEL,
+    STATUS_LABELS,
+)
+from tickets.console.search import DUE_CHOICES, Filters, search
 from tickets.db import db
-from tickets.labels import EVENT_NAMES, GENERAL_NAME, OUTCOME_NAMES, STATUS_NAMES
+from tickets.labels import GENERAL_NAME
 from tickets.lifecycle import allowed_next
 from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
+from tickets.telephony import telephony
 from tickets.ticket_actions import ActionError, Context
 from tickets.ticket_config import GENERAL_FIELD
 
@@ -38,11 +48,8 @@ bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
 )
 
-REFERRED_LABEL = "기관 연계"  # the resolution_type `referred` (tickets.referrals.REFERRED)
-# Event details worth showing to people; media URLs stay behind the recording proxy, never on a page.
-HIDDEN_DETAIL = ("url", "recording_url", "call_sid", "recording_sid")
 STATUS_BUTTONS = {
-    "in_progress": "처리 시작", "waiting": STATUS_NAMES["waiting"], "resolved": "해결", "closed": "종결",
+    "in_progress": "처리 시작", "waiting": "보류", "resolved": "해결", "closed": "종결",
 }  # fmt: skip
 
 
@@ -68,6 +75,16 @@ def time_left(due: datetime | None, now: datetime | None = None) -> str:
     minutes = rest // 60
     text = f"{days}일 {hours}시간" if days else f"{hours}시간 {minutes}분"
     return f"{text} {'남음' if seconds >= 0 else '초과'}"
+
+
+def minutes(seconds: int | None) -> str:
+    """A call's duration in the unit it is typed in: minutes (90 seconds -> "1.5분")."""
+    return "-" if seconds is None else f"{round(seconds / 60, 1):g}분"
+
+
+def callback_due(now: datetime) -> Any:
+    """0 for a waiting ticket whose callback time has come, else 1: the queue's first sort key."""
+    return case((and_(Ticket.status == Status.WAITING, Ticket.callback_at <= now), 0), else_=1)
 
 
 def _names() -> dict[str, Any]:
@@ -105,10 +122,17 @@ def _local_filter(value: datetime | None) -> str:
 @bp.context_processor
 def _globals() -> dict[str, Any]:
     return {
-        "STATUS_LABELS": STATUS_NAMES, "OUTCOME_LABELS": OUTCOME_NAMES, "time_left": time_left,
-        "EVENT_LABELS": EVENT_NAMES, "HIDDEN_DETAIL": HIDDEN_DETAIL,
-        "names": _names(), "Status": Status, "home_pages": home_pages,
+        "STATUS_LABELS": STATUS_LABELS, "OUTCOME_LABELS": OUTCOME_LABELS, "time_left": time_left,
+        "EVENT_LABELS": EVENT_LABELS, "names": _names(), "Status": Status,
+        "describe": describe, "minutes": minutes, "DUE_CHOICES": DUE_CHOICES,
+        "filters": Filters.from_args(request.args),
     }  # fmt: skip
+
+
+@bp.app_context_processor
+def _header_globals() -> dict[str, Any]:
+    # The header (console/_header.html) is on the supervisor dashboard's pages too, another blueprint.
+    return {"home_pages": home_pages}
 
 
 @dataclass(frozen=True)
@@ -189,7 +213,8 @@ def my_queue() -> Any:
     mine = db.session.scalars(
         select(Ticket)
         .where(Ticket.assignee_id == me.id, Ticket.status.in_(list(OPEN_STATUSES)))
-        .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
+        # A waiting ticket whose "call back at" has come goes back to the top.
+        .order_by(callback_due(clock.now()), Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(200)
     ).all()
     pool = db.session.scalars(
@@ -198,7 +223,18 @@ def my_queue() -> Any:
         .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(200)
     ).all()
-    return render_template("console/queue.html", mine=mine, pool=pool, now=clock.now())
+    filters = Filters.from_args(request.args)
+    results = search(db.session(), me, filters, clock.now()) if filters.active else None
+    if filters.phone:
+        # Looking a person up by number is an access to their data, whatever it finds.
+        found = [t.reference for t in results or []]
+        access_log.record_request(
+            db.session(), access_log.Action.VIEW, [mask_number(filters.phone), *found], query="phone"
+        )
+    return render_template(
+        "console/queue.html", mine=mine, pool=pool, results=results, now=clock.now(),
+        field_keys=current_app.config["HOTLINE"].routing.field_keys,
+    )  # fmt: skip
 
 
 @bp.get("/tickets/<reference>")
@@ -223,7 +259,23 @@ def ticket_page(reference: str) -> Any:
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
         extra_recordings=ticket_actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
         show_numbers=ticket_actions.may_see_numbers(me, ticket), **referral_section(ticket),
+        real_recordings=getattr(telephony(), "plays_real_recordings", True),
+        notes=[e for e in reversed(ticket.events) if e.type == "note"],
+        earlier=_same_caller(me, ticket),
+        history=[e for e in reversed(ticket.events) if e.type != "note"],
     )  # fmt: skip
+
+
+def _same_caller(me: User, ticket: Ticket) -> list[Ticket]:
+    """The caller's other tickets (same number), newest first: what they asked before, one click away."""
+    numbers = {n for n in (ticket.caller_number, ticket.callback_number) if n}
+    if not numbers:
+        return []
+    query = ticket_actions.visible(select(Ticket), me).where(
+        Ticket.id != ticket.id,
+        (Ticket.caller_number.in_(numbers)) | (Ticket.callback_number.in_(numbers)),
+    )
+    return list(db.session.scalars(query.order_by(Ticket.created_at.desc()).limit(20)))
 
 
 def _allowed(ticket: Ticket) -> frozenset[Status]:
@@ -237,6 +289,36 @@ def _find(reference: str) -> Ticket:
         abort(404)
 
 
+def _callback_time(raw: str, now: datetime) -> datetime | None:
+    """The form's "call back at" (a datetime-local in the hotline's time zone) as UTC; it must be ahead."""
+    if not raw.strip():
+        return None
+    try:
+        local = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ActionError(422, "invalid_callback_at", "회신 시각을 알아볼 수 없습니다.") from None
+    zone = ZoneInfo(current_app.config["HOTLINE"].timezone)
+    when = local.replace(tzinfo=zone).astimezone(UTC)
+    if when <= now:
+        raise ActionError(422, "invalid_callback_at", "회신 시각은 지금보다 뒤여야 합니다.")
+    return when
+
+
+RECORDING_ERRORS = {
+    404: "이 녹음은 없거나 이미 삭제되었습니다.",
+    502: "Twilio에 연결하지 못해 녹음을 가져오지 못했습니다. 잠시 후 다시 시도해 주세요.",
+}
+
+
+def _recording(ticket: Ticket, event_id: int | None = None) -> Any:
+    """The audio, or why not in Korean: the page's script shows this text where the player would be."""
+    try:
+        return recording_response(ticket, event_id)
+    except ActionError as error:
+        text = RECORDING_ERRORS.get(error.status, "녹음을 재생할 수 없습니다.")
+        return text, error.status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def _act(reference: str, action: Any, success: str) -> Any:
     """Run an action for a form post; show the outcome on the ticket page (errors roll back)."""
     ticket = _find(reference)
@@ -245,7 +327,7 @@ def _act(reference: str, action: Any, success: str) -> Any:
         action(ctx, _me(), ticket)
     except ActionError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(ERROR_MESSAGES.get(error.code, error.message), "error")
         return redirect(url_for("console.ticket_page", reference=ticket.reference), code=303)
     flash(success, "ok")
     return redirect(url_for("console.ticket_page", reference=ticket.reference), code=303)
@@ -310,15 +392,37 @@ def callback(reference: str) -> Any:
 @login_required(roles=ticket_actions.TICKET_ROLES)
 def status(reference: str) -> Any:
     form = request.form
-    label = STATUS_BUTTONS.get(form.get("status", ""), form.get("status", ""))
-    return _act(
-        reference,
-        lambda c, u, t: ticket_actions.change_status(
-            c, u, t, form.get("status", ""), note=form.get("note") or None,
+    target = form.get("status", "")
+    label = STATUS_LABELS.get(target, target)
+
+    def change(c: Context, u: User, t: Ticket) -> None:
+        note = form.get("note") or None
+        callback_at = None
+        if target == Status.WAITING:
+            if not (note or "").strip():
+                raise ActionError(422, "reason_required", "보류하려면 사유를 적어 주세요.")
+            callback_at = _callback_time(form.get("callback_at", ""), c.now)
+            if callback_at is not None:
+                note = f"{note} (회신 예정 {_local(callback_at)})"
+        if target == Status.RESOLVED and t.status == Status.ASSIGNED:
+            # Someone who called from a desk phone resolves straight away: the work started with that call.
+            ticket_actions.change_status(c, u, t, Status.IN_PROGRESS.value)
+        ticket_actions.change_status(
+            c, u, t, target, note=note,
             summary=form.get("summary") or None, resolution_type=form.get("resolution_type") or None,
-        ),
-        f"상태를 '{label}'(으)로 바꿨습니다.",
-    )  # fmt: skip
+        )  # fmt: skip
+        t.callback_at = callback_at  # only a waiting ticket keeps one
+
+    return _act(reference, change, f"상태를 '{label}'(으)로 바꿨습니다.")
+
+
+@bp.post("/tickets/<reference>/company")
+@login_required(roles=ticket_actions.TICKET_ROLES)
+def company(reference: str) -> Any:
+    name = request.form.get("company", "")
+    return _act(
+        reference, lambda c, u, t: ticket_actions.set_company(c, u, t, name), "회사명을 저장했습니다."
+    )
 
 
 @bp.post("/tickets/<reference>/notes")
@@ -331,28 +435,21 @@ def note(reference: str) -> Any:
 @bp.get("/tickets/<reference>/recording")
 @login_required(roles=ticket_actions.TICKET_ROLES)
 def recording(reference: str) -> Any:
-    ticket = _find(reference)
-    try:
-        return recording_response(ticket)
-    except ActionError as error:
-        return error.message, error.status
+    return _recording(_find(reference))
 
 
 @bp.get("/tickets/<reference>/recordings/<int:event_id>")
 @login_required(roles=ticket_actions.TICKET_ROLES)
 def extra_recording(reference: str, event_id: int) -> Any:
     """A later recording of the ticket (a repeat call's message), through the same authorised proxy."""
-    ticket = _find(reference)
-    try:
-        return recording_response(ticket, event_id)
-    except ActionError as error:
-        return error.message, error.status
+    return _recording(_find(reference), event_id)
 
 
 def init_app(app: Flask) -> None:
     # Their views join this blueprint.
-    from tickets.console import audit, erasure, inbox, institutes, referrals, second_step, users  # noqa: F401
+    from tickets.console import audit, erasure, errors, inbox, institutes, referrals, second_step, users  # noqa: F401
 
     app.register_blueprint(bp)
+    errors.init_app(app)
     # Auditors work from the access log (and land there); admins get a link beside their dashboard.
     add_home_page(app, "console.audit_log", "접속기록", audit.AUDIT_ROLES)
