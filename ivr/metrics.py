@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import threading
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -45,8 +46,18 @@ class _Instruments:
     calls_finished: Counter
 
 
-@cache
+_creating = threading.Lock()
+
+
 def _instruments() -> _Instruments:
+    """Made on first use (the multiprocess directory is set by then), once: two webhooks' threads asking at
+    the same moment would otherwise both register the same metric names, and one would fail."""
+    with _creating:
+        return _make_instruments()
+
+
+@cache
+def _make_instruments() -> _Instruments:
     from prometheus_client import Counter, Histogram
 
     return _Instruments(

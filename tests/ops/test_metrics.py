@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from ipaddress import ip_network
@@ -120,9 +122,11 @@ def test_a_call_whose_webhook_fails_counts_as_an_apology_and_not_as_started(
     before = scrape(enabled)
     place_call(enabled, "")
     after = scrape(enabled)
-    assert value(after, "hotline_calls_finished_total", outcome="apology") - value(
-        before, "hotline_calls_finished_total", outcome="apology"
-    ) == 1
+    assert (
+        value(after, "hotline_calls_finished_total", outcome="apology")
+        - value(before, "hotline_calls_finished_total", outcome="apology")
+        == 1
+    )
     assert value(after, "hotline_calls_started_total") == value(before, "hotline_calls_started_total")
 
 
@@ -133,12 +137,23 @@ def test_the_database_figures_are_read_at_scrape_time(enabled: Flask, session: S
             OutboxMessage(key="a", channel="sms", recipient="+821000000000", payload={}, status="dead"),
             OutboxMessage(key="b", channel="email", recipient="x@example.org", payload={}),
             OutboxMessage(
-                key="c", channel="sms", recipient="+821000000001", payload={}, status="sent",
-                created_at=now - timedelta(seconds=30), next_try_at=now, sent_at=now,
+                key="c",
+                channel="sms",
+                recipient="+821000000001",
+                payload={},
+                status="sent",
+                created_at=now - timedelta(seconds=30),
+                next_try_at=now,
+                sent_at=now,
             ),  # fmt: skip
             SchedulerHeartbeat(
-                name="h:1", host="h", pid=1, started_at=now, beat_at=now - timedelta(seconds=40),
-                sweep_succeeded_at=now - timedelta(seconds=50), sweep_seconds=1.5,
+                name="h:1",
+                host="h",
+                pid=1,
+                started_at=now,
+                beat_at=now - timedelta(seconds=40),
+                sweep_succeeded_at=now - timedelta(seconds=50),
+                sweep_seconds=1.5,
             ),  # fmt: skip
             Ticket(reference="1111-2222", field="it", status="assigned", sla_due_at=now - timedelta(hours=1)),
             Ticket(reference="1111-3333", field="it", status="closed", sla_due_at=now - timedelta(hours=1)),
@@ -154,9 +169,10 @@ def test_the_database_figures_are_read_at_scrape_time(enabled: Flask, session: S
     assert value(samples, "hotline_tickets_open", field="it", status="assigned") == 1
     assert value(samples, "hotline_scheduler_heartbeat_age_seconds") == 40
     assert value(samples, "hotline_sla_sweep_duration_seconds") == 1.5
-    assert value(samples, "hotline_sla_sweep_last_success_timestamp_seconds") == (
-        now - timedelta(seconds=50)
-    ).timestamp()
+    assert (
+        value(samples, "hotline_sla_sweep_last_success_timestamp_seconds")
+        == (now - timedelta(seconds=50)).timestamp()
+    )
 
 
 def test_no_scheduler_ever_is_an_infinitely_old_heartbeat(enabled: Flask) -> None:
@@ -172,3 +188,42 @@ def test_the_alert_rules_pass_promtool() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     for alert in ("SchedulerHeartbeatMissing", "OutboxDeadMessages", "Webhook5xx", "WebhookLatencyP99"):
         assert f"alert: {alert}" in rules.read_text(encoding="utf-8")
+
+
+def test_the_first_webhooks_of_a_worker_arriving_at_once_are_all_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each webhook's work runs on its own thread; the first ones after a start must not race to register
+    # the same metrics (the loser raised, and its caller heard the apology).
+    from prometheus_client import REGISTRY
+    from prometheus_client.registry import CollectorRegistry
+
+    register = CollectorRegistry.register
+
+    def slow_register(registry: CollectorRegistry, collector: Any) -> None:
+        time.sleep(0.01)  # as under load: the moment between two threads' checks widens
+        register(registry, collector)
+
+    from ivr import metrics
+
+    made = metrics._instruments()
+    for collector in (made.requests, made.latency, made.calls_started, made.calls_finished):
+        REGISTRY.unregister(collector)
+    metrics._make_instruments.cache_clear()
+    monkeypatch.setattr(CollectorRegistry, "register", slow_register)
+    start, failures = threading.Barrier(8), []
+
+    def first_webhook() -> None:
+        start.wait()
+        try:
+            metrics.count_apology()
+        except Exception as error:  # what the webhook's thread would have died of
+            failures.append(error)
+
+    threads = [threading.Thread(target=first_webhook) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert REGISTRY.get_sample_value("hotline_calls_finished_total", {"outcome": "apology"}) == 8

@@ -110,7 +110,9 @@ def test_a_repeat_call_is_linked_to_the_open_ticket_and_the_consultant_is_told(
         recording_duration=42,
     )
     session.add(call)
-    again = make_ticket(callback_number="+821020001001", call=call, now=NOW + timedelta(hours=2))
+    again = make_ticket(
+        callback_number="+821020001001", call=call, now=NOW + timedelta(hours=2), join_open_ticket=True
+    )
     assert again is first
     event, added = first.events[-2:]
     assert event.type == "repeat_call"
