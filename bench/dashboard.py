@@ -37,8 +37,8 @@ from sqlalchemy import create_engine, make_url, select, text
 
 from ivr.app import create_app
 from ivr.config import ROOT, load_config
-from scheduler import overview, reports
-from scheduler.reports import Period
+from supervisor import overview, reports
+from supervisor.reports import Period
 from tickets import auth, clock
 from tickets.db import db, make_engine
 from tickets.migrate import upgrade

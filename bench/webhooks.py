@@ -331,7 +331,6 @@ def scratch_database(kind: str, workdir: Path) -> Iterator[str]:
 def _migrate_and_seed(url: str) -> None:
     from ivr.app import create_app
     from ivr.config import load_config
-    from scheduler.deadlines import deadline_policy
     from tickets import demo
     from tickets.db import db, make_engine
     from tickets.migrate import upgrade
@@ -342,7 +341,7 @@ def _migrate_and_seed(url: str) -> None:
     config = load_config(environ={"DATABASE_URL": url, "SECRET_KEY": "bench"})
     app = create_app(config)
     with app.app_context(), db.transaction() as session:
-        demo.seed(session, config, deadline_policy(config))
+        demo.seed(session, config)
     assert db.engine is not None
     db.engine.dispose()
 

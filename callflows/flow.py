@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from callflows import prompts, speech
-from callflows.actions import Action, Hangup, Prompt, Record, Say
-from callflows.config import FlowConfig, MenuOption
+from callflows.call_actions import Action, Hangup, Prompt, Record, Say
+from callflows.flow_config import FlowConfig, MenuOption
 from callflows.phones import callable_number, parse_entered_number, speak_digits
 from callflows.questions import GENERAL_OPTION, LANGUAGE_SWITCH_DIGIT, ask
 from callflows.replies import Reply

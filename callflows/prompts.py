@@ -11,8 +11,8 @@ import string
 
 import phonenumbers
 
-from callflows.actions import Pause, Prompt, Say
-from callflows.config import FlowConfig, MenuOption
+from callflows.call_actions import Pause, Prompt, Say
+from callflows.flow_config import FlowConfig, MenuOption
 from callflows.state import GENERAL_FIELD
 
 PLUS = {"ko": "플러스", "en": "plus"}
@@ -133,11 +133,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "We're sorry, a temporary problem stops us from continuing. After the beep, please leave "
         "your company name, phone number and your question, and we'll call you back.",
     },
-    # the confirmation SMS
+    # the confirmation SMS; its prefix is tickets.labels.SMS_PREFIX (this package may not import it)
     "sms": {
-        "ko": "[기술애로 상담 1379] 접수번호 {reference} ({field}). 전문위원이 {days}일 이내 연락드립니다. "
+        "ko": "[1379 기술애로상담] 접수번호 {reference} ({field}). 전문위원이 {days}일 이내 연락드립니다. "
         "문의 {hotline}",
-        "en": "[1379 Tech Help] Reference {reference} ({field}). An expert will call you back within "
+        "en": "[Hotline 1379] Reference {reference} ({field}). An expert will call you back within "
         "{days} days. Questions: {hotline}",
     },
 }
@@ -160,7 +160,7 @@ NUMBER_PROBLEMS: dict[str, dict[str, str]] = {
     },
 }
 
-GENERAL_NAMES = {"ko": "일반 상담", "en": "General"}
+GENERAL_NAMES = {"ko": "분야 미정", "en": "General"}  # the general pool's name everywhere (tickets.labels)
 
 
 def text(key: str, language: str, **values: object) -> str:

@@ -10,8 +10,8 @@ from dataclasses import replace
 from functools import lru_cache
 
 from callflows import prompts, speech
-from callflows.actions import Gather, Prompt, Record
-from callflows.config import FlowConfig, MenuOption
+from callflows.call_actions import Gather, Prompt, Record
+from callflows.flow_config import FlowConfig, MenuOption
 from callflows.phones import callable_number, speak_number
 from callflows.state import GENERAL_FIELD, CallState
 

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from callflows.config import MenuOption
+from callflows.flow_config import MenuOption
 
 MAX_SPEECH_CHARS = 300  # an answer to a menu is a few words; the rest of a long transcript is noise
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from callflows.config import LANGUAGES
+from callflows.flow_config import LANGUAGES
 
 # The steps in the order a caller meets them; each is also the last segment of its webhook URL.
 STEPS = (

@@ -11,9 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ivr import health, logs, metrics, outbound, security_headers, webhooks
 from ivr.config import ConfigError, HotlineConfig, load_config
 from ivr.gateway import make_telephony
-from scheduler import alerts_api, dashboard, referral_pages
-from scheduler.deadlines import deadline_policy
-from tickets import api, auth, console, institute_page, public, referrals_api
+from supervisor import alerts_api, dashboard, referral_pages
+from tickets import api, auth, console, institute_page, public, referrals_api, sla
 from tickets.db import db
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ def create_app(config: HotlineConfig | None = None) -> Flask:
     security_headers.init_app(app)  # on every response, errors included
     metrics.init_app(app)  # every request counted; /metrics when enabled
     db.init_app(app)
-    app.extensions["deadline_policy"] = deadline_policy(config)  # every ticket service stamps with this one
+    sla.init_app(app)  # the deadlines every ticket service stamps
     health.init_app(app)
     auth.init_app(app)
     webhooks.init_app(app)  # the Twilio call flow under /ivr

@@ -21,15 +21,14 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from callflows import flow, prompts
-from callflows.actions import Action, Hangup
-from callflows.config import FlowConfig
+from callflows.call_actions import Action, Hangup
 from callflows.flow import Reply, Turn
+from callflows.flow_config import FlowConfig
 from callflows.phones import callable_number, is_mobile
 from callflows.state import GENERAL_FIELD, CallState
 from ivr import metrics
 from tickets import events
 from tickets.db import insert_unless_present
-from tickets.deadlines import DeadlinePolicy
 from tickets.intake import attach_recording, open_ticket, open_ticket_fields, take_recording
 from tickets.models import Call, RepeatCall, Ticket
 from tickets.outbox import add_message_once
@@ -50,7 +49,6 @@ class CallContext:
     """What every call-flow service needs besides the session."""
 
     flow: FlowConfig
-    policy: DeadlinePolicy
     render: Renderer
     now: datetime
     timezone: str = "Asia/Seoul"  # the center's, for routing's working hours
@@ -204,7 +202,6 @@ def _open_ticket_for(
     chosen is a missed call (the general pool, with the missed-call target)."""
     return open_ticket(
         session,
-        ctx.policy,
         now=ctx.now,
         field=state.field or GENERAL_FIELD,
         support_type=state.support_type,

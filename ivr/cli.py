@@ -236,7 +236,7 @@ def demo_group() -> None:
 def demo_seed() -> None:
     """Consultants for every field, a supervisor, an admin and a few tickets. Safe to run again."""
     with db.transaction() as session:
-        logins = demo.seed(session, _config(), current_app.extensions["deadline_policy"])
+        logins = demo.seed(session, _config())
     click.echo("Demo logins (username / password):")
     for username, role, password in logins:
         click.echo(f"  {username:<16} {role:<11} {password}")

@@ -19,29 +19,26 @@ import phonenumbers
 import yaml
 
 from callflows import prompts
-from callflows.config import LANGUAGES, FlowConfig, Language, MenuOption
+from callflows.flow_config import LANGUAGES, FlowConfig, Language, MenuOption
 from callflows.state import OTHER_SUPPORT_TYPE
-from scheduler.business_hours import HOLIDAY_YEARS, holidays_known
-from scheduler.config import (
+from scheduler.recipients import HEAD_ROLE, can_reach
+from scheduler.scheduler_config import NotificationConfig, SchedulerConfig
+from tickets import clock
+from tickets.business_hours import HOLIDAY_YEARS, holidays_known
+from tickets.db import DatabaseBudgets
+from tickets.models import Role
+from tickets.ticket_config import (
+    GENERAL_FIELD,
     EscalationLevel,
     EscalationRecipient,
-    NotificationConfig,
-    SchedulerConfig,
-    SlaPolicy,
-)
-from scheduler.recipients import HEAD_ROLE, can_reach
-from tickets import clock
-from tickets.config import (
-    GENERAL_FIELD,
     IPNetwork,
     LoginConfig,
     PrivacyConfig,
     ReferralConfig,
     RetentionConfig,
     RoutingConfig,
+    SlaPolicy,
 )
-from tickets.db import DatabaseBudgets
-from tickets.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"

@@ -20,6 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr.signature import public_url, twilio_signed
 from tickets import clock, events, queue
 from tickets.db import db
+from tickets.labels import GENERAL_NAME
 from tickets.models import CallbackAttempt, Outcome, Ticket, User
 from tickets.references import normalise_reference
 from tickets.telephony import mask_phone
@@ -56,7 +57,7 @@ def summary_line(ticket: Ticket) -> str:
     field = flow.field_by_key(ticket.field)
     support = flow.support_type_by_key(ticket.support_type or "")
     parts = [f"1379 접수번호 {' '.join(ticket.reference.replace('-', ''))}"]
-    parts.append(f"{field.name('ko')} 분야" if field else "분야 미정")
+    parts.append(f"{field.name('ko')} 분야" if field else GENERAL_NAME)
     if support:
         parts.append(f"{support.name('ko')} 요청")
     if ticket.attempts:
@@ -99,7 +100,6 @@ def call_status(reference: str) -> Response:
         if ticket.is_open:
             queue.log_attempt(
                 session,
-                current_app.extensions["deadline_policy"],
                 ticket,
                 by=_consultant(),
                 outcome=outcome,

@@ -23,8 +23,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from ivr.config import HotlineConfig
 from ivr.gateway import TwilioTelephony
-from scheduler.config import NotificationConfig
 from scheduler.heartbeat import scheduler_status
+from scheduler.scheduler_config import NotificationConfig
 from tickets.db import db
 from tickets.migrate import alembic_config
 

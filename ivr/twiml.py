@@ -13,8 +13,8 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from callflows.actions import Action, Gather, Hangup, Pause, Prompt, Record, Say
-from callflows.config import FlowConfig, Language
+from callflows.call_actions import Action, Gather, Hangup, Pause, Prompt, Record, Say
+from callflows.flow_config import FlowConfig, Language
 
 SPEECH_TIMEOUT = "auto"  # end speech input at the caller's natural pause
 RECORD_SILENCE_TIMEOUT = 5  # seconds of silence that end a recording

@@ -38,8 +38,8 @@ from flask import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from callflows.actions import Action
-from callflows.config import FlowConfig
+from callflows.call_actions import Action
+from callflows.flow_config import FlowConfig
 from callflows.state import STEPS
 from ivr import calls, metrics, twiml
 from ivr.signature import public_base, twilio_signed, warn_about_signatures
@@ -89,7 +89,6 @@ def _context() -> calls.CallContext:
     replayed_at: datetime | None = g.get("replayed_at")
     return calls.CallContext(
         flow=config.flow,
-        policy=current_app.extensions["deadline_policy"],
         render=renderer(config.flow, public_base()),
         now=replayed_at or clock.now(),  # a replayed webhook happened when Twilio posted it
         timezone=config.timezone,
@@ -294,7 +293,6 @@ def file_unfiled_calls(app: Flask) -> int:
     config = app.config["HOTLINE"]
     ctx = calls.CallContext(
         flow=config.flow,
-        policy=app.extensions["deadline_policy"],
         render=renderer(config.flow, config.public_base_url or ""),
         now=clock.now(),
         timezone=config.timezone,

@@ -1,1 +1,1 @@
-"""SLA policy and calendar, escalation sweep, notification delivery, APScheduler runner, dashboard."""
+"""SLA escalation sweep, alerts, notification delivery, digest, retention, heartbeat, APScheduler runner."""

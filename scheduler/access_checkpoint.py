@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from scheduler.config import NotificationConfig
+from scheduler.scheduler_config import NotificationConfig
 from tickets import access_chain
 from tickets.access_log import AccessLogCheckpoint
+from tickets.labels import STAFF_SMS_PREFIX
 from tickets.outbox import add_message_once
 
 JOB_ID = "access_log_checkpoint"
@@ -38,7 +39,7 @@ def nightly_checkpoint(
         )
         add_message_once(
             session, key=f"access-log-checkpoint:{day}", channel="email", recipient=notifications.head_email,
-            payload={"subject": f"[1379] 접속기록 체크포인트 {day}", "text": text}, now=now,
+            payload={"subject": f"{STAFF_SMS_PREFIX} 접속기록 체크포인트 {day}", "text": text}, now=now,
         )  # fmt: skip
     return point
 

@@ -1,7 +1,7 @@
 """SLA alerts as supervisors see them: which still wait, who may see which, and acknowledging one.
 
 An alert is an escalation row (level 0 is the warning, 1 the breach, 2 and up follow). Both the API
-(`scheduler.alerts_api`) and the dashboard (`scheduler.dashboard`) list and acknowledge alerts through
+(`supervisor.alerts_api`) and the dashboard (`supervisor.dashboard`) list and acknowledge alerts through
 these functions, so they show the same alerts to the same person and record the same audit event.
 
 Scope: a supervisor sees the alerts of the fields they oversee (all of them when they oversee none);

@@ -36,9 +36,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scheduler.config import NotificationConfig
 from scheduler.recording_deletes import CHANNEL as RECORDING_DELETE
 from scheduler.recording_deletes import RecordingDeleteChannel, RecordingDeleter
+from scheduler.scheduler_config import NotificationConfig
 from tickets import inbox
 from tickets.clock import now as clock_now
 from tickets.logsafe import log_safe

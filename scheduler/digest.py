@@ -12,10 +12,11 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.business_hours import BusinessHours
-from scheduler.config import NotificationConfig
 from scheduler.messages import ticket_link
 from scheduler.recipients import Contact, Directory
+from scheduler.scheduler_config import NotificationConfig
+from tickets.business_hours import BusinessHours
+from tickets.labels import STAFF_SMS_PREFIX
 from tickets.models import OPEN_STATUSES, OutboxMessage, Role, Ticket, User
 from tickets.outbox import DEAD, add_message_once
 
@@ -31,7 +32,7 @@ class Digest:
 
     def text(self, public_base_url: str | None) -> str:
         lines = [
-            f"[1379] {self.day} SLA 현황: 기한 초과 {len(self.breached)}건, "
+            f"{STAFF_SMS_PREFIX} {self.day} SLA 현황: 기한 초과 {len(self.breached)}건, "
             f"오늘 마감 {len(self.due_today)}건, 발송 실패 알림 {self.dead_messages}건"
         ]
         for title, tickets in (("기한 초과", self.breached), ("오늘 마감", self.due_today)):

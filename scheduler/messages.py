@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from tickets.labels import STAFF_SMS_PREFIX
 from tickets.models import Ticket
-
-BRAND = "1379"
 
 
 @dataclass(frozen=True)
@@ -61,21 +60,24 @@ def alert_message(
     ref = ticket.reference
     if language == "en":
         if level == 0:
-            subject = f"[{BRAND}] Ticket {ref} due in {left}"
-            text = f"[{BRAND}] Ticket {ref} ({field}): {left} left, due {due_local} KST. {link}"
+            subject = f"{STAFF_SMS_PREFIX} Ticket {ref} due in {left}"
+            text = f"{STAFF_SMS_PREFIX} Ticket {ref} ({field}): {left} left, due {due_local} KST. {link}"
         else:
-            subject = f"[{BRAND}] Level {level}: ticket {ref} overdue"
+            subject = f"{STAFF_SMS_PREFIX} Level {level}: ticket {ref} overdue"
             text = (
-                f"[{BRAND}] Level {level}: ticket {ref} ({field}) is {over} overdue "
+                f"{STAFF_SMS_PREFIX} Level {level}: ticket {ref} ({field}) is {over} overdue "
                 f"(due {due_local} KST). {link}"
             )
     elif level == 0:
-        subject = f"[{BRAND}] 접수 {ref} 처리기한 {left} 남음"
-        text = f"[{BRAND}] 접수 {ref} ({field}) 처리기한까지 {left} 남았습니다 (기한 {due_local}). {link}"
-    else:
-        subject = f"[{BRAND}] {level}단계: 접수 {ref} 처리기한 초과"
+        subject = f"{STAFF_SMS_PREFIX} 접수 {ref} 처리기한 {left} 남음"
         text = (
-            f"[{BRAND}] {level}단계 경보: 접수 {ref} ({field}) 처리기한을 {over} 넘겼습니다 "
+            f"{STAFF_SMS_PREFIX} 접수 {ref} ({field}) 처리기한까지 {left} 남았습니다 (기한 {due_local}). "
+            f"{link}"
+        )
+    else:
+        subject = f"{STAFF_SMS_PREFIX} {level}단계: 접수 {ref} 처리기한 초과"
+        text = (
+            f"{STAFF_SMS_PREFIX} {level}단계 경보: 접수 {ref} ({field}) 처리기한을 {over} 넘겼습니다 "
             f"(기한 {due_local}). {link}"
         )
     return Message(subject=subject, text=text)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callflows.phones import is_mobile
-from scheduler.config import NotificationConfig
+from scheduler.scheduler_config import NotificationConfig
 from tickets.models import Role, Ticket, User, UserField
 
 USER_ROLES = ("assignee", "supervisor")  # resolved to active users at alert time

@@ -23,16 +23,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.business_hours import BusinessHours
-from scheduler.config import NotificationConfig
-from scheduler.deadlines import business_hours
 from scheduler.messages import ticket_link
 from scheduler.recipients import Directory
+from scheduler.scheduler_config import NotificationConfig
 from tickets import events, referrals
-from tickets.config import ReferralConfig
+from tickets.business_hours import BusinessHours
+from tickets.labels import STAFF_SMS_PREFIX
 from tickets.models import Referral, ReferralFollowUp, ReferralStatus
 from tickets.outbox import add_message_once
 from tickets.referrals import MessageTexts
+from tickets.sla import business_hours
+from tickets.ticket_config import ReferralConfig
 
 BATCH_SIZE = 500
 REMINDER, UNANSWERED, EXPIRED, OUTCOME_OVERDUE = "reminder", "unanswered_alert", "expired", "outcome_alert"
@@ -152,7 +153,7 @@ def _follow_up(
         OUTCOME_OVERDUE: f"{name}이(가) 수락한 지원의 결과 보고가 기한을 넘겼습니다",
     }
     link = ticket_link(settings.texts.public_base_url, ticket.reference)
-    text = f"[1379] 접수 {ticket.reference}: {texts[kind]}. {link}"
+    text = f"{STAFF_SMS_PREFIX} 접수 {ticket.reference}: {texts[kind]}. {link}"
     payload = {"subject": text[:120], "text": text, "reference": ticket.reference, "url": link}
     notified = []
     for contact in directory.contacts(ticket, "assignee"):

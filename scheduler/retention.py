@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 
 from scheduler.access_checkpoint import retention_start
 from tickets import web_requests
-from tickets.config import RetentionConfig
 from tickets.erasure import anonymise_missed_call, anonymise_ticket, mask_ticket_numbers
 from tickets.models import OPEN_STATUSES, Call, RepeatCall, Status, Ticket
 from tickets.recording_deletion import delete_ticket_recordings, ticket_recordings
+from tickets.ticket_config import RetentionConfig
 
 JOB_ID = "privacy_retention"
 RUN_AT = time(3, 0)  # local time: after the access log's checkpoint, before anyone works

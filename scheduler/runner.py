@@ -213,7 +213,7 @@ def _release_stale_job(app: Flask, settings: AlertSettings) -> Callable[[], None
         now = clock.now()
         cutoff = hours.back(now, routing.release_unclaimed_after_working_hours * 3600)
         with db.transaction() as session:
-            released = release_stale_assignments(session, settings.deadlines, now, assigned_before=cutoff)
+            released = release_stale_assignments(session, now, assigned_before=cutoff)
         if released:
             log.info("released %d untouched assignment(s)", len(released))
 

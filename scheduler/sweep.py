@@ -20,13 +20,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
-from scheduler.config import EscalationRecipient, NotificationConfig, SchedulerConfig
-from scheduler.deadlines import WARNING_LEVEL, Alert, SlaDeadlines
 from scheduler.messages import alert_message, ticket_link
 from scheduler.recipients import Directory
+from scheduler.scheduler_config import NotificationConfig, SchedulerConfig
 from tickets import events
 from tickets.models import Escalation, Ticket
 from tickets.outbox import add_message_once
+from tickets.sla import WARNING_LEVEL, Alert, SlaDeadlines
+from tickets.ticket_config import EscalationRecipient
 
 BATCH_SIZE = 500
 
@@ -47,7 +48,7 @@ class AlertSettings:
         """From ivr's HotlineConfig (typed loosely: ivr imports us)."""
         scheduler: SchedulerConfig = config.scheduler
         return cls(
-            deadlines=SlaDeadlines.from_policy(scheduler.sla),
+            deadlines=SlaDeadlines(scheduler.sla),
             notifications=scheduler.notifications,
             warning_recipients=scheduler.sla.warning_notify,
             level_recipients={lv.level: lv.notify for lv in scheduler.sla.levels},

@@ -23,7 +23,6 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from ivr.app import create_app
-from scheduler.deadlines import deadline_policy
 from tickets import demo
 from tickets.clock import frozen
 from tickets.db import db, make_engine
@@ -62,7 +61,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = test_config(database_url)
     app = create_app(config)
     with frozen(NOW), app.app_context(), db.transaction() as session:
-        demo.seed(session, config, deadline_policy(config))
+        demo.seed(session, config)
     assert db.engine is not None
     db.engine.dispose()
     return path

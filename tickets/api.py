@@ -1,7 +1,7 @@
 """The consultant JSON API under /api/v1 (Authorization: Bearer <token>). Its document: /api/v1/openapi.json.
 
-Views parse and answer; tickets.actions decides who may do what; the request wrapper commits. Errors are
-`{"error": {"code", "message"}}` with the HTTP status.
+Views parse and answer; tickets.ticket_actions decides who may do what; the request wrapper commits. Errors
+are `{"error": {"code", "message"}}` with the HTTP status.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from tickets import access_log, actions, clock, openapi, recordings
-from tickets.actions import ActionError, Context
+from tickets import access_log, clock, openapi, recordings, ticket_actions
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db
 from tickets.models import OPEN_STATUSES, Status, Ticket, User
 from tickets.serialize import iso, ticket_json
+from tickets.ticket_actions import ActionError, Context
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 DEFAULT_PAGE = 50
@@ -64,7 +64,7 @@ def queue_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
 
 def _one(ticket: Ticket) -> dict[str, Any]:
     """The ticket an action answers with: full numbers only for someone who may work it."""
-    return ticket_json(ticket, detail=False, full_numbers=actions.may_see_numbers(_me(), ticket))
+    return ticket_json(ticket, detail=False, full_numbers=ticket_actions.may_see_numbers(_me(), ticket))
 
 
 @bp.errorhandler(ActionError)
@@ -84,7 +84,7 @@ def openapi_document() -> Any:
 
 
 @bp.get("/queue")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def my_queue() -> Any:
     """Open tickets I hold, the nearest deadline first."""
     now = clock.now()
@@ -99,12 +99,12 @@ def my_queue() -> Any:
 
 
 @bp.get("/tickets")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def list_tickets() -> Any:
     args = request.args
     now = clock.now()
     limit = _page_limit()
-    query = actions.visible(select(Ticket), _me())
+    query = ticket_actions.visible(select(Ticket), _me())
     if status := args.get("status"):
         if status not in set(Status):
             raise ActionError(400, "invalid_status", f"status is one of {', '.join(Status)}")
@@ -143,10 +143,10 @@ def _page_limit() -> int:
 
 
 @bp.get("/tickets/<reference>")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def show_ticket(reference: str) -> Any:
-    ticket = actions.find(db.session(), _me(), reference)
-    data = ticket_json(ticket, full_numbers=actions.may_see_numbers(_me(), ticket))
+    ticket = ticket_actions.find(db.session(), _me(), reference)
+    data = ticket_json(ticket, full_numbers=ticket_actions.may_see_numbers(_me(), ticket))
     data.update(
         resolution_summary=ticket.resolution_summary,
         resolution_type=ticket.resolution_type,
@@ -159,7 +159,7 @@ def show_ticket(reference: str) -> Any:
                 "repeat_call": bool(event.detail.get("call_sid")),
                 "href": recordings.extra_link(ticket, event),
             }
-            for event in actions.extra_recordings(ticket)
+            for event in ticket_actions.extra_recordings(ticket)
         ],
     )
     _log_view([ticket])
@@ -167,38 +167,38 @@ def show_ticket(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/claim")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def claim(reference: str) -> Any:
-    ticket = actions.find(db.session(), _me(), reference)
-    return _one(actions.claim(_ctx(), _me(), ticket))
+    ticket = ticket_actions.find(db.session(), _me(), reference)
+    return _one(ticket_actions.claim(_ctx(), _me(), ticket))
 
 
 @bp.post("/tickets/<reference>/release")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def release(reference: str) -> Any:
-    ticket = actions.find(db.session(), _me(), reference)
-    return _one(actions.release(_ctx(), _me(), ticket))
+    ticket = ticket_actions.find(db.session(), _me(), reference)
+    return _one(ticket_actions.release(_ctx(), _me(), ticket))
 
 
 @bp.post("/tickets/<reference>/assign")
-@api_auth(roles=actions.SUPERVISORS)
+@api_auth(roles=ticket_actions.SUPERVISORS)
 def assign(reference: str) -> Any:
     body = _body()
-    ticket = actions.find(db.session(), _me(), reference)
+    ticket = ticket_actions.find(db.session(), _me(), reference)
     assignee, field = body.get("assignee"), body.get("field")
     if not isinstance(assignee, str | None) or not isinstance(field, str | None):
         raise ActionError(422, "invalid_request", "assignee and field are text")
-    return _one(actions.assign(_ctx(), _me(), ticket, assignee=assignee, field=field))
+    return _one(ticket_actions.assign(_ctx(), _me(), ticket, assignee=assignee, field=field))
 
 
 @bp.post("/tickets/<reference>/attempts")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def attempts(reference: str) -> Any:
     body = _body()
-    ticket = actions.find(db.session(), _me(), reference)
+    ticket = ticket_actions.find(db.session(), _me(), reference)
     if "outcome" not in body:
         raise ActionError(422, "invalid_outcome", "outcome is required")
-    attempt = actions.log_attempt(
+    attempt = ticket_actions.log_attempt(
         _ctx(), _me(), ticket, outcome=body["outcome"], duration=body.get("duration"), note=body.get("note")
     )
     return {
@@ -214,12 +214,12 @@ def attempts(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/callback")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def callback(reference: str) -> Any:
     me = _me()
-    ticket = actions.find(db.session(), me, reference)
+    ticket = ticket_actions.find(db.session(), me, reference)
     query = urlencode({"by": me.id})
-    sid = actions.start_callback(
+    sid = ticket_actions.start_callback(
         _ctx(),
         me,
         ticket,
@@ -230,13 +230,13 @@ def callback(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/status")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def status(reference: str) -> Any:
     body = _body()
-    ticket = actions.find(db.session(), _me(), reference)
+    ticket = ticket_actions.find(db.session(), _me(), reference)
     if "status" not in body:
         raise ActionError(422, "invalid_status", "status is required")
-    actions.change_status(
+    ticket_actions.change_status(
         _ctx(),
         _me(),
         ticket,
@@ -249,30 +249,30 @@ def status(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/notes")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def notes(reference: str) -> Any:
     body = _body()
-    ticket = actions.find(db.session(), _me(), reference)
-    actions.add_note(_ctx(), _me(), ticket, body.get("text"))
+    ticket = ticket_actions.find(db.session(), _me(), reference)
+    ticket_actions.add_note(_ctx(), _me(), ticket, body.get("text"))
     return _one(ticket), 201
 
 
 @bp.get("/tickets/<reference>/recording")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def recording(reference: str) -> Any:
-    return recording_response(actions.find(db.session(), _me(), reference))
+    return recording_response(ticket_actions.find(db.session(), _me(), reference))
 
 
 @bp.get("/tickets/<reference>/recordings/<int:event_id>")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def extra_recording(reference: str, event_id: int) -> Any:
-    return recording_response(actions.find(db.session(), _me(), reference), event_id)
+    return recording_response(ticket_actions.find(db.session(), _me(), reference), event_id)
 
 
 def recording_response(ticket: Ticket, event_id: int | None = None) -> Response:
     user = current_user()
     assert user is not None
-    audio, content_type = actions.recording(user, ticket, event_id)
+    audio, content_type = ticket_actions.recording(user, ticket, event_id)
     response = Response(audio, content_type=content_type)  # audio/* only: the gateway refuses the rest
     response.headers["Cache-Control"] = "private, no-store"  # a caller's voice stays off shared caches
     response.headers["X-Content-Type-Options"] = "nosniff"  # played as audio, never sniffed into a page

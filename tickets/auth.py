@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tickets import accounts, clock, throttle, two_step
-from tickets.config import LoginConfig
 from tickets.db import db
 from tickets.models import User
+from tickets.ticket_config import LoginConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 

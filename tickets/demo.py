@@ -13,11 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tickets import accounts, clock
-from tickets.config import GENERAL_FIELD
-from tickets.deadlines import DeadlinePolicy
 from tickets.demo_institutes import seed_institutes
 from tickets.intake import open_ticket
 from tickets.models import Call, User
+from tickets.ticket_config import GENERAL_FIELD
 
 DEMO_PASSWORD = "hotline1379"
 SURNAMES = ("kim", "lee", "park", "choi", "jung", "kang", "cho", "yoon", "jang", "lim", "han", "oh")
@@ -55,7 +54,7 @@ class Config(Protocol):
     def flow(self) -> Any: ...
 
 
-def seed(session: Session, config: Config, policy: DeadlinePolicy) -> list[tuple[str, str, str]]:
+def seed(session: Session, config: Config) -> list[tuple[str, str, str]]:
     """Create what is missing; return every demo login as (username, role, password)."""
     logins: list[tuple[str, str, str]] = []
     people: list[tuple[str, str, str, list[str], str]] = [
@@ -114,7 +113,6 @@ def seed(session: Session, config: Config, policy: DeadlinePolicy) -> list[tuple
         session.add(call)
         open_ticket(
             session,
-            policy,
             now=started,
             field=field_key,
             support_type=support_type,

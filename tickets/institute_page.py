@@ -36,6 +36,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 from tickets import access_log, auth, clock, recordings, referrals
 from tickets.access_log import Action
 from tickets.db import db
+from tickets.labels import REFERRAL_STATUS_NAMES
 from tickets.models import Referral
 from tickets.referrals import ANSWERED, EXPIRED, INVALID, REVOKED, LinkRefused, MessageTexts
 from tickets.telephony import TelephonyError, telephony
@@ -52,10 +53,6 @@ PROBLEMS = {
     EXPIRED: ("이 링크는 기한이 지났습니다.", "This link has expired.", 410),
     ANSWERED: ("이미 처리된 요청입니다.", "This request has been answered already.", 409),
 }
-STATUS_LABELS = {
-    "sent": "응답 대기", "accepted": "수락됨", "declined": "거절됨", "expired": "기한 만료",
-    "completed": "완료",
-}  # fmt: skip
 
 
 @bp.after_request
@@ -123,7 +120,7 @@ def answer_page(token: str) -> Any:
         needs=[texts.support_type_names.get(n, n) for n in referrals.needed_support(session, ticket)],
         field=texts.field_names.get(ticket.field, ticket.field),
         has_recording=recordings.own_sid(ticket) is not None,
-        status_label=STATUS_LABELS[referral.status],
+        status_label=REFERRAL_STATUS_NAMES[referral.status],
         today=clock.now().date().isoformat(),
     )
 

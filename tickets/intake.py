@@ -18,15 +18,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from callflows.phones import callable_number, is_mobile
-from tickets import events, outbox, routing
-from tickets.deadlines import DeadlinePolicy
+from tickets import events, outbox, routing, sla
+from tickets.labels import STAFF_SMS_PREFIX
 from tickets.models import OPEN_STATUSES, Call, Channel, RepeatCall, Status, Ticket
 from tickets.references import unused_reference
 
 
 def open_ticket(
     session: Session,
-    policy: DeadlinePolicy,
     *,
     now: datetime,
     field: str,
@@ -75,7 +74,7 @@ def open_ticket(
         ticket.recording_sid = call.recording_sid
         ticket.recording_url = call.recording_url
         ticket.recording_duration = call.recording_duration
-    policy.stamp(ticket, now)
+    sla.stamp(ticket, now)
     session.add(ticket)
     source = "call" if call is not None else "web" if web is not None else "manual"
     events.record(session, ticket, "created", at=now, incomplete=incomplete, source=source)
@@ -154,7 +153,10 @@ def link_repeat_call(
     if holder is not None:
         new_recording = " (새 녹음 있음)" if call is not None and call.recording_url else ""
         again = "웹으로 다시 요청" if web is not None else "재전화"
-        body = f"[1379] 접수번호 {ticket.reference} 고객 {again}{new_recording}. 콘솔에서 확인하세요."
+        body = (
+            f"{STAFF_SMS_PREFIX} 접수번호 {ticket.reference} 고객 {again}{new_recording}. "
+            "콘솔에서 확인하세요."
+        )
         mobile = holder.phone if is_mobile(holder.phone) else None  # else the console inbox: no SMS
         outbox.add_message_once(
             session,

@@ -2,8 +2,8 @@
 
 Every status change goes through `change_status` (or `assign`/`unassign` for who holds it), which checks the
 transition against TRANSITIONS, writes one event (who, when, from, to, why), keeps the SLA pause bookkeeping
-(`waiting` stops the clock: an SlaPause row, Ticket.paused_at and paused_seconds) and asks the deadline
-policy to restamp the ticket. Callers check permissions; this module checks what is possible at all.
+(`waiting` stops the clock: an SlaPause row, Ticket.paused_at and paused_seconds) and restamps the
+ticket's deadlines (tickets.sla). Callers check permissions; this module checks what is possible at all.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from tickets import events
-from tickets.deadlines import DeadlinePolicy
+from tickets import events, sla
 from tickets.models import SlaPause, Status, Ticket, User
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -73,7 +72,6 @@ def _touch(ticket: Ticket, by: User | None, now: datetime) -> None:
 
 def change_status(
     session: Session,
-    policy: DeadlinePolicy,
     ticket: Ticket,
     to: Status | str,
     *,
@@ -135,7 +133,7 @@ def change_status(
     ticket.status = target
     _touch(ticket, by, now)
     events.record(session, ticket, "reopened" if reopening else "status_changed", by=by, at=now, **detail)
-    policy.stamp(ticket, now)
+    sla.stamp(ticket, now)
     session.flush()
     return ticket
 
@@ -183,7 +181,6 @@ def _hold(ticket: Ticket, user: User, now: datetime) -> None:
 
 def unassign(
     session: Session,
-    policy: DeadlinePolicy,
     ticket: Ticket,
     *,
     by: User | None,
@@ -205,7 +202,7 @@ def unassign(
     ticket.acted_at = None
     ticket.updated_at = now
     events.record(session, ticket, event_type, by=by, at=now, **{"from": previous}, reason=reason)
-    policy.stamp(ticket, now)
+    sla.stamp(ticket, now)
     session.flush()
     return ticket
 

@@ -238,7 +238,7 @@ class Ticket(Base):
         Index(None, "caller_number", "field", "status"),
         # The daily retention job reads tickets closed before a cutoff (scheduler.retention).
         Index(None, "closed_at"),
-        # Reports (scheduler/reports.py) aggregate a period of receipt, optionally one field: on PostgreSQL
+        # Reports (supervisor/reports.py) aggregate a period of receipt, optionally one field: on PostgreSQL
         # these cover every column the aggregates read, so a year of tickets is an index-only scan. The first
         # also serves every other created_at range or order (a plain created_at index beside it would be a
         # duplicate on SQLite, and on PostgreSQL the planner would prefer it and read the table instead).

@@ -14,8 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from callflows.phones import is_mobile
-from tickets import events, lifecycle, outbox
-from tickets.deadlines import DeadlinePolicy
+from tickets import events, lifecycle, outbox, sla
+from tickets.labels import SMS_PREFIX
 from tickets.models import CallbackAttempt, Outcome, Status, Ticket, User
 
 UNREACHED = frozenset(Outcome) - {Outcome.REACHED}
@@ -25,7 +25,7 @@ class ClaimConflict(Exception):
     """Someone else holds the ticket already (or it left the pool)."""
 
 
-def claim(session: Session, policy: DeadlinePolicy, ticket: Ticket, user: User, *, now: datetime) -> Ticket:
+def claim(session: Session, ticket: Ticket, user: User, *, now: datetime) -> Ticket:
     result = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == Status.NEW, Ticket.assignee_id.is_(None))
@@ -37,18 +37,16 @@ def claim(session: Session, policy: DeadlinePolicy, ticket: Ticket, user: User, 
     session.refresh(ticket)
     user.last_assigned_at = now
     events.record(session, ticket, "claimed", by=user, at=now, to=user.username)
-    policy.stamp(ticket, now)
+    sla.stamp(ticket, now)
     session.flush()
     return ticket
 
 
-def release(session: Session, policy: DeadlinePolicy, ticket: Ticket, *, by: User, now: datetime) -> Ticket:
-    return lifecycle.unassign(session, policy, ticket, by=by, now=now, reason="released")
+def release(session: Session, ticket: Ticket, *, by: User, now: datetime) -> Ticket:
+    return lifecycle.unassign(session, ticket, by=by, now=now, reason="released")
 
 
-def hand_back_unworkable(
-    session: Session, policy: DeadlinePolicy, user: User, *, by: User, now: datetime
-) -> list[Ticket]:
+def hand_back_unworkable(session: Session, user: User, *, by: User, now: datetime) -> list[Ticket]:
     """After an account change: the open tickets `user` can no longer work (deactivated, or the field taken
     away) go back to their pool instead of waiting on someone who will never call."""
     held = session.scalars(
@@ -58,7 +56,7 @@ def hand_back_unworkable(
     for ticket in held:
         if user.active and ticket.field in user.fields:
             continue
-        lifecycle.unassign(session, policy, ticket, by=by, now=now, reason="assignee_unavailable")
+        lifecycle.unassign(session, ticket, by=by, now=now, reason="assignee_unavailable")
         returned.append(ticket)
     return returned
 
@@ -77,7 +75,6 @@ def reassign(session: Session, ticket: Ticket, user: User, *, by: User, now: dat
 
 def log_attempt(
     session: Session,
-    policy: DeadlinePolicy,
     ticket: Ticket,
     *,
     by: User | None,
@@ -124,12 +121,12 @@ def log_attempt(
         **({"call_sid": call_sid} if call_sid else {}),
     )
     if ticket.status == Status.ASSIGNED:
-        lifecycle.change_status(session, policy, ticket, Status.IN_PROGRESS, by=by, now=now, note="callback")
+        lifecycle.change_status(session, ticket, Status.IN_PROGRESS, by=by, now=now, note="callback")
     else:
         if by is not None and by.id == ticket.assignee_id:
             ticket.acted_at = now
         ticket.updated_at = now
-        policy.stamp(ticket, now)
+        sla.stamp(ticket, now)
     session.flush()
     if result in UNREACHED:
         _tell_company_we_tried(session, ticket, now=now, threshold=sms_after, hotline_number=hotline_number)
@@ -150,12 +147,12 @@ def unreached_attempts(session: Session, ticket: Ticket) -> int:
 def unreached_sms_text(ticket: Ticket, tries: int, hotline_number: str) -> str:
     if ticket.language == "en":
         return (
-            f"[Hotline 1379] Our expert tried to call you back {tries} times about request "
+            f"{SMS_PREFIX['en']} Our expert tried to call you back {tries} times about request "
             f"{ticket.reference} but could not reach you. Please call {hotline_number} and give this "
             "reference, or reply with a good time to call."
         )
     return (
-        f"[1379 기술애로상담] 접수번호 {ticket.reference} 건으로 전문위원이 {tries}차례 전화드렸으나 "
+        f"{SMS_PREFIX['ko']} 접수번호 {ticket.reference} 건으로 전문위원이 {tries}차례 전화드렸으나 "
         f"연결되지 않았습니다. {hotline_number}(으)로 전화 주셔서 접수번호를 말씀해 주시거나, "
         "통화 가능한 시간을 회신해 주세요."
     )
@@ -195,7 +192,6 @@ def _tell_company_we_tried(
 
 def release_stale_assignments(
     session: Session,
-    policy: DeadlinePolicy,
     now: datetime,
     *,
     assigned_before: datetime,
@@ -237,7 +233,7 @@ def release_stale_assignments(
         session.refresh(ticket)
         detail: dict[str, Any] = {"from": holder, "reason": "no_action"}
         events.record(session, ticket, "auto_released", at=now, **detail)
-        policy.stamp(ticket, now)
+        sla.stamp(ticket, now)
         released.append(ticket)
     session.flush()
     return released

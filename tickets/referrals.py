@@ -30,7 +30,7 @@ from callflows.phones import is_mobile
 from callflows.prompts import display_number
 from tickets import access_log, events, institutes, recordings
 from tickets.access_log import Action
-from tickets.config import ReferralConfig
+from tickets.labels import SMS_PREFIX, STAFF_SMS_PREFIX
 from tickets.models import (
     Diagnosis,
     Institute,
@@ -43,6 +43,7 @@ from tickets.models import (
 )
 from tickets.outbox import add_message_once
 from tickets.regions import region_of_number
+from tickets.ticket_config import ReferralConfig
 
 log = logging.getLogger(__name__)
 
@@ -477,7 +478,7 @@ def _message_institute(
     field = texts.field_names.get(ticket.field, ticket.field)
     help_wanted = ", ".join(texts.support_type_names.get(n, n) for n in needs) or "-"
     callback = display_number(ticket.callback_number) if ticket.callback_number else "-"
-    first = "[1379 재안내] " if kind == "reminder" else "[1379] "
+    first = "[1379 재안내] " if kind == "reminder" else f"{STAFF_SMS_PREFIX} "
     subject = f"{first}기업 기술지원 연계 요청 {ticket.reference} ({field})"
     lines = [
         f"{referral.institute.name_ko} {contact.name}님께,",
@@ -546,11 +547,14 @@ def _message_company(session: Session, referral: Referral, texts: MessageTexts, 
     institute = referral.institute
     if ticket.language == "en":
         name = institute.name_en or institute.name_ko
-        text = f"[1379] Request {ticket.reference}: {referral.accepted_by} of {name} will contact you"
+        text = (
+            f"{SMS_PREFIX['en']} Request {ticket.reference}: {referral.accepted_by} of {name} "
+            "will contact you"
+        )
         text += f" (contact: {reach})." if reach else "."
     else:
         who = f"{institute.name_ko} {referral.accepted_by}님"
-        text = f"[1379] 접수 {ticket.reference}: {who}이 연락드릴 예정입니다"
+        text = f"{SMS_PREFIX['ko']} 접수 {ticket.reference}: {who}이 연락드릴 예정입니다"
         text += f" (연락처 {reach})." if reach else "."
     add_message_once(
         session, key=f"referral-accepted:{referral.id}:sms", channel="sms", recipient=number,

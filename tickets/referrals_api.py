@@ -10,12 +10,12 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, request
 from sqlalchemy import select
 
-from tickets import actions, clock, institutes, openapi, referrals, referrals_openapi
-from tickets.actions import ActionError
+from tickets import clock, institutes, openapi, referrals, referrals_openapi, ticket_actions
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db
 from tickets.models import Referral, Role, Ticket, User
 from tickets.referrals import MessageTexts, ReferralError
+from tickets.ticket_actions import ActionError
 
 bp = Blueprint("referrals_api", __name__, url_prefix="/api/v1")
 ANY_STAFF = (Role.CONSULTANT.value, Role.SUPERVISOR.value, Role.ADMIN.value)
@@ -43,8 +43,8 @@ def _body() -> dict[str, Any]:
 def _held(reference: str) -> Ticket:
     """A ticket the caller sees (else 404) and holds, or supervises (else 403)."""
     me = _me()
-    ticket = actions.find(db.session(), me, reference)
-    if not actions.is_supervisor(me) and ticket.assignee_id != me.id:
+    ticket = ticket_actions.find(db.session(), me, reference)
+    if not ticket_actions.is_supervisor(me) and ticket.assignee_id != me.id:
         raise ActionError(
             403, "not_yours", "Only the consultant holding this ticket (or a supervisor) may do this."
         )
@@ -69,7 +69,7 @@ def list_institutes() -> Any:
 
 
 @bp.post("/tickets/<reference>/diagnosis")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def diagnose(reference: str) -> Any:
     body = _body()
     ticket = _held(reference)
@@ -81,10 +81,10 @@ def diagnose(reference: str) -> Any:
 
 
 @bp.get("/tickets/<reference>/suggestions")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def suggestions(reference: str) -> Any:
     """Institutes for this ticket, the best first (see tickets.referrals.suggest)."""
-    ticket = actions.find(db.session(), _me(), reference)
+    ticket = ticket_actions.find(db.session(), _me(), reference)
     return {
         "institutes": [
             {**institutes.institute_json(s.institute), "near": s.near, "open_referrals": s.open_referrals}
@@ -94,7 +94,7 @@ def suggestions(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/referrals")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def refer(reference: str) -> Any:
     body = _body()
     ticket = _held(reference)
@@ -107,7 +107,7 @@ def refer(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/referrals/<int:referral_id>/revoke")
-@api_auth(roles=actions.TICKET_ROLES)
+@api_auth(roles=ticket_actions.TICKET_ROLES)
 def revoke(reference: str, referral_id: int) -> Any:
     """Stop the referral's links from working (sent to the wrong address, forwarded)."""
     ticket = _held(reference)

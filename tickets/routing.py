@@ -17,8 +17,8 @@ from sqlalchemy import Date, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from tickets import events, lifecycle
-from tickets.config import GENERAL_FIELD
 from tickets.models import Role, Status, Ticket, User, UserField
+from tickets.ticket_config import GENERAL_FIELD
 
 DEFAULT_TIMEZONE = "Asia/Seoul"
 

@@ -23,7 +23,7 @@ def iso(value: datetime | None) -> str | None:
 
 def ticket_json(ticket: Ticket, *, detail: bool = True, full_numbers: bool = False) -> dict[str, Any]:
     """`full_numbers`: the caller's numbers in E.164, for someone who works the open ticket (see
-    tickets.actions.may_see_numbers); otherwise masked as 010-****-5678."""
+    tickets.ticket_actions.may_see_numbers); otherwise masked as 010-****-5678."""
     shown = (lambda n: n) if full_numbers else (lambda n: mask_number(n) or None)
     data: dict[str, Any] = {
         "reference": ticket.reference,

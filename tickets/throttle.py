@@ -21,9 +21,9 @@ from sqlalchemy import Table, and_, case, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tickets.config import LoginConfig
 from tickets.db import UTCDateTime
 from tickets.models import LoginThrottle
+from tickets.ticket_config import LoginConfig
 
 ANY_NAME = ""  # the username of an address's own row: its failures with every name and token
 KEY_LENGTH = 64  # the columns' size; longer names cannot exist (tickets.accounts) and are cut to fit

@@ -28,8 +28,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tickets import accounts, throttle
-from tickets.config import LoginConfig
 from tickets.models import RecoveryCode, User
+from tickets.ticket_config import LoginConfig
 
 ISSUER = "Hotline 1379"  # the account's heading in the authenticator app
 RECOVERY_CODE_COUNT = 10

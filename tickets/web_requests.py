@@ -25,11 +25,10 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from callflows import prompts
-from callflows.config import FlowConfig
+from callflows.flow_config import FlowConfig
 from callflows.phones import callable_number, is_mobile
 from callflows.state import GENERAL_FIELD
 from tickets import outbox, throttle
-from tickets.deadlines import DeadlinePolicy
 from tickets.intake import WebAnswers, open_ticket
 from tickets.models import Ticket, WebRequest
 
@@ -204,7 +203,6 @@ def prove_and_file(
     *,
     now: datetime,
     flow: FlowConfig,
-    policy: DeadlinePolicy,
     timezone: str,
 ) -> Ticket:
     """File the request if `code` is its code, still valid and within its tries; else Refused.
@@ -231,7 +229,6 @@ def prove_and_file(
         raise Refused("not_found")  # the same code submitted twice at once: the other one filed it
     ticket = open_ticket(
         session,
-        policy,
         now=now,
         field=request.field,
         support_type=request.support_type,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callflows.config import FlowConfig, Language, MenuOption
+from callflows.flow_config import FlowConfig, Language, MenuOption
 
 
 def _option(key: str, digit: str, ko: str, en: str, hints: str) -> MenuOption:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from callflows.actions import Action, Gather, Pause, Record, Say
-from callflows.config import FlowConfig
+from callflows.call_actions import Action, Gather, Pause, Record, Say
 from callflows.flow import Reply, Turn, respond
+from callflows.flow_config import FlowConfig
 from callflows.state import CallState
 
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from callflows.actions import Gather, Hangup, Pause, Record, Say
-from callflows.config import FlowConfig
+from callflows.call_actions import Gather, Hangup, Pause, Record, Say
 from callflows.flow import Reply, Turn, UnknownStep, apology, farewell, respond, restart, start
+from callflows.flow_config import FlowConfig
 
 from .conftest import make_config
 from .helpers import answer, listening, spoken

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from callflows.actions import Say
-from callflows.config import FlowConfig
+from callflows.call_actions import Say
+from callflows.flow_config import FlowConfig
 from callflows.prompts import TEXTS, confirmation_sms, field_menu, recording_limit, support_menu
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callflows.actions import Gather, Hangup, Record
+from callflows.call_actions import Gather, Hangup, Record
 from callflows.flow import Reply, UnknownStep, respond, start
 from callflows.state import STEPS, CallState
 

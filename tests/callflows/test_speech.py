@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from callflows.config import FlowConfig, MenuOption
+from callflows.flow_config import FlowConfig, MenuOption
 from callflows.speech import match_option, normalise, requested_language, spoken_number, yes_or_no
 
 

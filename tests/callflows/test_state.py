@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from callflows.config import FlowConfig
 from callflows.flow import start
+from callflows.flow_config import FlowConfig
 from callflows.state import STEPS, CallState
 
 from .helpers import answer, through_json

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ivr.config import ROOT, load_config
-from scheduler.deadlines import deadline_policy
+from tests.tickets.conftest import sla_app
 from tickets import demo
 from tickets.db import make_engine
 from tickets.migrate import upgrade
@@ -62,8 +62,8 @@ class Deployment:
         try:
             upgrade(engine)
             config = load_config(environ={"DATABASE_URL": self.database_url, "SECRET_KEY": "fault-tests"})
-            with Session(engine) as session, session.begin():
-                demo.seed(session, config, deadline_policy(config))
+            with sla_app(config).app_context(), Session(engine) as session, session.begin():
+                demo.seed(session, config)
         finally:
             engine.dispose()
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from ivr.config import ROOT, ConfigError, load_config
-from scheduler.business_hours import HOLIDAY_YEARS
+from tickets.business_hours import HOLIDAY_YEARS
 from tickets.clock import FrozenClock
 
 

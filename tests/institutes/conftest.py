@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.tickets.conftest import make_ticket, make_user, policy  # noqa: F401  (fixtures)
+from tests.tickets.conftest import make_ticket, make_user  # noqa: F401  (fixtures)
 from tests.tickets.test_api import validate
 from tickets import institutes
 from tickets.db import db

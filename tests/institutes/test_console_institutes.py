@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from scheduler.deadlines import deadline_policy
 from tests.institutes.conftest import ROUTING_FIELDS, SUPPORT_TYPES
 from tests.tickets.test_console_auth import _csrf, login
 from tickets import demo, institutes
@@ -109,8 +108,7 @@ def test_the_console_refuses_what_the_csv_import_refuses_for_the_same_reason(
 
 
 def test_the_demo_seeds_invented_institutes_covering_every_field_once(session, config) -> None:
-    policy = deadline_policy(config)
-    demo.seed(session, config, policy)
+    demo.seed(session, config)
     seeded = session.scalars(select(Institute).where(Institute.key.startswith("demo-"))).all()
     assert len(seeded) >= 12
     assert {f for i in seeded for f in i.fields} == set(config.routing.field_keys)
@@ -124,6 +122,6 @@ def test_the_demo_seeds_invented_institutes_covering_every_field_once(session, c
     # Idempotent, and an admin's edit survives the next seed.
     seeded[0].name_ko = "관리자가 바꾼 이름"
     session.flush()
-    demo.seed(session, config, policy)
+    demo.seed(session, config)
     assert session.scalar(select(func.count(Institute.id))) == len(seeded)
     assert session.get(Institute, seeded[0].id).name_ko == "관리자가 바꾼 이름"

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from scheduler.deadlines import deadline_policy
 from tests.conftest import NOW
 from tests.institutes.conftest import ROUTING_FIELDS, SUPPORT_TYPES
+from tests.tickets.conftest import sla_app
 from tickets import accounts, institutes, referrals
 from tickets.intake import open_ticket
 from tickets.models import Institute, OutboxMessage, Referral, Ticket, User
@@ -40,11 +40,11 @@ class Scene:
 @pytest.fixture
 def scene(engine: Engine, config: Any) -> Iterator[Scene]:
     prefix = f"race-{uuid.uuid4().hex[:8]}"
-    with Session(engine) as session, session.begin():
+    with sla_app(config).app_context(), Session(engine) as session, session.begin():
         kim = accounts.add_user(session, f"{prefix}-kim", "consultant", fields=["it"])
         boss = accounts.add_user(session, f"{prefix}-boss", "supervisor", fields=["it"])
         ticket = open_ticket(
-            session, deadline_policy(config), now=NOW, field="it", support_type="equipment", language="ko",
+            session, now=NOW, field="it", support_type="equipment", language="ko",
             caller_number="+821099990001", callback_number="+821099990001",
         )  # fmt: skip
         ticket.assignee = kim

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from scheduler.referral_report import referral_figures
-from scheduler.reports import Period
+from supervisor.referral_report import referral_figures
+from supervisor.reports import Period
 from tests.conftest import NOW
 from tickets.models import Referral, ReferralStatus
 

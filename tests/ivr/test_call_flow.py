@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 from ivr.signature import signing_token
 from ivr.simulator import FlaskTransport
 from tests.ivr.conftest import PlaceCall, call_row, outbox, tickets_of
+from tickets.labels import SMS_PREFIX
 from tickets.models import Call, OutboxMessage, Ticket, TicketEvent
 
 FULL_CALL = "field=2,support_type=1,callback=1,message=record:35"
@@ -73,7 +74,7 @@ def test_an_english_call_switches_with_9_and_stays_english(place_call: PlaceCall
     (ticket,) = tickets_of(session, result)
     assert (ticket.language, ticket.field, ticket.support_type) == ("en", "it", "rnd")
     (sms,) = outbox(session)
-    assert sms.payload["body"].startswith("[1379 Tech Help]")
+    assert sms.payload["body"].startswith(SMS_PREFIX["en"])
 
 
 def test_speech_answers_pick_the_options(place_call: PlaceCall, session: Session) -> None:

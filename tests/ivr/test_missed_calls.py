@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.overview import todays_calls
+from supervisor.overview import todays_calls
 from tests.ivr.conftest import PlaceCall, tickets_of
 from tickets import clock
 from tickets.models import Ticket

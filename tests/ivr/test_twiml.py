@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from callflows import flow
-from callflows.actions import Action, Gather, Hangup, Pause, Record, Say
-from callflows.config import FlowConfig
+from callflows.call_actions import Action, Gather, Hangup, Pause, Record, Say
+from callflows.flow_config import FlowConfig
 from callflows.replies import Reply
 from callflows.state import CallState
 from ivr import twiml

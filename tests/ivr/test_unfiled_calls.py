@@ -47,7 +47,6 @@ def _context(app: Flask) -> CallContext:
     config = app.config["HOTLINE"]
     return CallContext(
         flow=config.flow,
-        policy=app.extensions["deadline_policy"],
         render=webhooks.renderer(config.flow, "http://localhost"),
         now=NOW,
     )

@@ -73,7 +73,6 @@ def file_call(app: Flask, number: int) -> str:
     with db.transaction() as session:
         ticket = open_ticket(
             session,
-            app.extensions["deadline_policy"],
             now=clock.now(),
             field="it",
             support_type="advice",

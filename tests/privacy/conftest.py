@@ -1,3 +1,3 @@
 """Retention, erasure and masking: the ticket fixtures of tests/tickets."""
 
-from tests.tickets.conftest import make_ticket, make_user, policy  # noqa: F401  (fixtures)
+from tests.tickets.conftest import make_ticket, make_user  # noqa: F401  (fixtures)

@@ -13,17 +13,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import retention
-from scheduler.config import NotificationConfig
 from scheduler.delivery import LEASE, build_channels, claim_due_messages, deliver_due_messages
-from scheduler.reports import Period, received
+from scheduler.scheduler_config import NotificationConfig
+from supervisor.reports import Period, received
 from tests.conftest import NOW
 from tests.privacy.fake_recordings import FakeRecordings, gateway, sid, twilio_url
 from tickets import events
 from tickets.access_log import AccessLogEntry
-from tickets.config import RetentionConfig
 from tickets.db import db
 from tickets.models import Call, OutboxMessage, Ticket, TicketEvent
 from tickets.recording_deletion import CHANNEL
+from tickets.ticket_config import RetentionConfig
 
 RETENTION = RetentionConfig()
 NOTIFY = NotificationConfig(max_tries=5, backoff_seconds=60)

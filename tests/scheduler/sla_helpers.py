@@ -45,7 +45,6 @@ def ticket_at(
 ) -> Ticket:
     ticket = open_ticket(
         session,
-        alert_settings.deadlines,
         now=now,
         field=kw.pop("field", "it"),
         support_type="advice",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 
 from scheduler.access_checkpoint import nightly_checkpoint, purge_expired
-from scheduler.config import NotificationConfig
+from scheduler.scheduler_config import NotificationConfig
 from tickets import access_chain, access_log
 from tickets.access_log import AccessLogCheckpoint, AccessLogEntry
 from tickets.models import OutboxMessage

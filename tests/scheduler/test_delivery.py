@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.config import NotificationConfig
 from scheduler.delivery import WebhookChannel, deliver_due_messages
+from scheduler.scheduler_config import NotificationConfig
 from tests.scheduler.sla_helpers import T0
 from tickets.db import db
 from tickets.models import OutboxMessage

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from scheduler.config import NotificationConfig
 from scheduler.delivery import LoggingSmsSender, SmsChannel, deliver_due_messages
+from scheduler.scheduler_config import NotificationConfig
 from tickets.clock import now
 from tickets.db import db
 from tickets.outbox import add_message_once

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ivr.gateway import TwilioTelephony
-from scheduler.config import NotificationConfig
 from scheduler.delivery import LoggingSmsSender, SmsChannel, deliver_due_messages
+from scheduler.scheduler_config import NotificationConfig
 from tickets.clock import now
 from tickets.db import db
 from tickets.models import OutboxMessage

@@ -19,8 +19,8 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from ivr.gateway import ConsoleTelephony, TwilioTelephony
-from scheduler.config import NotificationConfig
 from scheduler.delivery import SmsChannel, deliver_due_messages
+from scheduler.scheduler_config import NotificationConfig
 from tickets.clock import FrozenClock, now
 from tickets.db import db
 from tickets.models import OutboxMessage

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.config import NotificationConfig
 from scheduler.recipients import Contact, address, can_reach
+from scheduler.scheduler_config import NotificationConfig
 
 
 def _contact(phone: str | None) -> Contact:

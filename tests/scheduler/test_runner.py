@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import runner
-from scheduler.business_hours import BusinessHours
 from scheduler.digest import send_daily_digest
 from tests.scheduler.sla_helpers import people, settings, ticket_at
+from tickets.business_hours import BusinessHours
 from tickets.models import OutboxMessage
 
 

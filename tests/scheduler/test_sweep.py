@@ -118,11 +118,10 @@ def test_a_closed_ticket_never_escalates(session: Session, config: Any) -> None:
     who = people(session)
     ticket = ticket_at(session, s, T0, assignee=who["consultant"])
     change_status(
-        session, s.deadlines, ticket, Status.IN_PROGRESS, by=who["consultant"], now=T0 + timedelta(hours=1)
+        session, ticket, Status.IN_PROGRESS, by=who["consultant"], now=T0 + timedelta(hours=1)
     )
     change_status(
         session,
-        s.deadlines,
         ticket,
         Status.RESOLVED,
         by=who["consultant"],
@@ -131,7 +130,7 @@ def test_a_closed_ticket_never_escalates(session: Session, config: Any) -> None:
         resolution_type="advice",
     )
     change_status(
-        session, s.deadlines, ticket, Status.CLOSED, by=who["consultant"], now=T0 + timedelta(hours=3)
+        session, ticket, Status.CLOSED, by=who["consultant"], now=T0 + timedelta(hours=3)
     )
     assert run(s, DUE + timedelta(days=30)) == []
     assert escalations(session, ticket) == []
@@ -145,10 +144,9 @@ def test_a_reopened_ticket_escalates_again_against_its_fresh_deadline(session: S
     assert escalations(session, ticket) == [(0, 1)]
     ticket = fresh(session, ticket)
     by = session.get(User, who["consultant"].id)
-    change_status(session, s.deadlines, ticket, Status.IN_PROGRESS, by=by, now=DUE + timedelta(hours=2))
+    change_status(session, ticket, Status.IN_PROGRESS, by=by, now=DUE + timedelta(hours=2))
     change_status(
         session,
-        s.deadlines,
         ticket,
         Status.RESOLVED,
         by=by,
@@ -157,7 +155,7 @@ def test_a_reopened_ticket_escalates_again_against_its_fresh_deadline(session: S
         resolution_type="advice",
     )
     reopened = DUE + timedelta(hours=10)
-    change_status(session, s.deadlines, ticket, Status.IN_PROGRESS, by=by, now=reopened)
+    change_status(session, ticket, Status.IN_PROGRESS, by=by, now=reopened)
     assert ticket.sla_due_at == reopened + timedelta(hours=72)
     assert ticket_json(ticket)["escalation_level"] == 0
     assert [r.level for r in run(s, reopened + timedelta(hours=72) - SECOND)] == [0]
@@ -170,10 +168,10 @@ def test_a_waiting_ticket_does_not_escalate_and_its_deadline_moves(session: Sess
     who = people(session)
     by = who["consultant"]
     ticket = ticket_at(session, s, T0, assignee=by)
-    change_status(session, s.deadlines, ticket, Status.IN_PROGRESS, by=by, now=T0 + timedelta(hours=1))
-    change_status(session, s.deadlines, ticket, Status.WAITING, by=by, now=T0 + timedelta(hours=2))
+    change_status(session, ticket, Status.IN_PROGRESS, by=by, now=T0 + timedelta(hours=1))
+    change_status(session, ticket, Status.WAITING, by=by, now=T0 + timedelta(hours=2))
     assert run(s, DUE + timedelta(hours=10)) == []
-    change_status(session, s.deadlines, ticket, Status.IN_PROGRESS, by=by, now=T0 + timedelta(hours=12))
+    change_status(session, ticket, Status.IN_PROGRESS, by=by, now=T0 + timedelta(hours=12))
     assert ticket.sla_due_at == DUE + timedelta(hours=10)
     assert [r.level for r in run(s, DUE + timedelta(hours=10) - SECOND)] == [0]
     assert [r.level for r in run(s, DUE + timedelta(hours=10) + SECOND)] == [1]

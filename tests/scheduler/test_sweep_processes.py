@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.deadlines import SlaDeadlines
 from tests.conftest import test_config
 from tests.scheduler.sla_helpers import DUE, T0
 from tickets import accounts
 from tickets.models import Escalation, OutboxMessage, Status, Ticket, TicketEvent, User
+from tickets.sla import SlaDeadlines
 
 ROOT = Path(__file__).resolve().parents[2]
 HOTLINE = [sys.executable, "-c", "from ivr.cli import main; main()"]
@@ -34,7 +34,7 @@ NOW = (DUE + timedelta(hours=1)).isoformat()
 @pytest.fixture
 def due_tickets(engine: Engine, database_url: str, request: pytest.FixtureRequest) -> Iterator[list[int]]:
     count = request.param
-    deadlines = SlaDeadlines.from_policy(test_config(database_url).scheduler.sla)
+    deadlines = SlaDeadlines(test_config(database_url).scheduler.sla)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     prefix = f"8{os.getpid() % 1000:03d}"
     with factory.begin() as session:

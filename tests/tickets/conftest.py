@@ -8,21 +8,23 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy.orm import Session
 
-from scheduler.deadlines import deadline_policy
 from tests.conftest import NOW
-from tickets import accounts
-from tickets.deadlines import DeadlinePolicy
+from tickets import accounts, sla
 from tickets.intake import open_ticket
 from tickets.models import Ticket, User
 
 _numbers = itertools.count(1)
 
 
-@pytest.fixture
-def policy(config: Any) -> DeadlinePolicy:
-    return deadline_policy(config)
+def sla_app(config: Any) -> Flask:
+    """An app with nothing but its SLA deadlines: a test's own threads call ticket services in its context."""
+    app = Flask(__name__)
+    app.config["HOTLINE"] = config
+    sla.init_app(app)
+    return app
 
 
 @pytest.fixture
@@ -47,14 +49,13 @@ def make_user(session: Session) -> Callable[..., User]:
 
 
 @pytest.fixture
-def make_ticket(session: Session, policy: DeadlinePolicy) -> Callable[..., Ticket]:
+def make_ticket(session: Session) -> Callable[..., Ticket]:
     def make(
         field: str = "it", *, now: datetime = NOW, callback_number: str | None = None, **extra: Any
     ) -> Ticket:
         number = callback_number or f"+8210{70000000 + next(_numbers):08d}"
         return open_ticket(
             session,
-            policy,
             now=now,
             field=field,
             support_type=extra.pop("support_type", "advice"),

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from tickets import accounts
-from tickets.config import LoginConfig
 from tickets.db import db
+from tickets.ticket_config import LoginConfig
 
 GUESSER, OFFICE = "203.0.113.9", "198.51.100.20"
 

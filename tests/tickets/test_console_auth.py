@@ -7,8 +7,8 @@ import re
 import pytest
 
 from tickets import auth
-from tickets.config import LoginConfig
 from tickets.db import db
+from tickets.ticket_config import LoginConfig
 
 GUESSER, OFFICE = "203.0.113.9", "198.51.100.20"
 

@@ -29,42 +29,38 @@ def kim(make_user):
 
 
 @pytest.fixture
-def ticket_in(make_ticket, session, policy, kim):
+def ticket_in(make_ticket, session, kim):
     def bring(status: Status):
         ticket = make_ticket()
         for step in PATHS[status]:
             if step == "claim":
-                queue.claim(session, policy, ticket, kim, now=NOW)
+                queue.claim(session, ticket, kim, now=NOW)
             else:
-                lifecycle.change_status(session, policy, ticket, step, by=kim, now=NOW, **RESOLUTION)
+                lifecycle.change_status(session, ticket, step, by=kim, now=NOW, **RESOLUTION)
         assert ticket.status == status
         return ticket
 
     return bring
 
 
-def _move(session, policy, ticket, to, kim):
+def _move(session, ticket, to, kim):
     if to == Status.NEW:
-        lifecycle.unassign(session, policy, ticket, by=kim, now=NOW, reason="test")
+        lifecycle.unassign(session, ticket, by=kim, now=NOW, reason="test")
     elif to == Status.ASSIGNED:  # from the pool only: claim (routing and supervisors assign the same way)
-        queue.claim(session, policy, ticket, kim, now=NOW)
+        queue.claim(session, ticket, kim, now=NOW)
     else:
-        lifecycle.change_status(
-            session, policy, ticket, to, by=kim, now=NOW + timedelta(hours=1), **RESOLUTION
-        )
+        lifecycle.change_status(session, ticket, to, by=kim, now=NOW + timedelta(hours=1), **RESOLUTION)
 
 
 ALL_PAIRS = [(a, b) for a in Status for b in Status if a != b]
 
 
 @pytest.mark.parametrize(("start", "to"), ALL_PAIRS, ids=[f"{a}->{b}" for a, b in ALL_PAIRS])
-def test_every_transition_is_allowed_or_refused_as_the_table_says(
-    ticket_in, session, policy, kim, start, to
-) -> None:
+def test_every_transition_is_allowed_or_refused_as_the_table_says(ticket_in, session, kim, start, to) -> None:
     ticket = ticket_in(start)
     events_before = len(ticket.events)
     if to in TRANSITIONS[start]:
-        _move(session, policy, ticket, to, kim)
+        _move(session, ticket, to, kim)
         assert ticket.status == to
         assert len(ticket.events) == events_before + 1
         last = ticket.events[-1]
@@ -73,7 +69,7 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(
         assert (last.type == "reopened") == reopen
     else:
         with pytest.raises((TransitionError, queue.ClaimConflict)):
-            _move(session, policy, ticket, to, kim)
+            _move(session, ticket, to, kim)
         assert ticket.status == start
         assert len(ticket.events) == events_before
 
@@ -84,16 +80,15 @@ def test_the_table_is_the_lifecycle_of_the_issue() -> None:
     assert Status.CLOSED not in TRANSITIONS[Status.IN_PROGRESS]  # closing needs a resolution first
 
 
-def test_resolving_needs_a_summary_and_the_help_given(ticket_in, session, policy, kim) -> None:
+def test_resolving_needs_a_summary_and_the_help_given(ticket_in, session, kim) -> None:
     ticket = ticket_in(Status.IN_PROGRESS)
     for bad in ({}, {"summary": "  ", "resolution_type": "advice"}, {"summary": "ok"}):
         with pytest.raises(TransitionError) as error:
-            lifecycle.change_status(session, policy, ticket, "resolved", by=kim, now=NOW, **bad)
+            lifecycle.change_status(session, ticket, "resolved", by=kim, now=NOW, **bad)
         assert error.value.code == "resolution_required"
     with pytest.raises(TransitionError, match="unknown resolution_type"):
         lifecycle.change_status(
             session,
-            policy,
             ticket,
             "resolved",
             by=kim,
@@ -102,7 +97,7 @@ def test_resolving_needs_a_summary_and_the_help_given(ticket_in, session, policy
             resolution_type="magic",
             resolution_types=("advice",),
         )
-    lifecycle.change_status(session, policy, ticket, "resolved", by=kim, now=NOW, **RESOLUTION)
+    lifecycle.change_status(session, ticket, "resolved", by=kim, now=NOW, **RESOLUTION)
     assert (ticket.resolution_summary, ticket.resolution_type, ticket.resolved_at) == (
         "장비 추천",
         "advice",
@@ -111,12 +106,12 @@ def test_resolving_needs_a_summary_and_the_help_given(ticket_in, session, policy
     assert ticket.events[-1].detail == {"from": "in_progress", "to": "resolved", **RESOLUTION}
 
 
-def test_waiting_stops_the_sla_clock_and_records_the_pause(ticket_in, session, policy, kim) -> None:
+def test_waiting_stops_the_sla_clock_and_records_the_pause(ticket_in, session, kim) -> None:
     ticket = ticket_in(Status.IN_PROGRESS)
     due = ticket.sla_due_at
-    lifecycle.change_status(session, policy, ticket, "waiting", by=kim, now=NOW, note="서류 송부 대기")
+    lifecycle.change_status(session, ticket, "waiting", by=kim, now=NOW, note="서류 송부 대기")
     assert ticket.paused_at == NOW and ticket.next_escalation_at is None
-    lifecycle.change_status(session, policy, ticket, "in_progress", by=kim, now=NOW + timedelta(hours=5))
+    lifecycle.change_status(session, ticket, "in_progress", by=kim, now=NOW + timedelta(hours=5))
     assert ticket.paused_at is None and ticket.paused_seconds == 5 * 3600
     [pause] = ticket.pauses
     assert (pause.started_at, pause.ended_at, pause.reason) == (
@@ -128,17 +123,17 @@ def test_waiting_stops_the_sla_clock_and_records_the_pause(ticket_in, session, p
     assert ticket.next_escalation_at is not None
 
 
-def test_releasing_a_waiting_ticket_ends_its_pause(ticket_in, session, policy, kim) -> None:
+def test_releasing_a_waiting_ticket_ends_its_pause(ticket_in, session, kim) -> None:
     ticket = ticket_in(Status.WAITING)
-    lifecycle.unassign(session, policy, ticket, by=kim, now=NOW + timedelta(hours=2), reason="test")
+    lifecycle.unassign(session, ticket, by=kim, now=NOW + timedelta(hours=2), reason="test")
     assert ticket.paused_at is None and ticket.paused_seconds == 2 * 3600
     assert ticket.pauses[0].ended_at == NOW + timedelta(hours=2)
 
 
-def test_reopen_goes_back_to_the_consultant_or_to_the_pool(ticket_in, session, policy, kim) -> None:
+def test_reopen_goes_back_to_the_consultant_or_to_the_pool(ticket_in, session, kim) -> None:
     ticket = ticket_in(Status.CLOSED)
     assert ticket.closed_at is not None and ticket.next_escalation_at is None
-    lifecycle.change_status(session, policy, ticket, "in_progress", by=kim, now=NOW + timedelta(days=1))
+    lifecycle.change_status(session, ticket, "in_progress", by=kim, now=NOW + timedelta(days=1))
     assert (ticket.status, ticket.assignee, ticket.closed_at, ticket.resolved_at) == (
         Status.IN_PROGRESS,
         kim,
@@ -150,7 +145,7 @@ def test_reopen_goes_back_to_the_consultant_or_to_the_pool(ticket_in, session, p
 
     other = ticket_in(Status.RESOLVED)
     kim.active = False
-    lifecycle.change_status(session, policy, other, "in_progress", by=None, now=NOW + timedelta(days=1))
+    lifecycle.change_status(session, other, "in_progress", by=None, now=NOW + timedelta(days=1))
     assert (other.status, other.assignee) == (Status.NEW, None)
 
 

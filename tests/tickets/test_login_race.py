@@ -19,8 +19,8 @@ from sqlalchemy import Engine, delete, text, update
 from sqlalchemy.orm import Session
 
 from tickets import accounts, auth
-from tickets.config import LoginConfig
 from tickets.models import LoginThrottle, User
+from tickets.ticket_config import LoginConfig
 
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
 GUESSES = 40

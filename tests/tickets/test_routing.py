@@ -22,16 +22,16 @@ def test_tickets_are_dealt_evenly_across_the_field(make_user, make_ticket) -> No
     assert {kim, lee, park} == set(holders[:3])
 
 
-def test_the_least_loaded_consultant_comes_first(make_user, make_ticket, session, policy) -> None:
+def test_the_least_loaded_consultant_comes_first(make_user, make_ticket, session) -> None:
     kim = make_user("it-kim")
     busy = [make_ticket(now=NOW + timedelta(minutes=i)) for i in range(4)]
     assert {t.assignee for t in busy} == {kim}
     lee = make_user("it-lee")
     # A resolved ticket no longer counts as load.
     for ticket in busy[:3]:
-        lifecycle.change_status(session, policy, ticket, "in_progress", by=kim, now=NOW)
+        lifecycle.change_status(session, ticket, "in_progress", by=kim, now=NOW)
         lifecycle.change_status(
-            session, policy, ticket, "resolved", by=kim, now=NOW, summary="done", resolution_type="advice"
+            session, ticket, "resolved", by=kim, now=NOW, summary="done", resolution_type="advice"
         )
     later = [make_ticket(now=NOW + timedelta(hours=1, minutes=i)).assignee for i in range(3)]
     # kim holds 1 open, lee 0: lee first, then the tie goes to the one assigned least recently.
@@ -87,9 +87,7 @@ def test_with_nobody_available_the_ticket_waits_in_the_pool(make_user, make_tick
     assert ticket.events[-1].detail == {"pool": "it", "reason": "nobody_available"}
 
 
-def test_not_sure_tickets_wait_for_a_supervisor_who_sets_the_field(
-    make_user, make_ticket, session, policy
-) -> None:
+def test_not_sure_tickets_wait_for_a_supervisor_who_sets_the_field(make_user, make_ticket, session) -> None:
     kim = make_user("it-kim")
     boss = make_user("boss", role="supervisor", fields=("it", "general"))
     ticket = make_ticket("general")
@@ -127,13 +125,11 @@ def test_a_repeat_call_is_linked_to_the_open_ticket_and_the_consultant_is_told(
 
 
 def test_a_call_about_another_field_or_a_closed_ticket_opens_a_new_one(
-    make_user, make_ticket, session, policy
+    make_user, make_ticket, session
 ) -> None:
     kim = make_user("it-kim")
     first = make_ticket(callback_number="+821020001001")
     assert make_ticket("bio", callback_number="+821020001001") is not first
-    lifecycle.change_status(session, policy, first, "in_progress", by=kim, now=NOW)
-    lifecycle.change_status(
-        session, policy, first, "resolved", by=kim, now=NOW, summary="s", resolution_type="x"
-    )
+    lifecycle.change_status(session, first, "in_progress", by=kim, now=NOW)
+    lifecycle.change_status(session, first, "resolved", by=kim, now=NOW, summary="s", resolution_type="x")
     assert make_ticket(callback_number="+821020001001") is not first

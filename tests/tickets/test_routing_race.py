@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from scheduler.deadlines import deadline_policy
+from tests.tickets.conftest import sla_app
 from tickets import accounts
 from tickets.intake import open_ticket
 from tickets.models import Ticket, User
@@ -45,17 +45,17 @@ def _consultants(engine: Engine, field: str, fields_of: dict[str, list[str]]) ->
 
 def _route_at_once(engine: Engine, config: Any, fields: list[str]) -> list[BaseException]:
     """One thread per ticket; all open their transaction, then file the ticket at the same moment."""
-    policy = deadline_policy(config)
+    app = sla_app(config)
     start = threading.Barrier(len(fields))
     failures: list[BaseException] = []
 
     def caller(number: int, field: str) -> None:
         try:
-            with Session(engine) as session, session.begin():
+            with app.app_context(), Session(engine) as session, session.begin():
                 start.wait(timeout=30)
                 phone = f"+8210{55000000 + number:08d}"
                 open_ticket(
-                    session, policy, now=NOW, field=field, support_type="advice", language="ko",
+                    session, now=NOW, field=field, support_type="advice", language="ko",
                     caller_number=phone, callback_number=phone,
                 )  # fmt: skip
         except BaseException as error:  # noqa: BLE001 - reported by the test
@@ -99,9 +99,8 @@ def test_a_consultant_in_two_fields_is_not_given_two_at_once(engine: Engine, con
             accounts.add_user(session, f"{field}-{g}-kim", "consultant", fields=[a])
             accounts.add_user(session, f"{field}-{g}-lee", "consultant", fields=[a, b])
             accounts.add_user(session, f"{field}-{g}-park", "consultant", fields=[b])
-    policy = deadline_policy(config)
     earlier = NOW - timedelta(hours=1)
-    with Session(engine) as session, session.begin():
+    with sla_app(config).app_context(), Session(engine) as session, session.begin():
         for g, (a, b) in enumerate(groups):
             lee = session.scalar(select(User).where(User.username == f"{field}-{g}-lee"))
             assert lee is not None
@@ -110,7 +109,7 @@ def test_a_consultant_in_two_fields_is_not_given_two_at_once(engine: Engine, con
             for key in (a, b):
                 phone = f"+8210{56000000 + g * 2 + (key == b):08d}"
                 open_ticket(
-                    session, policy, now=earlier, field=key, support_type="advice", language="ko",
+                    session, now=earlier, field=key, support_type="advice", language="ko",
                     caller_number=phone, callback_number=phone,
                 )  # fmt: skip
             lee.on_duty = True

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from ivr.config import ConfigError, load_config
 from tickets import accounts, two_step
 from tickets.access_log import AccessLogEntry
-from tickets.config import LoginConfig
 from tickets.db import db
 from tickets.models import RecoveryCode, User
+from tickets.ticket_config import LoginConfig
 
 OFFICE, CAFE = "198.51.100.20", "203.0.113.9"
 

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from tickets import accounts, auth, two_step
-from tickets.config import LoginConfig
 from tickets.models import LoginThrottle, RecoveryCode, User
+from tickets.ticket_config import LoginConfig
 
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
 RACERS = 6

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from scheduler.deadlines import deadline_policy
 from tests.conftest import NOW
+from tests.tickets.conftest import sla_app
 from tickets import web_requests
 from tickets.models import LoginThrottle, OutboxMessage, Ticket, WebRequest
 from tickets.throttle import EVENT_KEY_PREFIX
@@ -73,12 +73,13 @@ def test_the_right_code_sent_at_once_files_one_ticket(engine: Engine, config: An
         ).one()["body"]
     code = re.search(r"\d{6}", body).group(0)  # type: ignore[union-attr]
 
+    app = sla_app(config)
+
     def prove(session: Session, _n: int) -> str:
-        with session, session.begin():
+        with app.app_context(), session, session.begin():
             web_requests.prove_and_file(
-                session, token, code, now=NOW, flow=config.flow, policy=deadline_policy(config),
-                timezone=config.timezone,
-            )  # fmt: skip
+                session, token, code, now=NOW, flow=config.flow, timezone=config.timezone
+            )
             return "filed"
 
     assert _at_once(engine, prove) == Counter({"filed": 1, "not_found": RACERS - 1})

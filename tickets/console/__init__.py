@@ -3,7 +3,7 @@
 Login, my queue (time left to each deadline, shown in Asia/Seoul), the pools of my fields, and a ticket page
 with the company's numbers, the recording (through the app's authorised proxy), history, attempts,
 click-to-call, notes and status buttons. Every form carries the CSRF token; actions go through
-tickets.actions, exactly as the API's do.
+tickets.ticket_actions, exactly as the API's do.
 
 Other packages add the pages some roles work from (the supervisor dashboard) with `add_home_page`: the
 header links them, and those roles land there after logging in without `next=`. (Tickets may not import
@@ -23,11 +23,9 @@ import phonenumbers
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, case, select
 
-from tickets import access_log, actions, auth, clock, two_step
-from tickets.actions import ActionError, Context
+from tickets import access_log, auth, clock, ticket_actions, two_step
 from tickets.api import OUTBOUND_PATH, OUTBOUND_STATUS_PATH, public_url, recording_response
 from tickets.auth import current_user, login_required
-from tickets.config import GENERAL_FIELD
 from tickets.console.history import describe
 from tickets.console.labels import (
     ERROR_MESSAGES,
@@ -38,10 +36,13 @@ from tickets.console.labels import (
 )
 from tickets.console.search import DUE_CHOICES, Filters, search
 from tickets.db import db
+from tickets.labels import GENERAL_NAME
 from tickets.lifecycle import allowed_next
 from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Outcome, Status, Ticket, User
 from tickets.telephony import telephony
+from tickets.ticket_actions import ActionError, Context
+from tickets.ticket_config import GENERAL_FIELD
 
 bp = Blueprint(
     "console", __name__, url_prefix="/console", template_folder="templates", static_folder="static"
@@ -89,7 +90,7 @@ def callback_due(now: datetime) -> Any:
 def _names() -> dict[str, Any]:
     flow = current_app.config["HOTLINE"].flow
     fields = {f.key: f.name("ko") for f in flow.fields}
-    fields[GENERAL_FIELD] = "분야 미정"
+    fields[GENERAL_FIELD] = GENERAL_NAME
     return {"fields": fields, "support_types": {s.key: s.name("ko") for s in flow.support_types}}
 
 
@@ -206,7 +207,7 @@ def logout() -> Any:
 
 
 @bp.get("/")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def my_queue() -> Any:
     me = _me()
     mine = db.session.scalars(
@@ -217,7 +218,7 @@ def my_queue() -> Any:
         .limit(200)
     ).all()
     pool = db.session.scalars(
-        actions.visible(select(Ticket), me)
+        ticket_actions.visible(select(Ticket), me)
         .where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None))
         .order_by(Ticket.sla_due_at.asc().nulls_last(), Ticket.id)
         .limit(200)
@@ -237,13 +238,13 @@ def my_queue() -> Any:
 
 
 @bp.get("/tickets/<reference>")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def ticket_page(reference: str) -> Any:
     me = _me()
     ticket = _find(reference)
-    holds = ticket.assignee_id == me.id or actions.is_supervisor(me)
+    holds = ticket.assignee_id == me.id or ticket_actions.is_supervisor(me)
     consultants = []
-    if actions.is_supervisor(me):
+    if ticket_actions.is_supervisor(me):
         consultants = [
             u for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
             if u.role == "consultant" and ticket.field in u.fields
@@ -256,8 +257,8 @@ def ticket_page(reference: str) -> Any:
         "console/ticket.html", ticket=ticket, holds=holds, next_statuses=next_statuses, now=clock.now(),
         STATUS_BUTTONS=STATUS_BUTTONS, outcomes=list(Outcome), consultants=consultants,
         field_keys=current_app.config["HOTLINE"].routing.field_keys,
-        extra_recordings=actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
-        show_numbers=actions.may_see_numbers(me, ticket), **referral_section(ticket),
+        extra_recordings=ticket_actions.extra_recordings(ticket), REFERRED_LABEL=REFERRED_LABEL,
+        show_numbers=ticket_actions.may_see_numbers(me, ticket), **referral_section(ticket),
         real_recordings=getattr(telephony(), "plays_real_recordings", True),
         notes=[e for e in reversed(ticket.events) if e.type == "note"],
         earlier=_same_caller(me, ticket),
@@ -270,7 +271,7 @@ def _same_caller(me: User, ticket: Ticket) -> list[Ticket]:
     numbers = {n for n in (ticket.caller_number, ticket.callback_number) if n}
     if not numbers:
         return []
-    query = actions.visible(select(Ticket), me).where(
+    query = ticket_actions.visible(select(Ticket), me).where(
         Ticket.id != ticket.id,
         (Ticket.caller_number.in_(numbers)) | (Ticket.callback_number.in_(numbers)),
     )
@@ -283,7 +284,7 @@ def _allowed(ticket: Ticket) -> frozenset[Status]:
 
 def _find(reference: str) -> Ticket:
     try:
-        return actions.find(db.session(), _me(), reference)
+        return ticket_actions.find(db.session(), _me(), reference)
     except ActionError:
         abort(404)
 
@@ -333,24 +334,24 @@ def _act(reference: str, action: Any, success: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/claim")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def claim(reference: str) -> Any:
-    return _act(reference, actions.claim, "이 건을 가져왔습니다.")
+    return _act(reference, ticket_actions.claim, "이 건을 가져왔습니다.")
 
 
 @bp.post("/tickets/<reference>/release")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def release(reference: str) -> Any:
-    return _act(reference, actions.release, "풀로 돌려보냈습니다.")
+    return _act(reference, ticket_actions.release, "풀로 돌려보냈습니다.")
 
 
 @bp.post("/tickets/<reference>/assign")
-@login_required(roles=actions.SUPERVISORS)
+@login_required(roles=ticket_actions.SUPERVISORS)
 def assign(reference: str) -> Any:
     form = request.form
     return _act(
         reference,
-        lambda c, u, t: actions.assign(
+        lambda c, u, t: ticket_actions.assign(
             c, u, t, assignee=form.get("assignee") or None, field=form.get("field") or None
         ),
         "배정했습니다.",
@@ -358,26 +359,27 @@ def assign(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/attempts")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def attempt(reference: str) -> Any:
     form = request.form
     raw = form.get("duration_minutes", "").strip()
     duration = int(float(raw) * 60) if raw.replace(".", "", 1).isdigit() else None
     return _act(
         reference,
-        lambda c, u, t: actions.log_attempt(c, u, t, outcome=form.get("outcome", ""), duration=duration,
-                                            note=form.get("note")),
+        lambda c, u, t: ticket_actions.log_attempt(
+            c, u, t, outcome=form.get("outcome", ""), duration=duration, note=form.get("note")
+        ),
         "통화 시도를 기록했습니다.",
     )  # fmt: skip
 
 
 @bp.post("/tickets/<reference>/callback")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def callback(reference: str) -> Any:
     query = urlencode({"by": _me().id})
 
     def start(c: Context, u: User, t: Ticket) -> str:
-        return actions.start_callback(
+        return ticket_actions.start_callback(
             c, u, t,
             twiml_url=public_url(OUTBOUND_PATH.format(reference=t.reference)) + f"?{query}",
             status_url=public_url(OUTBOUND_STATUS_PATH.format(reference=t.reference)) + f"?{query}",
@@ -387,7 +389,7 @@ def callback(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/status")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def status(reference: str) -> Any:
     form = request.form
     target = form.get("status", "")
@@ -404,8 +406,8 @@ def status(reference: str) -> Any:
                 note = f"{note} (회신 예정 {_local(callback_at)})"
         if target == Status.RESOLVED and t.status == Status.ASSIGNED:
             # Someone who called from a desk phone resolves straight away: the work started with that call.
-            actions.change_status(c, u, t, Status.IN_PROGRESS.value)
-        actions.change_status(
+            ticket_actions.change_status(c, u, t, Status.IN_PROGRESS.value)
+        ticket_actions.change_status(
             c, u, t, target, note=note,
             summary=form.get("summary") or None, resolution_type=form.get("resolution_type") or None,
         )  # fmt: skip
@@ -415,27 +417,29 @@ def status(reference: str) -> Any:
 
 
 @bp.post("/tickets/<reference>/company")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def company(reference: str) -> Any:
     name = request.form.get("company", "")
-    return _act(reference, lambda c, u, t: actions.set_company(c, u, t, name), "회사명을 저장했습니다.")
+    return _act(
+        reference, lambda c, u, t: ticket_actions.set_company(c, u, t, name), "회사명을 저장했습니다."
+    )
 
 
 @bp.post("/tickets/<reference>/notes")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def note(reference: str) -> Any:
     text = request.form.get("text", "")
-    return _act(reference, lambda c, u, t: actions.add_note(c, u, t, text), "메모를 남겼습니다.")
+    return _act(reference, lambda c, u, t: ticket_actions.add_note(c, u, t, text), "메모를 남겼습니다.")
 
 
 @bp.get("/tickets/<reference>/recording")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def recording(reference: str) -> Any:
     return _recording(_find(reference))
 
 
 @bp.get("/tickets/<reference>/recordings/<int:event_id>")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def extra_recording(reference: str, event_id: int) -> Any:
     """A later recording of the ticket (a repeat call's message), through the same authorised proxy."""
     return _recording(_find(reference), event_id)

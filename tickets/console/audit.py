@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from tickets import access_log, access_review, access_search, clock, downloads
+from tickets import access_log, access_review, access_search, clock, downloads, sla
 from tickets.access_log import Action
 from tickets.auth import current_user, login_required
 from tickets.console import bp
@@ -115,10 +115,7 @@ def _csv(rows: list[access_log.AccessLogEntry]) -> Iterator[str]:
 
 
 def _working_time() -> Any:
-    hours = getattr(current_app.extensions.get("deadline_policy"), "hours", None)
-    if hours is None:  # no calendar: weekdays 09–18
-        zone = _zone()
-        return lambda at: at.astimezone(zone).weekday() < 5 and 9 <= at.astimezone(zone).hour < 18
+    hours = sla.deadlines().hours
     return lambda at: hours.between(at, at + timedelta(seconds=1)) > 0
 
 

@@ -15,11 +15,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response
 
-from tickets import actions, clock, institutes, referrals
+from tickets import clock, institutes, referrals, ticket_actions
 from tickets.auth import current_user, login_required
 from tickets.console import bp
 from tickets.db import db
-from tickets.institute_page import STATUS_LABELS as REFERRAL_STATUS_LABELS
+from tickets.labels import REFERRAL_STATUS_NAMES
 from tickets.models import Referral, Ticket, User
 from tickets.referrals import MessageTexts, ReferralError
 from tickets.regions import REGIONS, region_of_number
@@ -45,10 +45,10 @@ def _held(reference: str) -> Ticket:
     """The ticket, if the user holds it or supervises (as the API's rule); 404 if they cannot see it."""
     me = _me()
     try:
-        ticket = actions.find(db.session(), me, reference)
-    except actions.ActionError:
+        ticket = ticket_actions.find(db.session(), me, reference)
+    except ticket_actions.ActionError:
         abort(404)
-    if not actions.is_supervisor(me) and ticket.assignee_id != me.id:
+    if not ticket_actions.is_supervisor(me) and ticket.assignee_id != me.id:
         abort(403)
     return ticket
 
@@ -82,14 +82,14 @@ def referral_section(ticket: Ticket) -> dict[str, Any]:
         ],  # fmt: skip
         "referrals": sorted(ticket.referrals, key=lambda r: r.id),
         "revoked": {r.id for r in ticket.referrals if referrals.links_revoked(session, r)},
-        "REFERRAL_STATUS_LABELS": REFERRAL_STATUS_LABELS,
+        "REFERRAL_STATUS_LABELS": REFERRAL_STATUS_NAMES,
         "REGIONS": REGIONS,
         "has_accepted_referral": referrals.has_accepted(ticket),
     }
 
 
 @bp.post("/tickets/<reference>/diagnosis")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def diagnose(reference: str) -> Response:
     ticket, form = _held(reference), request.form
     try:
@@ -105,7 +105,7 @@ def diagnose(reference: str) -> Response:
 
 
 @bp.post("/tickets/<reference>/referrals")
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def refer(reference: str) -> Response:
     ticket, form = _held(reference), request.form
     try:
@@ -131,7 +131,7 @@ def _referral(ticket: Ticket, referral_id: int) -> Referral:
 
 
 @bp.route("/tickets/<reference>/referrals/<int:referral_id>/revoke", methods=["GET", "POST"])
-@login_required(roles=actions.TICKET_ROLES)
+@login_required(roles=ticket_actions.TICKET_ROLES)
 def revoke(reference: str, referral_id: int) -> Any:
     """GET asks for confirmation (what revoking does); POST revokes the referral's links."""
     ticket = _held(reference)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.orm import Session
 
-from tickets import actions
+from tickets import ticket_actions
 from tickets.accounts import AccountError, to_e164
 from tickets.models import OPEN_STATUSES, CallbackAttempt, Status, Ticket, TicketEvent, User
 from tickets.references import normalise_reference
@@ -63,7 +63,7 @@ def _json_fragment(text: str) -> str:
 
 
 def search(session: Session, user: User, filters: Filters, now: datetime) -> list[Ticket]:
-    query = actions.visible(select(Ticket), user)
+    query = ticket_actions.visible(select(Ticket), user)
     if filters.q:
         words = filters.q
         matches = [

@@ -20,11 +20,11 @@ from werkzeug.datastructures import MultiDict
 from tickets import accounts, clock, queue, routing
 from tickets.accounts import AccountError
 from tickets.auth import current_user, login_required
-from tickets.config import GENERAL_FIELD
 from tickets.console import bp
 from tickets.db import db
 from tickets.models import ApiToken, Role, User
 from tickets.telephony import mask_phone
+from tickets.ticket_config import GENERAL_FIELD
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +187,7 @@ def update_user(user_id: int) -> Any:
         )
     except AccountError as error:
         return _refused(error, user)
-    policy = current_app.extensions["deadline_policy"]
-    returned = queue.hand_back_unworkable(db.session(), policy, user, by=_me(), now=clock.now())
+    returned = queue.hand_back_unworkable(db.session(), user, by=_me(), now=clock.now())
     if returned:
         flash(f"{user.display_name}님이 처리할 수 없게 된 접수 {len(returned)}건을 대기 풀로 돌려보냈습니다.")
     log.info(

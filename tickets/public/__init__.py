@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, request
 
 from callflows import prompts
-from callflows.config import LANGUAGES
+from callflows.flow_config import LANGUAGES
 from tickets.public.texts import text
 
 bp = Blueprint(

@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers.response import Response
 
-from callflows.config import FlowConfig
+from callflows.flow_config import FlowConfig
 from tickets import auth, clock, web_requests
 from tickets.db import db
 from tickets.masking import mask_number
@@ -97,7 +97,6 @@ def check_code() -> Response | tuple[str, int]:
             request.form.get("code", "")[:16],
             now=clock.now(),
             flow=_flow(),
-            policy=current_app.extensions["deadline_policy"],
             timezone=hotline.timezone,
         )
     except web_requests.Refused as refused:

@@ -14,8 +14,8 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scheduler import exports
-from tests.scheduler import report_fixture as fx
+from supervisor import exports
+from tests.supervisor import report_fixture as fx
 from tickets import accounts, auth, clock
 from tickets.clock import FrozenClock
 from tickets.models import Escalation, OutboxMessage, Ticket, TicketEvent, User

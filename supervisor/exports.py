@@ -2,7 +2,7 @@
 
 The ticket export reads its rows in batches, each in a short read transaction of its own, so a slow or
 abandoned download holds no transaction and no connection between batches; the monthly report is the
-aggregate of `scheduler.reports.monthly`, one line per month.
+aggregate of `supervisor.reports.monthly`, one line per month.
 
 Every text cell that a spreadsheet would take for a formula is neutralised (see `_cell`).
 """
@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from scheduler.labels import Labels
-from scheduler.reports import FINISHED_STATUSES, MonthFigures, Period
+from supervisor.reports import FINISHED_STATUSES, MonthFigures, Period
+from tickets.labels import Labels
 from tickets.masking import mask_number
 from tickets.models import Ticket, User
 

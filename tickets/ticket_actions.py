@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, false, select
@@ -18,12 +18,11 @@ from sqlalchemy.orm import Session, object_session
 
 from tickets import access_log, events, lifecycle, queue, recordings, referrals, routing
 from tickets.access_log import Action
-from tickets.config import GENERAL_FIELD, RoutingConfig
-from tickets.deadlines import DeadlinePolicy
 from tickets.models import OPEN_STATUSES, Role, Status, Ticket, User
 from tickets.recordings import extra_recordings as extra_recordings  # the console and API list them here
 from tickets.references import normalise_reference
 from tickets.telephony import TelephonyError, telephony
+from tickets.ticket_config import GENERAL_FIELD, RoutingConfig
 
 TICKET_ROLES = (Role.CONSULTANT.value, Role.SUPERVISOR.value)
 SUPERVISORS = (Role.SUPERVISOR.value,)
@@ -37,19 +36,16 @@ class ActionError(Exception):
 
 @dataclass(frozen=True)
 class Context:
-    """What every action needs besides the ticket: the session, the clock, the policy and the config."""
+    """What every action needs besides the ticket: the session, the clock and the config."""
 
     session: Session
-    policy: DeadlinePolicy
     routing: RoutingConfig
     now: datetime
 
     @classmethod
     def current(cls, session: Session, now: datetime) -> Context:
         config = current_app.config["HOTLINE"]
-        return cls(
-            session, cast(DeadlinePolicy, current_app.extensions["deadline_policy"]), config.routing, now
-        )
+        return cls(session, config.routing, now)
 
 
 def is_supervisor(user: User) -> bool:
@@ -106,7 +102,7 @@ def claim(ctx: Context, user: User, ticket: Ticket) -> Ticket:
     if ticket.field == GENERAL_FIELD and not is_supervisor(user):
         raise ActionError(403, "triage_only", "Tickets of the general pool are triaged by supervisors.")
     try:
-        queue.claim(ctx.session, ctx.policy, ticket, user, now=ctx.now)
+        queue.claim(ctx.session, ticket, user, now=ctx.now)
     except queue.ClaimConflict as error:
         raise ActionError(409, "already_claimed", str(error)) from None
     _logged(ctx, Action.CHANGE, ticket, "claim")
@@ -116,7 +112,7 @@ def claim(ctx: Context, user: User, ticket: Ticket) -> Ticket:
 def release(ctx: Context, user: User, ticket: Ticket) -> Ticket:
     _must_hold(user, ticket)
     try:
-        queue.release(ctx.session, ctx.policy, ticket, by=user, now=ctx.now)
+        queue.release(ctx.session, ticket, by=user, now=ctx.now)
     except lifecycle.TransitionError as error:
         raise _transition(error) from None
     _logged(ctx, Action.CHANGE, ticket, "release")
@@ -159,7 +155,7 @@ def log_attempt(
         raise ActionError(422, "invalid_note", "note is text.")
     try:
         attempt = queue.log_attempt(
-            ctx.session, ctx.policy, ticket, by=user, outcome=str(outcome), now=ctx.now, duration=duration,
+            ctx.session, ticket, by=user, outcome=str(outcome), now=ctx.now, duration=duration,
             note=(note or "").strip() or None, sms_after=ctx.routing.unreached_attempts_before_sms,
             hotline_number="1379",  # the short number companies know
         )  # fmt: skip
@@ -181,7 +177,7 @@ def change_status(ctx: Context, user: User, ticket: Ticket, status: Any, **field
             )
     try:
         lifecycle.change_status(
-            ctx.session, ctx.policy, ticket, str(status), by=user, now=ctx.now,
+            ctx.session, ticket, str(status), by=user, now=ctx.now,
             resolution_types=(*ctx.routing.support_type_keys, referrals.REFERRED), **fields,
         )  # fmt: skip
     except lifecycle.TransitionError as error:

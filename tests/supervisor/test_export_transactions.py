@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from ivr.app import create_app
 from ivr.signature import signing_token
 from tests.conftest import DATABASES, POSTGRES_ADMIN_URL, _migrate, _postgres_database, test_config
-from tests.scheduler import report_fixture as fx
+from tests.supervisor import report_fixture as fx
 from tickets import accounts, auth
 from tickets.clock import FrozenClock, now
 from tickets.db import db

@@ -1,18 +1,18 @@
-"""The supervisors' referral figures: a page and its CSV under /supervisor (scheduler.referral_report).
+"""The supervisors' referral figures: a page and its CSV under /supervisor (supervisor.referral_report).
 A blueprint of its own beside the dashboard's, so both can move to a supervisor package apart."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
-from scheduler import referral_report
-from scheduler.dashboard import SUPERVISORS, _period_from_request, labels
+from supervisor import referral_report
+from supervisor.dashboard import SUPERVISORS, _period_from_request, labels
 from tickets.auth import login_required
-from tickets.config import GENERAL_FIELD
 from tickets.db import db
+from tickets.ticket_config import GENERAL_FIELD
 
 bp = Blueprint("supervisor_referrals", __name__, url_prefix="/supervisor", template_folder="templates")
-db.read_only_gets(bp)  # the figures only read (see scheduler.dashboard)
+db.read_only_gets(bp)  # the figures only read (see supervisor.dashboard)
 
 
 def _figures() -> referral_report.ReferralFigures:

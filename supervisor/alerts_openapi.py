@@ -1,4 +1,4 @@
-"""The OpenAPI description of the SLA alerts API (scheduler.alerts_api), merged into /api/v1/openapi.json.
+"""The OpenAPI description of the SLA alerts API (supervisor.alerts_api), merged into /api/v1/openapi.json.
 
 tickets.openapi owns the document but may not import the scheduler, so alerts_api.init_app hands these
 paths and schemas to `tickets.openapi.extend`. Paths are relative to the server URL /api/v1.

@@ -1,7 +1,8 @@
-"""Deadline arithmetic: when a ticket must be resolved, warned about and escalated.
+"""The SLA deadline arithmetic: when a ticket must be resolved, warned about and escalated.
 
-Computed when a ticket changes and stored on it (`stamp`, the tickets.deadlines.DeadlinePolicy); the sweep
-only reads `next_escalation_at <= now` and moves it on to the next alert.
+Computed when a ticket changes and stored on it: every ticket service calls `stamp(ticket, now)`, which uses
+the app's deadlines (`init_app`, from config.yaml's `scheduler.sla`). The sweep only reads
+`next_escalation_at <= now` and moves it on to the next alert.
 
 The SLA clock of a round starts at creation (or at a reopen, which starts a new round) and does not run while
 the ticket waits (its SlaPause stretches). In `calendar` mode it counts every second; in `working_days` mode
@@ -15,11 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import Flask, current_app
 from sqlalchemy import inspect
 
-from scheduler.business_hours import BusinessHours
-from scheduler.config import SlaPolicy
+from tickets.business_hours import BusinessHours
 from tickets.models import Status, Ticket
+from tickets.ticket_config import SlaPolicy
 
 WARNING_LEVEL = 0
 
@@ -49,10 +51,6 @@ class SlaDeadlines:
     def __post_init__(self) -> None:
         if self.hours is None:
             object.__setattr__(self, "hours", business_hours(self.policy))
-
-    @classmethod
-    def from_policy(cls, policy: SlaPolicy) -> SlaDeadlines:
-        return cls(policy)
 
     # --- the clock ---------------------------------------------------------------------------------------
 
@@ -122,7 +120,7 @@ class SlaDeadlines:
         pending = self.pending_alerts(ticket)
         return min(a.due_at for a in pending) if pending else None
 
-    # --- the DeadlinePolicy of tickets -------------------------------------------------------------------
+    # --- stored on the ticket ----------------------------------------------------------------------------
 
     def stamp(self, ticket: Ticket, now: datetime) -> None:
         """Store sla_due_at, first_callback_due_at and next_escalation_at for the ticket as it is now."""
@@ -169,10 +167,20 @@ class SlaDeadlines:
             yield end - timedelta(seconds=ticket.paused_seconds), end
 
 
-def deadline_policy(config: object) -> SlaDeadlines:
-    """The policy the config asks for. `config` is ivr's HotlineConfig, typed loosely: ivr imports us."""
-    return SlaDeadlines.from_policy(config.scheduler.sla)  # type: ignore[attr-defined]
+_EXTENSION = "sla_deadlines"
 
 
-# The first version's name, still imported by callers written against it.
-CalendarDeadlines = SlaDeadlines
+def init_app(app: Flask) -> None:
+    """Build the app's deadlines once from its config (holidays and all), for every ticket service."""
+    app.extensions[_EXTENSION] = SlaDeadlines(app.config["HOTLINE"].scheduler.sla)
+
+
+def deadlines() -> SlaDeadlines:
+    """The deadlines of the app in whose context this runs."""
+    found: SlaDeadlines = current_app.extensions[_EXTENSION]
+    return found
+
+
+def stamp(ticket: Ticket, now: datetime) -> None:
+    """Store the ticket's deadlines for the ticket as it is now, by the app's SLA policy."""
+    deadlines().stamp(ticket, now)

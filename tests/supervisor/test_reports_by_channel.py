@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from scheduler import reports
-from scheduler.reports import Period
+from supervisor import reports
+from supervisor.reports import Period
 from tests.conftest import NOW
-from tests.scheduler.test_dashboard import _log_in, supervisor  # noqa: F401  (supervisor is a fixture)
-from tests.tickets.conftest import make_ticket, policy  # noqa: F401  (fixtures)
+from tests.supervisor.test_dashboard import _log_in, supervisor  # noqa: F401  (supervisor is a fixture)
+from tests.tickets.conftest import make_ticket  # noqa: F401  (fixtures)
 from tickets.intake import WebAnswers
 from tickets.models import Ticket, User
 

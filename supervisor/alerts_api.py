@@ -14,8 +14,9 @@ from flask import Blueprint, Flask, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import alerts, alerts_openapi
+from scheduler import alerts
 from scheduler.delivery import dead_messages
+from supervisor import alerts_openapi
 from tickets import clock, openapi
 from tickets.auth import api_auth, current_user, json_error
 from tickets.db import db
@@ -24,7 +25,7 @@ from tickets.serialize import iso
 
 bp = Blueprint("sla_alerts", __name__, url_prefix="/api/v1/sla")
 ROLES = ("supervisor", "admin")
-ACKNOWLEDGERS = ("supervisor",)  # admins look but do not work tickets (tickets.actions)
+ACKNOWLEDGERS = ("supervisor",)  # admins look but do not work tickets (tickets.ticket_actions)
 LIMIT = 200
 
 

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from scheduler import reports
-from scheduler.reports import Period
-from tests.scheduler import report_fixture as fx
+from supervisor import reports
+from supervisor.reports import Period
+from tests.supervisor import report_fixture as fx
 
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 WHOLE = (date(2026, 9, 25), date(2026, 11, 27))

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from scheduler.business_hours import HOLIDAY_YEARS, BusinessHours, HolidaysUnknown
-from scheduler.config import EscalationLevel, EscalationRecipient, SlaPolicy
-from scheduler.deadlines import SlaDeadlines
+from tickets.business_hours import HOLIDAY_YEARS, BusinessHours, HolidaysUnknown
 from tickets.models import SlaPause, Status, Ticket
+from tickets.sla import SlaDeadlines
+from tickets.ticket_config import EscalationLevel, EscalationRecipient, SlaPolicy
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -25,8 +25,8 @@ LEVELS = (
     EscalationLevel(1, 0, (EscalationRecipient("supervisor", ("console",)),)),
     EscalationLevel(2, 24, (EscalationRecipient("head", ("console",)),)),
 )
-CALENDAR = SlaDeadlines.from_policy(SlaPolicy(levels=LEVELS))
-WORKING = SlaDeadlines.from_policy(SlaPolicy(mode="working_days", levels=LEVELS))
+CALENDAR = SlaDeadlines(SlaPolicy(levels=LEVELS))
+WORKING = SlaDeadlines(SlaPolicy(mode="working_days", levels=LEVELS))
 
 
 def new_ticket(created: datetime, policy: SlaDeadlines = CALENDAR) -> Ticket:
@@ -74,7 +74,7 @@ def test_a_substitute_holiday_is_not_working_time() -> None:
 
 
 def test_closed_days_from_config_are_not_working_time() -> None:
-    policy = SlaDeadlines.from_policy(SlaPolicy(mode="working_days", closed_days=(date(2026, 12, 1),)))
+    policy = SlaDeadlines(SlaPolicy(mode="working_days", closed_days=(date(2026, 12, 1),)))
     ticket = new_ticket(kst(2026, 11, 27, 16, 0), policy)
     assert ticket.sla_due_at == kst(2026, 12, 3, 16, 0)  # one day later than without the closed Tuesday
 
@@ -150,7 +150,7 @@ def test_after_the_warning_the_next_escalation_is_the_breach() -> None:
 
 @pytest.mark.parametrize(("hours", "expected"), [(4, kst(2026, 11, 30, 11, 0)), (None, None)])
 def test_first_callback_target_in_working_hours(hours: float | None, expected: datetime | None) -> None:
-    policy = SlaDeadlines.from_policy(replace(SlaPolicy(), first_callback_within_working_hours=hours))
+    policy = SlaDeadlines(replace(SlaPolicy(), first_callback_within_working_hours=hours))
     ticket = new_ticket(kst(2026, 11, 27, 16, 0), policy)  # Friday 16:00 + 4 working hours
     assert ticket.first_callback_due_at == expected
 

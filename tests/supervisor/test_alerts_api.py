@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from scheduler import alerts_openapi
+from supervisor import alerts_openapi
 from tests.scheduler.sla_helpers import DUE, T0, people, run, settings, ticket_at
 from tests.tickets.test_api import validate
 from tickets import accounts, openapi

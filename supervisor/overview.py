@@ -15,11 +15,11 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from scheduler import alerts, heartbeat
-from tickets.config import GENERAL_FIELD
 from tickets.logsafe import mask_numbers
 from tickets.masking import mask_number
 from tickets.models import OPEN_STATUSES, Call, Escalation, OutboxMessage, Role, Ticket, User
 from tickets.routing import is_away
+from tickets.ticket_config import GENERAL_FIELD
 
 ALERT_LIMIT = 50
 POOL_LIMIT = 50

@@ -4,10 +4,42 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from datetime import date, time
 
 from callflows.state import GENERAL_FIELD  # noqa: F401  ("not sure" at the menu: the pool supervisors triage)
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class EscalationRecipient:
+    role: str  # "assignee", "supervisor" (of the ticket's field), "head" (of the center)
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    level: int
+    after_breach_hours: float
+    notify: tuple[EscalationRecipient, ...]
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    mode: str = "calendar"  # "calendar" or "working_days"
+    resolve_within_days: int = 3
+    warn_before_hours: float = 24.0
+    first_callback_within_working_hours: float | None = None
+    missed_call_within_working_days: int = 1  # a missed call's target: call back within this
+    workday_start: time = time(9, 0)
+    workday_end: time = time(18, 0)
+    closed_days: tuple[date, ...] = ()
+    timezone: str = "Asia/Seoul"
+    levels: tuple[EscalationLevel, ...] = ()
+    # Who hears the warning before the deadline (level 0).
+    warning_notify: tuple[EscalationRecipient, ...] = (
+        EscalationRecipient(role="assignee", channels=("sms", "email", "console")),
+    )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ tickets referred, the time from the call to an accepted referral (median, 90th p
 connected within the promise (`sla.resolve_within_days`, 3 calendar days from the call), acceptance and
 decline rates per institute, and referrals still waiting for an answer or an outcome.
 
-A ticket belongs to the period in which it was received, as in scheduler.reports. Connected = an institute
+A ticket belongs to the period in which it was received, as in supervisor.reports. Connected = an institute
 accepted one of its referrals (its first acceptance counts).
 """
 
@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.exports import BOM, _line
-from scheduler.reports import Durations, Period, percent
+from supervisor.exports import BOM, _line
+from supervisor.reports import Durations, Period, percent
 from tickets.models import Institute, Referral, ReferralStatus, Ticket
 
 ACCEPTED = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)

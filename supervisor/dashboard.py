@@ -4,8 +4,8 @@ Server-rendered Korean pages. The live page refreshes itself: a few lines of pla
 `live.json?fragments=1` and swap in the re-rendered sections (the same templates render the first page),
 so there is one set of templates and no build step. Supervisors and admins get in; consultants get 403.
 Only supervisors act (triage, reassign, acknowledge alerts): admins manage users and config and do not work
-tickets (tickets.actions), so they see the figures without the buttons. Actions go through the ticket and
-scheduler services; the request wrapper commits.
+tickets (tickets.ticket_actions), so they see the figures without the buttons. Actions go through the ticket
+and scheduler services; the request wrapper commits.
 """
 
 from __future__ import annotations
@@ -32,16 +32,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from scheduler import alerts, charts, exports, reports
-from scheduler.labels import Labels
-from scheduler.overview import Overview, overview
-from scheduler.reports import Period
+from scheduler import alerts
+from supervisor import charts, exports, reports
+from supervisor.overview import Overview, overview
+from supervisor.reports import Period
 from tickets import access_log, clock, console, downloads, queue, routing
 from tickets.auth import current_user, login_required
-from tickets.config import GENERAL_FIELD
 from tickets.db import db
+from tickets.labels import Labels
 from tickets.lifecycle import TransitionError
 from tickets.models import Role, Ticket, User
+from tickets.ticket_config import GENERAL_FIELD
 
 bp = Blueprint(
     "supervisor", __name__, url_prefix="/supervisor", template_folder="templates", static_folder="static"

@@ -9,9 +9,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from scheduler import reports
-from scheduler.reports import Period
-from tests.scheduler.test_dashboard import _log_in, _user
+from supervisor import reports
+from supervisor.reports import Period
+from tests.supervisor.test_dashboard import _log_in, _user
 from tickets.clock import FrozenClock
 from tickets.models import Ticket
 
