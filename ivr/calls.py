@@ -29,7 +29,13 @@ from callflows.state import GENERAL_FIELD, CallState
 from ivr import metrics
 from tickets import events
 from tickets.db import insert_unless_present
-from tickets.intake import attach_recording, open_ticket, open_ticket_fields, take_recording
+from tickets.intake import (
+    attach_call_recording,
+    attach_recording,
+    open_ticket,
+    open_ticket_fields,
+    take_recording,
+)
 from tickets.models import Call, RepeatCall, Ticket
 from tickets.outbox import add_message_once
 
@@ -173,16 +179,7 @@ def _file_ticket(session: Session, ctx: CallContext, call: Call, state: CallStat
     ticket.field = state.field or ticket.field
     ticket.support_type = state.support_type or ticket.support_type
     ticket.callback_number = state.callback_number or ticket.callback_number
-    if call.recording_url:
-        attach_recording(
-            session,
-            ticket,
-            url=call.recording_url,
-            sid=call.recording_sid,
-            duration=call.recording_duration,
-            call_sid=call.call_sid,
-            now=ctx.now,
-        )
+    attach_call_recording(session, call, ticket, ctx.now)
     ticket.incomplete = False
     ticket.updated_at = ctx.now
     events.record(session, ticket, "call_completed", at=ctx.now)

@@ -44,7 +44,7 @@ def open_ticket(
         # The same call again (a replayed webhook, or the flow ending after the status callback filed it):
         # nothing new, except a recording of a repeat call that arrived since it joined.
         if call.ticket is None:
-            _attach_recording_of(session, call, filed, now)
+            attach_call_recording(session, call, filed, now)
         return filed
     existing = _open_ticket_in_field(session, caller_number, field) if join_open_ticket else None
     if existing is not None:
@@ -148,7 +148,7 @@ def link_repeat_call(
     ticket.updated_at = now
     events.record(session, ticket, "repeat_call", at=now, **detail)
     if call is not None:
-        _attach_recording_of(session, call, ticket, now)
+        attach_call_recording(session, call, ticket, now)
     holder = ticket.assignee
     if holder is not None:
         new_recording = " (새 녹음 있음)" if call is not None and call.recording_url else ""
@@ -170,7 +170,8 @@ def link_repeat_call(
     session.flush()
 
 
-def _attach_recording_of(session: Session, call: Call, ticket: Ticket, now: datetime) -> None:
+def attach_call_recording(session: Session, call: Call, ticket: Ticket, now: datetime) -> None:
+    """The call's own recording onto `ticket`, by the one recording rule (`attach_recording`)."""
     if call.recording_url:
         attach_recording(
             session,
