@@ -19,11 +19,11 @@ steadier than the latencies, and the wait shows how much of them the other work 
 Any answer but 200 stops the run, and after each database the script checks that every call it placed
 left exactly one complete ticket with its recording: no call lost.
 
-gunicorn runs `--gunicorn WORKERSxTHREADS` (one thread: gunicorn's sync worker, as in the README's
-deployment; more: gthread). SQLite defaults to one process with 8 threads: it lets one
+gunicorn runs `--gunicorn WORKERSxTHREADS` (one thread: gunicorn's sync worker; more: gthread, as
+`hotline web` serves). SQLite defaults to one process with 8 threads: it lets one
 transaction at a time write the file and every webhook writes, so a second process would only wait in
 SQLite's sleeping busy handler, while the threads of one process take turns on a lock (ivr.webhooks).
-PostgreSQL defaults to the README's `gunicorn -w 4`.
+PostgreSQL defaults to `hotline web`'s own setting, 2 × 8.
 
 The load generator is one asyncio process with hand-written HTTP/1.1 (keep-alive where the worker allows
 it) and HMAC signatures computed directly (checked once against twilio's RequestValidator), so it costs
@@ -65,7 +65,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from ivr.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 
 ADMIN_URL = os.environ.get("HOTLINE_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DEPLOYMENT = {"sqlite": (1, 8), "postgresql": (4, 1)}  # gunicorn (workers, threads); see above
+DEPLOYMENT = {"sqlite": (1, 8), "postgresql": (2, 8)}  # gunicorn (workers, threads); see above
 # (database, calls at once): the p99 of every webhook response must stay under this (bench/README.md)
 TARGET_P99_MS = {("sqlite", 50): 50, ("postgresql", 50): 50, ("postgresql", 200): 250}
 ACCOUNT_SID = "AC" + "0" * 32
