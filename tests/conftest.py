@@ -13,7 +13,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,25 @@ DATABASES = [
 ]
 
 
+# HOTLINE_TEST_DAYS_AHEAD=395: the whole run with this process's wall clock moved that far ahead (CI does it
+# once, to prove the suite passes on any date). time-machine moves the wall clock only; sleeps, timeouts
+# and the monotonic clock stay real, which libfaketime could not promise.
+DAYS_AHEAD = int(os.environ.get("HOTLINE_TEST_DAYS_AHEAD") or 0)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if DAYS_AHEAD:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=DAYS_AHEAD), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
 def pytest_report_header() -> list[str]:
     header = [f"databases: {', '.join(DATABASES)}"]
+    if DAYS_AHEAD:
+        header.append(f"the wall clock is {DAYS_AHEAD} days ahead: {datetime.now(UTC):%Y-%m-%d}")
     if "postgresql" not in DATABASES:
         header.append(
             "PostgreSQL is not tested in this run (none answers, or HOTLINE_TEST_DATABASES says so)"
