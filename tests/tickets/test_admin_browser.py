@@ -40,8 +40,9 @@ def test_an_admin_adds_a_user_resets_a_password_after_confirming_and_logs_out(
     expect(page.get_by_role("status")).to_contain_text("계정을 만들었습니다")
 
     page.locator("#users tr[data-username='bio-new']").get_by_role("link", name="bio-new").click()
-    assert fits_the_width(page) and severe_violations(page) == []
     password = page.locator("#password-form")
+    expect(password).to_be_visible()  # the user's page has loaded: measure it, not the one it replaces
+    assert fits_the_width(page) and severe_violations(page) == []
     password.get_by_label("새 비밀번호").fill("second-pass-2")
     questions: list[str] = []
 
