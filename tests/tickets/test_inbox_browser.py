@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.live import ARTIFACTS, browser_page, live_server  # noqa: F401  (fixtures)
@@ -64,13 +65,14 @@ def test_a_supervisor_reads_and_clears_the_console_inbox(live_server, browser_pa
     assert _fits_the_width(page)
     page.screenshot(path=str(ARTIFACTS / f"inbox-{size}.png"), full_page=True)
 
+    # each click posts and reloads the page: wait for the new one, never read the one going away
     items.nth(0).get_by_role("button", name="읽음", exact=True).click()
-    assert page.locator("#unread-count").inner_text() == "1"
-    assert page.locator("#notifications li.unread").count() == 1
+    expect(page.locator("#unread-count")).to_have_text("1")
+    expect(page.locator("#notifications li.unread")).to_have_count(1)
 
     page.get_by_role("button", name="모두 읽음으로 표시").click()
-    assert page.locator("#unread-count").count() == 0
-    assert page.locator("#notifications li.read").count() == 2
+    expect(page.locator("#unread-count")).to_have_count(0)
+    expect(page.locator("#notifications li.read")).to_have_count(2)
 
     page.get_by_role("link", name=f"접수번호 {first} 보기").click()
-    assert page.url == f"{live_server.url}/console/tickets/{first}"
+    expect(page).to_have_url(f"{live_server.url}/console/tickets/{first}")
