@@ -76,7 +76,7 @@ def test_a_consultant_turns_on_two_step_sign_in_and_signs_in_with_a_code(
     clock.advance(seconds=30)
     page.get_by_label("인증 코드").fill(totp.at(clock()))
     page.get_by_role("button", name="확인").click()
-    assert page.url == f"{live_server.url}/console/"
+    expect(page).to_have_url(f"{live_server.url}/console/")
 
     page.get_by_role("button", name="로그아웃").click()
     _password(page, live_server, "it-kim")
