@@ -11,6 +11,7 @@ import sys
 
 from ivr.app import create_app, require_secret_key
 from ivr.config import ConfigError, load_config
+from ivr.server import freeze_loaded_objects
 from ivr.signature import warn_about_development_token
 from ivr.webhooks import replay_at_startup
 
@@ -20,6 +21,7 @@ try:
     app = create_app(config)
     warn_about_development_token(app)
     replay_at_startup(app)  # webhooks this host spooled before it went down
+    freeze_loaded_objects()
 except ConfigError as error:
     print(f"hotline: configuration error: {error}", file=sys.stderr)
     sys.exit(2)

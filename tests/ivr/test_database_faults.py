@@ -7,6 +7,7 @@ engine refusing new connections, as PostgreSQL does while it restarts."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -257,6 +258,7 @@ def test_a_web_worker_starting_replays_its_hosts_spool(
     monkeypatch.setenv("HOTLINE_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setenv("SECRET_KEY", "test-secret")
     monkeypatch.delitem(sys.modules, "ivr.wsgi", raising=False)
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # a worker freezes its heap; this test process must not
     importlib.import_module("ivr.wsgi")  # what each gunicorn worker does first
     assert _spool(served).pending() == []
     with db.transaction() as session:
