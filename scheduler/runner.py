@@ -32,6 +32,7 @@ from scheduler.sweep import AlertSettings, sweep
 from tickets import clock
 from tickets.callbacks import remind_due_callbacks
 from tickets.db import db
+from tickets.queue import release_stale_assignments
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +185,8 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     for job_id, (job, seconds) in app.extensions.get(EXTRA_JOBS, {}).items():
         add_job(scheduler, app, job_id, job, grace=None,
                 trigger="interval", seconds=seconds, next_run_time=clock.now())  # fmt: skip
-    release = _release_stale_job(app, settings)
-    if release is not None:
-        add_job(scheduler, app, "release_stale_assignments", release, grace=None,
-                trigger="interval", seconds=RELEASE_SECONDS)  # fmt: skip
+    add_job(scheduler, app, "release_stale_assignments", _release_stale_job(app, settings), grace=None,
+            trigger="interval", seconds=RELEASE_SECONDS)  # fmt: skip
 
 
 def shutdown(scheduler: BaseScheduler, app: Flask) -> None:
@@ -200,12 +199,8 @@ def shutdown(scheduler: BaseScheduler, app: Flask) -> None:
         scheduler.shutdown(wait=True)
 
 
-def _release_stale_job(app: Flask, settings: AlertSettings) -> Callable[[], None] | None:
+def _release_stale_job(app: Flask, settings: AlertSettings) -> Callable[[], None]:
     """Assignments nobody acted on for a working day go back to the pool (tickets.queue decides which)."""
-    try:
-        from tickets.queue import release_stale_assignments
-    except ImportError:  # the queue module is not part of this build
-        return None
     routing = app.config["HOTLINE"].routing
     hours = settings.deadlines.hours
 
