@@ -165,8 +165,7 @@ def bench_reads(kind: str, sizes: list[int]) -> None:
             flush=True,
         )
         engine.dispose()
-        if db.engine is not None:
-            db.engine.dispose()
+        db.of(app).engine.dispose()
     finally:
         drop()
 

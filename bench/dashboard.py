@@ -253,8 +253,7 @@ def measure(url: str) -> list[tuple[str, float]]:
     results.append(
         ("GET /supervisor/reports.json (365 days)", timed(get("/supervisor/reports.json?first=2025-11-28")))
     )
-    if db.engine is not None:
-        db.engine.dispose()
+    db.of(app).engine.dispose()
     return results
 
 

@@ -342,8 +342,7 @@ def _migrate_and_seed(url: str) -> None:
     app = create_app(config)
     with app.app_context(), db.transaction() as session:
         demo.seed(session, config)
-    assert db.engine is not None
-    db.engine.dispose()
+    db.of(app).engine.dispose()
 
 
 def replay_spool(url: str, spool: str) -> int:

@@ -180,7 +180,6 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade() -> None:
     """Apply every migration not yet applied (safe to run again)."""
-    assert db.engine is not None
     upgrade(db.engine)
     click.echo("database is at the latest schema")
 

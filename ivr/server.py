@@ -89,8 +89,7 @@ def serve(
     """Serve `app` until SIGTERM or Ctrl-C; `embed_scheduler`: one worker, which also runs the scheduler."""
     made_dir = _prepare_metrics_dir()
     # Connections the master opened (config checks, the spool replay) must not be shared with the forks.
-    if db.engine is not None:
-        db.engine.dispose()
+    db.of(app).engine.dispose()
     options: dict[str, Any] = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "worker_class": "gthread",

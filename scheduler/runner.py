@@ -85,7 +85,8 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
     referral_settings = FollowUpSettings.from_config(config)
     notifications = settings.notifications
     telephony = app.extensions.get(SMS_EXTENSION)
-    channels = build_channels(notifications, telephony, db.transaction, recordings=telephony)
+    # Built now, outside any app context (gunicorn's post_worker_init): the app's own transactions.
+    channels = build_channels(notifications, telephony, db.of(app).transaction, recordings=telephony)
     hours = settings.deadlines.hours
     started_at = clock.now()
     name = f"{socket.gethostname()}:{os.getpid()}"

@@ -211,12 +211,10 @@ def connection(engine: Engine) -> Iterator[Connection]:
 def app(config: HotlineConfig, connection: Connection) -> Iterator[Flask]:
     app = create_app(config)
     app.config["TESTING"] = True
-    assert db.engine is not None
-    db.engine.dispose()  # create_app made its own engine; the test's connection replaces it
-    db.bind(connection, join_transaction_mode="create_savepoint")  # type: ignore[arg-type]
+    db.of(app).bind_sessions(connection, join_transaction_mode="create_savepoint")
     with app.app_context():
         yield app
-    db.session.remove()
+    db.of(app).session.remove()
 
 
 @pytest.fixture

@@ -62,8 +62,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = create_app(config)
     with frozen(NOW), app.app_context(), db.transaction() as session:
         demo.seed(session, config)
-    assert db.engine is not None
-    db.engine.dispose()
+    db.of(app).engine.dispose()
     return path
 
 
@@ -90,8 +89,7 @@ def live_server(demo_database: Path, tmp_path: Path) -> Iterator[LiveServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-        if db.engine is not None:
-            db.engine.dispose()
+        db.of(app).engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,24 @@
-"""The one declarative base, its column types, and the database handle bound to the Flask app.
+"""The one declarative base, its column types, and each app's database.
 
-Service functions use `db.session` and flush; the request or job wrapper commits (see `init_app`).
+Every app owns its engine, reading engine and sessions (`AppDatabase`, made by `db.init_app` and kept in
+`app.extensions`); `db` finds the current app's. Service functions use `db.session` and flush; the
+request or job wrapper commits (see `Database.init_app`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, cast
 
-from flask import Blueprint, request
+from flask import Blueprint, Flask, current_app, has_app_context, request
 from sqlalchemy import (
     JSON,
+    Connection,
     DateTime,
     Engine,
     MetaData,
@@ -84,14 +87,14 @@ class Base(DeclarativeBase):
 
 
 READING = "hotline_reading"
-"""Execution option of the engine behind `Database.reading`: transactions that only read.
+"""Execution option of the reading engine (`AppDatabase.reading_engine`): transactions that only read.
 
 A write transaction on SQLite holds the one write lock from BEGIN IMMEDIATE until it ends, and every
 webhook waits for it; a page, report or export kept open by a slow browser must not hold it.
 """
 
 
-def reading_engine(engine: Engine) -> Engine:
+def make_reading_engine(engine: Engine) -> Engine:
     """The same engine and pool, its transactions read-only: a deferred BEGIN on SQLite, and on PostgreSQL
     READ ONLY (SQLAlchemy sets it on checkout and resets it when the connection goes back to the pool)."""
     if engine.dialect.name == "postgresql":
@@ -233,42 +236,29 @@ def insert_unless_present(session: Session, model: type[Base], unique: str, **va
     return session.execute(statement).first() is not None
 
 
-class Database:
-    """Engine and a scoped session, created unbound and bound by `init_app`."""
+EXTENSION = "hotline_db"  # app.extensions: the app's AppDatabase
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.reader: Engine | None = None
-        self._factory = sessionmaker(expire_on_commit=False)
-        self.session = scoped_session(self._factory)
 
-    def init_app(self, app: Any) -> None:
-        budgets = getattr(app.config.get("HOTLINE"), "database", None)
-        self.bind(make_engine(app.config["DATABASE_URL"], budgets))
-        app.extensions["hotline_db"] = self
+class AppDatabase:
+    """One app's database: its engine, the reading engine on the same pool, and its sessions.
 
-        @app.after_request
-        def _commit(response: Any) -> Any:
-            # One place commits: a request that answered with an error changes nothing. A request that
-            # committed itself (the webhooks) or never used the database leaves nothing to end.
-            if not self.session.registry.has() or not self.session().in_transaction():
-                return response
-            if response.status_code < 400:
-                self.session.commit()
-            else:
-                self.session.rollback()
-            return response
+    `Database.init_app` keeps it in `app.extensions[EXTENSION]`, so two apps in one process (a test's
+    beside a live server's, a bench's beside its fixtures) each keep their own database.
+    """
 
-        @app.teardown_appcontext
-        def _remove(_exc: BaseException | None) -> None:
-            self.session.remove()
-
-    def bind(self, engine: Engine, **session_options: Any) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # A test binds one Connection, already in its transaction: there reading is writing's session.
-        self.reader = reading_engine(engine) if isinstance(engine, Engine) else engine
+        self.reading_engine: Engine | Connection = make_reading_engine(engine)
+        self._factory = sessionmaker(bind=engine, expire_on_commit=False)
+        self.session = scoped_session(self._factory)  # one per thread, removed with its app context
+
+    def bind_sessions(self, connection: Connection, **session_options: Any) -> None:
+        """Every session of this app, reading ones too, on `connection`: a test's, already in the
+        transaction the test rolls back. The app's own pool is closed; the connection replaces it."""
+        self.engine.dispose()
         self.session.remove()
-        self._factory.configure(bind=engine, **session_options)
+        self.reading_engine = connection  # only this connection sees the test's rows
+        self._factory.configure(bind=connection, **session_options)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -283,15 +273,11 @@ class Database:
         finally:
             self.session.remove()
 
-    def read_only_gets(self, blueprint: Blueprint) -> None:
-        """The blueprint's GET and HEAD requests only read: each gets a session of read transactions (see
-        `READING`). A request that already has a session keeps it (a test's, on its rolled-back connection).
-        """
-
-        @blueprint.before_request
-        def _reading_session() -> None:
-            if request.method in ("GET", "HEAD") and not self.session.registry.has():
-                self.session.registry.set(self._factory(bind=self.reader))
+    def read_this_request(self) -> None:
+        """This thread's session, unless it already has one (a test's, on its rolled-back connection),
+        runs read transactions (see `READING`)."""
+        if not self.session.registry.has():
+            self.session.registry.set(self._factory(bind=self.reading_engine))
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -317,11 +303,90 @@ class Database:
         For reads outside the request's session, which ends with the request: a streamed response runs
         after that, and its client may stop reading at any point.
         """
-        session = self._factory(bind=self.reader)
+        session = self._factory(bind=self.reading_engine)
         try:
             yield session
         finally:
             session.close()
+
+
+SessionScope = Callable[[], AbstractContextManager[Session]]
+
+
+class Database:
+    """`db`, the handle service code imports: each attribute is the current app's `AppDatabase`'s.
+
+    `transaction`, `reading` and `writing` are that app's own methods, so one handed on (`sweep(
+    db.transaction, …)`, a streamed export's `db.reading`) keeps to its app after the context ends.
+    Outside an app context each raises; code that holds an app and no context uses `db.of(app)`.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        budgets = getattr(app.config.get("HOTLINE"), "database", None)
+        database = app.extensions[EXTENSION] = AppDatabase(make_engine(app.config["DATABASE_URL"], budgets))
+
+        @app.after_request
+        def _commit(response: Any) -> Any:
+            # One place commits: a request that answered with an error changes nothing. A request that
+            # committed itself (the webhooks) or never used the database leaves nothing to end.
+            if not database.session.registry.has() or not database.session().in_transaction():
+                return response
+            if response.status_code < 400:
+                database.session.commit()
+            else:
+                database.session.rollback()
+            return response
+
+        @app.teardown_appcontext
+        def _remove(_exc: BaseException | None) -> None:
+            database.session.remove()
+
+    @staticmethod
+    def of(app: Flask) -> AppDatabase:
+        database: AppDatabase | None = app.extensions.get(EXTENSION)
+        if database is None:
+            raise RuntimeError(f"app {app.name!r} has no database: db.init_app(app) was not called")
+        return database
+
+    def current(self) -> AppDatabase:
+        if not has_app_context():
+            raise RuntimeError(
+                "no app context: the database belongs to an app; work inside `with app.app_context():`, "
+                "or use db.of(app)"
+            )
+        return self.of(current_app._get_current_object())  # type: ignore[attr-defined]
+
+    @property
+    def engine(self) -> Engine:
+        return self.current().engine
+
+    @property
+    def reading_engine(self) -> Engine | Connection:
+        return self.current().reading_engine
+
+    @property
+    def session(self) -> scoped_session[Session]:
+        return self.current().session
+
+    @property
+    def transaction(self) -> SessionScope:
+        return self.current().transaction
+
+    @property
+    def reading(self) -> SessionScope:
+        return self.current().reading
+
+    @property
+    def writing(self) -> SessionScope:
+        return self.current().writing
+
+    def read_only_gets(self, blueprint: Blueprint) -> None:
+        """The blueprint's GET and HEAD requests only read: each gets a session of read transactions."""
+
+        @blueprint.before_request
+        def _reading_session() -> None:
+            if request.method in ("GET", "HEAD"):
+                self.current().read_this_request()
 
 
 db = Database()

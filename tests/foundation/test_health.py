@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.orm import Session
 
@@ -63,25 +64,25 @@ def own_database(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _make_read_only(url: str) -> None:
-    """The next connections to `url` refuse writes and still answer SELECT 1."""
-    assert db.engine is not None
+def _make_read_only(app: Flask, url: str) -> None:
+    """The next connections of `app` to `url` refuse writes and still answer SELECT 1."""
+    engine = db.of(app).engine
     if url.startswith("sqlite"):
-        event.listen(db.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA query_only = ON"))
+        event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA query_only = ON"))
     else:
         admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             name = make_url(url).database
             connection.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
         admin.dispose()
-    db.engine.dispose()  # the pooled connections were opened writable
+    engine.dispose()  # the pooled connections were opened writable
 
 
 def test_a_database_that_refuses_writes_answers_503(own_database: str) -> None:
     app = create_app(test_config(own_database))
     try:
         assert app.test_client().get("/healthz").status_code == 200
-        _make_read_only(own_database)
+        _make_read_only(app, own_database)
         if not own_database.startswith("sqlite"):  # (SQLite: every transaction here begins IMMEDIATE)
             with app.app_context():
                 assert db.session.execute(text("SELECT 1")).scalar() == 1  # "SELECT 1" alone said "ok"
@@ -90,5 +91,4 @@ def test_a_database_that_refuses_writes_answers_503(own_database: str) -> None:
         assert response.status_code == 503
         assert response.json == {"status": "error", "database": "unavailable"}
     finally:
-        assert db.engine is not None
-        db.engine.dispose()
+        db.of(app).engine.dispose()

@@ -81,13 +81,11 @@ def served(fresh_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(config)
     with app.app_context():
         yield app
-        assert db.engine is not None
-        db.engine.dispose()
+        db.of(app).engine.dispose()
 
 
 @pytest.fixture
 def outage(served: Flask) -> Outage:
-    assert db.engine is not None
     return Outage(db.engine)
 
 

@@ -34,7 +34,6 @@ def served(database_url: str) -> Iterator[Flask]:
     app = create_app(test_config(database_url))
     with app.app_context():
         yield app
-        assert db.engine is not None
         with db.engine.begin() as connection:
             connection.execute(text("DELETE FROM calls WHERE call_sid = :sid"), {"sid": CALL_SID})
         db.engine.dispose()
@@ -54,7 +53,6 @@ def _greet(app: Flask) -> Any:
 
 
 def _turn() -> int | None:
-    assert db.engine is not None
     with db.engine.connect() as connection:
         turn = connection.execute(text("SELECT turn FROM calls WHERE call_sid = :s"), {"s": CALL_SID})
         return turn.scalar()
@@ -62,7 +60,6 @@ def _turn() -> int | None:
 
 def test_a_greeting_after_the_pooled_connection_died_still_greets(served: Flask, database_url: str) -> None:
     assert served.test_client().get("/healthz").status_code == 200
-    assert db.engine is not None
     with db.engine.connect() as connection:  # the app's one pooled connection, used a moment ago
         pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
     _terminate(database_url, pid)
@@ -74,7 +71,6 @@ def test_a_greeting_after_the_pooled_connection_died_still_greets(served: Flask,
 def test_a_greeting_whose_connection_dies_midway_is_done_again(
     served: Flask, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert db.engine is not None
     killed: list[int] = []
 
     @event.listens_for(db.engine, "before_cursor_execute")

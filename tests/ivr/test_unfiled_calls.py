@@ -87,8 +87,7 @@ def shared_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         app = create_app(test_config(url, HOTLINE_SPOOL_DIR=str(tmp_path / "spool")))
         with app.app_context():
             yield app
-            assert db.engine is not None
-            db.engine.dispose()
+            db.of(app).engine.dispose()
 
 
 def test_two_schedulers_file_each_call_once(shared_app: Flask, clock: FrozenClock) -> None:

@@ -59,8 +59,7 @@ def hotline(url: str) -> Iterator[Flask]:
     app = create_app(test_config(url))
     with app.app_context():
         yield app
-    assert db.engine is not None
-    db.engine.dispose()
+    db.of(app).engine.dispose()
 
 
 def run(app: Flask, *args: str) -> tuple[int, str]:

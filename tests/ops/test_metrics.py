@@ -33,12 +33,10 @@ SCRAPER = {"Authorization": f"Bearer {TOKEN}"}
 def metrics_app(config: HotlineConfig, connection: Connection, metrics: MetricsConfig) -> Iterator[Flask]:
     app = create_app(dataclasses.replace(config, metrics=metrics))
     app.config["TESTING"] = True
-    assert db.engine is not None
-    db.engine.dispose()
-    db.bind(connection, join_transaction_mode="create_savepoint")  # type: ignore[arg-type]
+    db.of(app).bind_sessions(connection, join_transaction_mode="create_savepoint")
     with app.app_context():
         yield app
-    db.session.remove()
+    db.of(app).session.remove()
 
 
 @pytest.fixture

@@ -276,8 +276,7 @@ def test_a_database_behind_the_code_fails_until_upgraded(tmp_path: Path, revisio
             assert app.test_cli_runner().invoke(cli, ["db", "upgrade"]).exit_code == 0
             assert check(app)[1]["database"][0] == "ok"
     finally:
-        assert db.engine is not None
-        db.engine.dispose()
+        db.of(app).engine.dispose()
 
 
 def test_a_broken_config_is_the_first_failed_check(tmp_config: Path) -> None:

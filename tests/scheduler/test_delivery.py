@@ -218,6 +218,7 @@ def test_a_slow_round_never_sends_what_another_scheduler_took_after_its_lease(se
     reports: list[Any] = []
 
     one_lane = replace(CONFIG, sends_per_channel=1)  # A sends one after another, B runs inside A's send
+    transaction = db.transaction  # the app's: B runs on A's send thread, outside the app context
 
     class SchedulerB:
         def send(self, recipient: str, payload: Mapping[str, Any], key: str) -> None:
@@ -231,10 +232,10 @@ def test_a_slow_round_never_sends_what_another_scheduler_took_after_its_lease(se
             sent.append(("A", key))
             clock[0] += timedelta(seconds=10)
             if clock[0] == T0 + timedelta(minutes=6):
-                reports.append(deliver_due_messages(db.transaction, {"sms": SchedulerB()}, CONFIG, clock[0]))
+                reports.append(deliver_due_messages(transaction, {"sms": SchedulerB()}, CONFIG, clock[0]))
 
     report_a = deliver_due_messages(
-        db.transaction, {"sms": SlowSchedulerA()}, one_lane, T0, clock=lambda: clock[0]
+        transaction, {"sms": SlowSchedulerA()}, one_lane, T0, clock=lambda: clock[0]
     )
     keys = [key for _, key in sent]
     assert sorted(keys) == [f"k{i:02d}" for i in range(40)]  # each once

@@ -54,8 +54,7 @@ def served(database: str, clock: FrozenClock) -> Iterator[Flask]:
         accounts.add_user(session, "boss", "supervisor", display_name="감독")
         fx.write(session, fx.make_specs())
     yield app
-    assert db.engine is not None
-    db.engine.dispose()
+    db.of(app).engine.dispose()
 
 
 def _supervisor_client(app: Flask) -> Any:
@@ -116,7 +115,7 @@ def test_after_a_full_export_calls_are_answered_at_once(served: Flask, database:
     assert len(export.get_data().splitlines()) > 100  # the whole file, every ticket of the period
     assert _open_transactions(database) == 0
     assert _call_answered_in(served, 1) < AT_ONCE
-    assert db.engine is not None and db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert db.of(served).engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_a_download_in_progress_holds_up_no_call_and_one_abandoned_leaves_nothing_open(
@@ -130,7 +129,7 @@ def test_a_download_in_progress_holds_up_no_call_and_one_abandoned_leaves_nothin
     export.close()  # the supervisor cancels the download
     assert _open_transactions(database) == 0
     assert _call_answered_in(served, 3) < AT_ONCE
-    assert db.engine is not None and db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert db.of(served).engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 PAGES = (

@@ -185,9 +185,7 @@ def test_the_address_behind_a_proxy(make_user, connection, tmp_config, proxies: 
         text.replace("proxies_in_front: 0", f"proxies_in_front: {proxies}"), encoding="utf-8"
     )
     app = create_app(load_config(tmp_config, {"DATABASE_URL": "sqlite://", "SECRET_KEY": "test-secret"}))
-    assert db.engine is not None
-    db.engine.dispose()
-    db.bind(connection, join_transaction_mode="create_savepoint")  # the test's own transaction, as in `app`
+    db.of(app).bind_sessions(connection, join_transaction_mode="create_savepoint")  # as the `app` fixture
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     guesser, office = app.test_client(), app.test_client()
     guesser.environ_base.update(proxy, HTTP_X_FORWARDED_FOR=GUESSER)
