@@ -18,6 +18,7 @@ fork, drops a dead worker's gauges (child_exit) and removes the directory it mad
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 import shutil
@@ -88,6 +89,9 @@ def serve(
 ) -> None:
     """Serve `app` until SIGTERM or Ctrl-C; `embed_scheduler`: one worker, which also runs the scheduler."""
     made_dir = _prepare_metrics_dir()
+    # Loaded now, with its directory set: gunicorn calls child_exit from its SIGCHLD handler, and a first
+    # import there, interrupted by a second worker's exit, failed as a circular import and stopped the server.
+    importlib.import_module("prometheus_client.multiprocess")
     # Connections the master opened (config checks, the spool replay) must not be shared with the forks.
     db.of(app).engine.dispose()
     options: dict[str, Any] = {

@@ -117,9 +117,7 @@ def test_a_closed_ticket_never_escalates(session: Session, config: Any) -> None:
     s = settings(config)
     who = people(session)
     ticket = ticket_at(session, s, T0, assignee=who["consultant"])
-    change_status(
-        session, ticket, Status.IN_PROGRESS, by=who["consultant"], now=T0 + timedelta(hours=1)
-    )
+    change_status(session, ticket, Status.IN_PROGRESS, by=who["consultant"], now=T0 + timedelta(hours=1))
     change_status(
         session,
         ticket,
@@ -129,9 +127,7 @@ def test_a_closed_ticket_never_escalates(session: Session, config: Any) -> None:
         summary="설비 사용법 안내",
         resolution_type="advice",
     )
-    change_status(
-        session, ticket, Status.CLOSED, by=who["consultant"], now=T0 + timedelta(hours=3)
-    )
+    change_status(session, ticket, Status.CLOSED, by=who["consultant"], now=T0 + timedelta(hours=3))
     assert run(s, DUE + timedelta(days=30)) == []
     assert escalations(session, ticket) == []
 
