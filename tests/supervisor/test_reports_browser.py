@@ -1,6 +1,7 @@
-"""A supervisor reads the reports in a real browser, on a desk (1366×900) and a phone (390×844): every chart
-label is at least 11 px on screen, every bar is in view, and nothing stands empty: a period with nothing to
-chart says so in a sentence, and the cards fill each row they start."""
+"""A supervisor reads the reports and the dashboard in a real browser, on a desk (1366×900) and a phone
+(390×844): every chart label is at least 11 px on screen, every bar is in view, and nothing stands empty: a
+period with nothing to chart says so in a sentence, and the cards fill each row they start. Every control
+and every link standing alone is a 44 px tap target, and a reference reads on one line."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from scheduler.sweep import AlertSettings, sweep
 from supervisor.dashboard import NOTHING_DECIDED, NOTHING_RECEIVED
 from tests.axe import severe_violations
 from tests.live import LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
 from tests.tickets.test_console_workday_browser import SIZES, fits_the_width, log_in
+from tickets.clock import FrozenClock, now
+from tickets.db import db
 
 # Per chart on show: the size on screen of each label (its font size times the drawing's scale, which
 # `meet` makes the smaller of the two axes' scales), how many drawings of it show, and whether the drawing
@@ -59,6 +63,17 @@ EMPTY_PLACES = """() => {
 }"""
 
 
+# Controls, and links not set in a table or a sentence, under 44 px high; references broken over lines.
+SMALL_TARGETS = """() => [...document.querySelectorAll('button, select, input:not([type=hidden]), a[href]')]
+  .filter(e => e.tagName !== 'A' || !e.closest('td, p, li'))
+  .filter(e => { const r = e.getBoundingClientRect(); return r.width && r.height < 44; })
+  .map(e => `${e.tagName} ${e.textContent.trim() || e.name}: ${e.getBoundingClientRect().height}px`)"""
+BROKEN_REFERENCES = """() => [...document.querySelectorAll('main td a[href*="/console/tickets/"]')]
+  .filter(a => a.getClientRects().length > 1 || a.getBoundingClientRect().height > 1.6 * parseFloat(
+    getComputedStyle(a).lineHeight || getComputedStyle(a).fontSize))
+  .map(a => a.textContent)"""
+
+
 def _charts(page: Any) -> dict[str, dict[str, Any]]:
     return {chart["card"]: chart for chart in page.evaluate(CHARTS_ON_SCREEN)}
 
@@ -76,9 +91,10 @@ def supervisor_page(
 
 
 @pytest.mark.browser
-def test_every_chart_label_is_readable_and_every_bar_in_view(
+def test_charts_read_at_11_px_with_every_bar_in_view_and_no_empty_place(
     live_server: LiveServer,  # noqa: F811
     supervisor_page: Any,
+    clock: FrozenClock,
 ) -> None:
     page = supervisor_page
     page.goto(f"{live_server.url}/supervisor/reports")  # the last 30 days: the demo tickets
@@ -93,11 +109,18 @@ def test_every_chart_label_is_readable_and_every_bar_in_view(
     expect(page.locator("#compliance-chart")).to_contain_text(NOTHING_DECIDED)
     assert page.locator("#compliance-chart svg").count() == 0
     assert page.evaluate(EMPTY_PLACES) == []
+    assert page.evaluate(SMALL_TARGETS) == []
     assert fits_the_width(page) and severe_violations(page) == []
 
-    page.goto(f"{live_server.url}/supervisor/")
-    expect(page.locator("#live-status")).to_be_visible()
+    clock.advance(hours=40)  # two demo tickets overdue, one due soon: the dashboard lists their alerts
+    with live_server.app.app_context():
+        assert sweep(db.transaction, AlertSettings.from_config(live_server.app.config["HOTLINE"]), now())
+    log_in(page, live_server.url, "supervisor")  # the session of 40 hours ago has lapsed
+    expect(page.locator("#pool")).to_be_visible()
+    expect(page.locator("#alerts tbody tr")).to_have_count(3)
     assert page.evaluate(EMPTY_PLACES) == []
+    assert page.evaluate(SMALL_TARGETS) == []
+    assert page.evaluate(BROKEN_REFERENCES) == []
 
 
 @pytest.mark.browser
