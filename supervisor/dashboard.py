@@ -52,6 +52,9 @@ ACTORS = (Role.SUPERVISOR.value,)  # who acts on it: the templates show the butt
 LIVE_SECTIONS = ("status", "alerts", "backlog", "consultants", "calls", "pool", "dead")
 REFRESH_SECONDS = 15
 DEFAULT_REPORT_DAYS = 30
+# Said where a chart or table of the reports would otherwise stand empty.
+NOTHING_RECEIVED = "이 기간에 접수된 상담이 없습니다."
+NOTHING_DECIDED = "이 기간에 접수된 상담 중 완료되었거나 기한이 지난 건이 없어 준수율을 낼 수 없습니다."
 MAX_REPORT_DAYS = 366 * 5
 
 # The pages, reports and exports only read. In a write transaction on SQLite they would hold the write lock,
@@ -178,12 +181,19 @@ def report_page() -> str:
         period=period,
         report=report,
         volume_chart=charts.bar_chart(
-            "일별 접수 건수", [(d.day, d.received) for d in days], short_labels=short_days
+            "일별 접수 건수",
+            [(d.day, d.received) for d in days],
+            short_labels=short_days,
+            empty=NOTHING_RECEIVED,
         ),
         compliance_chart=charts.line_chart(
-            "일별 기한 준수율 (접수일 기준)", [(d.day, d.compliance) for d in days], short_labels=short_days
+            "일별 기한 준수율 (접수일 기준)",
+            [(d.day, d.compliance) for d in days],
+            short_labels=short_days,
+            empty=NOTHING_DECIDED,
         ),
-        share_chart=charts.share_chart("지원유형별 비중", shares),
+        share_chart=charts.share_chart("지원유형별 비중", shares, empty=NOTHING_RECEIVED),
+        nothing_received=NOTHING_RECEIVED,
         query=request.args.to_dict(),
     )
 

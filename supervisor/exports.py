@@ -4,14 +4,13 @@ The ticket export reads its rows in batches, each in a short read transaction of
 abandoned download holds no transaction and no connection between batches; the monthly report is the
 aggregate of `supervisor.reports.monthly`, one line per month.
 
-Every text cell that a spreadsheet would take for a formula is neutralised (see `_cell`).
+Every cell is written as a spreadsheet should read it (`tickets.spreadsheet`): text that would run as a
+formula is neutralised, references and other digit strings stay the text they are, counts stay numbers.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
@@ -23,8 +22,8 @@ from supervisor.reports import FINISHED_STATUSES, MonthFigures, Period
 from tickets.labels import Labels
 from tickets.masking import mask_number
 from tickets.models import Ticket, User
+from tickets.spreadsheet import BOM, line
 
-BOM = "\ufeff"
 BATCH = 1000
 
 TICKET_HEADER = (
@@ -45,24 +44,7 @@ TICKET_HEADER = (
     "회사명",
 )
 
-# Excel, LibreOffice and Google Sheets run a cell starting with one of these as a formula
-# (=HYPERLINK(...) in a display name becomes a link that leaks or lures). OWASP's "CSV injection".
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 ReadingSession = Callable[[], AbstractContextManager[Session]]
-
-
-def _cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula, prefixed with ' so it shows as the text it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _line(values: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(_cell(value) for value in values)
-    return buffer.getvalue()
 
 
 def _phone(e164: str | None) -> str:
@@ -130,7 +112,7 @@ def ticket_rows(
     `reading` opens a read-only session (`db.reading`); each batch is read in one and closed before its
     lines are handed out, and the next batch continues after the last (created_at, id) seen.
     """
-    yield BOM + _line(TICKET_HEADER)
+    yield BOM + line(TICKET_HEADER)
     query = _ticket_query(period, until)
     last_seen: tuple[datetime, int] | None = None
     while True:
@@ -140,18 +122,18 @@ def ticket_rows(
         with reading() as session:
             batch = session.execute(batch_query).all()
         for row in batch:
-            yield _ticket_line(row, labels)
+            yield _ticketline(row, labels)
         if len(batch) < BATCH:
             return
         last_seen = (batch[-1].created_at, batch[-1].id)
 
 
-def _ticket_line(row: Row[Any], labels: Labels) -> str:
+def _ticketline(row: Row[Any], labels: Labels) -> str:
     finished_at: datetime | None = row.resolved_at or row.closed_at
     on_time = ""
     if row.status in FINISHED_STATUSES and finished_at and row.sla_due_at:
         on_time = "예" if finished_at <= row.sla_due_at else "아니오"
-    return _line(
+    return line(
         (
             row.reference,
             labels.local(row.created_at),
@@ -175,7 +157,7 @@ def _ticket_line(row: Row[Any], labels: Labels) -> str:
 
 def monthly_rows(months: list[MonthFigures], labels: Labels) -> Iterator[str]:
     types = labels.support_type_keys
-    yield BOM + _line(
+    yield BOM + line(
         (
             "월",
             "접수",
@@ -189,7 +171,7 @@ def monthly_rows(months: list[MonthFigures], labels: Labels) -> Iterator[str]:
     )
     for month in months:
         compliance = month.compliance
-        yield _line(
+        yield line(
             (
                 month.month,
                 month.received,

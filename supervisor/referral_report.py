@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from supervisor.exports import BOM, _line
 from supervisor.reports import Durations, Period, percent
 from tickets.models import Institute, Referral, ReferralStatus, Ticket
+from tickets.spreadsheet import BOM, line
 
 ACCEPTED = (ReferralStatus.ACCEPTED, ReferralStatus.COMPLETED)
 
@@ -102,18 +102,18 @@ def referral_figures(session: Session, period: Period, promise_days: int = 3) ->
 def csv_lines(figures: ReferralFigures) -> Iterator[str]:
     """The figures as a spreadsheet: the summary, then one line per institute (UTF-8 with BOM)."""
     p = figures.period
-    yield BOM + _line(["기간", f"{p.first}~{p.last}", "분야", p.field or "전체"])
-    yield _line(["연계 접수 건수", figures.tickets_referred])
-    yield _line(["연계 성사 건수", figures.connected])
-    yield _line([f"{figures.promise_days}일 내 연계 비율(%)", _blank(figures.share_in_time)])
-    yield _line(["접수→수락 중앙값(시간)", _hours(figures.to_acceptance.median)])
-    yield _line(["접수→수락 90백분위(시간)", _hours(figures.to_acceptance.p90)])
-    yield _line(["응답 대기", figures.waiting_for_answer])
-    yield _line(["결과 대기", figures.waiting_for_outcome])
-    yield _line([])
-    yield _line(["기관", "기관명", "요청", "수락", "거절", "만료", "수락률(%)", "거절률(%)"])
+    yield BOM + line(["기간", f"{p.first}~{p.last}", "분야", p.field or "전체"])
+    yield line(["연계 접수 건수", figures.tickets_referred])
+    yield line(["연계 성사 건수", figures.connected])
+    yield line([f"{figures.promise_days}일 내 연계 비율(%)", _blank(figures.share_in_time)])
+    yield line(["접수→수락 중앙값(시간)", _hours(figures.to_acceptance.median)])
+    yield line(["접수→수락 90백분위(시간)", _hours(figures.to_acceptance.p90)])
+    yield line(["응답 대기", figures.waiting_for_answer])
+    yield line(["결과 대기", figures.waiting_for_outcome])
+    yield line([])
+    yield line(["기관", "기관명", "요청", "수락", "거절", "만료", "수락률(%)", "거절률(%)"])
     for row in figures.institutes:
-        yield _line([row.key, row.name, row.sent, row.accepted, row.declined, row.expired,
+        yield line([row.key, row.name, row.sent, row.accepted, row.declined, row.expired,
                      _blank(row.acceptance), _blank(row.decline_rate)])  # fmt: skip
 
 

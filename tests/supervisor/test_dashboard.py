@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from supervisor import exports
+from tests.spreadsheet import rows_as_shown, shown
 from tests.supervisor import report_fixture as fx
 from tickets import accounts, auth, clock
 from tickets.clock import FrozenClock
@@ -301,12 +302,13 @@ def test_report_json_and_page_match_the_data(
     page = client.get(f"/supervisor/reports?{query}").get_data(as_text=True)
     assert re.search(rf'data-figure="received">{len(chosen)}<', page)
     assert re.search(rf'data-figure="compliance">{round(100 * met / (met + breached), 1):.1f}%<', page)
-    # Daily volume as an inline SVG: one bar per day, each titled with its figure.
+    # Daily volume as an inline SVG, drawn for a wide and a narrow screen: one bar per day in each, each
+    # titled with its figure.
     busiest = max(
         (len(fx.in_period(chosen, d, d)), d) for d in (date(2026, 10, 1) + timedelta(n) for n in range(31))
     )
     assert f"<title>{busiest[1]}: {busiest[0]}</title></rect>" in page
-    assert page.count('class="bar"') == 31
+    assert page.count('class="bar"') == 31 * 2
     assert "지원유형별 비중" in page and "<svg" in page
 
 
@@ -318,9 +320,13 @@ def test_a_bad_period_is_refused(session: Session, client: Any, supervisor: User
 
 
 def _csv_rows(response: Any) -> list[list[str]]:
-    body = response.get_data()
-    assert body.startswith("\ufeff".encode()), "Excel needs the BOM to read UTF-8"
-    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    """The export's cells as a spreadsheet shows them."""
+    return rows_as_shown(response.get_data())
+
+
+def _raw_csv_rows(response: Any) -> list[list[str]]:
+    """The export's cells as written, before a spreadsheet reads them."""
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
 def test_ticket_csv_has_a_bom_korean_headers_and_every_ticket(
@@ -401,6 +407,7 @@ def test_ticket_csv_reads_batch_after_batch_without_losing_or_repeating_a_ticket
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_27 = "/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=test"
 
 
 @pytest.mark.parametrize("start", FORMULA_STARTS)
@@ -420,12 +427,50 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(
     session.add(TicketEvent(ticket=ticket, type="note", detail={"text": f"{start}cmd|' /C calc'!A0"}))
     session.commit()
     _log_in(client, supervisor)
-    header, *rows = _csv_rows(
-        client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=test")
-    )
+    header, *rows = _csv_rows(client.get(EXPORT_27))
     row = dict(zip(header, rows[0], strict=True))
     assert row["담당자"] == "'" + name
-    assert not [cell for r in [header, *rows] for cell in r if cell.startswith(FORMULA_STARTS)]
+    # The one formula a cell may hold is the text literal that keeps a reference as text: ="6000-0000".
+    written = [cell for r in _raw_csv_rows(client.get(EXPORT_27)) for cell in r]
+    assert '="6000-0000"' in written
+    formulas = [cell for cell in written if cell.startswith(FORMULA_STARTS)]
+    assert formulas and all(re.fullmatch(r'="[\d-]+"', cell) for cell in formulas)
+
+
+def test_references_and_digit_strings_stay_text_and_counts_stay_numbers(
+    session: Session, client: Any, supervisor: User, clocked: Flask
+) -> None:
+    # Excel would read 0012-2030 as December 2030, drop the zero of 0424, round a 16-digit number and
+    # turn 2026-11 into Nov-26: each is written as a text literal. Counts are summed: they stay numbers.
+    session.add_all(
+        [
+            Ticket(reference="0012-2030", field="it", company="0424", created_at=fx.NOW),
+            Ticket(
+                reference="1234-5678",
+                field="it",
+                company="1234567890123456",
+                resolution_summary="2026-11",
+                created_at=fx.NOW,
+            ),
+        ]
+    )
+    session.commit()
+    _log_in(client, supervisor)
+    header, *rows = _raw_csv_rows(client.get(EXPORT_27))
+    written = {shown(r[0]): dict(zip(header, r, strict=True)) for r in rows}
+    assert written["0012-2030"]["접수번호"] == '="0012-2030"'
+    assert written["0012-2030"]["회사명"] == '="0424"'
+    assert written["1234-5678"]["회사명"] == '="1234567890123456"'
+    assert written["1234-5678"]["처리 요약"] == '="2026-11"'
+    assert written["1234-5678"]["접수일시"] == "2026-11-27 12:00"  # a date the spreadsheet may read as one
+    assert written["1234-5678"]["분야"] == "정보통신(IT)"
+
+    header, *rows = _raw_csv_rows(
+        client.get("/supervisor/export/monthly.csv?first=2026-11-01&last=2026-11-27&reason=test")
+    )
+    month = dict(zip(header, rows[-1], strict=True))
+    assert month["월"] == '="2026-11"'
+    assert month["접수"].isdigit() and int(month["접수"]) >= 2  # a number: a column of them sums
 
 
 def test_callback_numbers_in_the_csv_are_masked(

@@ -6,8 +6,6 @@ second here. The screenshots land in test-artifacts/ for people to look at.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from sqlalchemy import select
 
 from scheduler.sweep import AlertSettings, sweep
 from tests.live import ARTIFACTS, LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
+from tests.spreadsheet import rows_as_shown
 from tickets import clock
 from tickets.db import db
 from tickets.models import Escalation, Ticket
@@ -103,9 +102,7 @@ def test_a_supervisor_sees_an_alert_acknowledges_it_reassigns_and_exports(
     page.fill("#export-reason", "월간 실적 보고")  # a download needs its reason (the access log keeps it)
     with page.expect_download() as download_info:
         page.click("#export-tickets")
-    raw = Path(download_info.value.path()).read_bytes()
-    assert raw.startswith("\ufeff".encode())
-    header, *lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    header, *lines = rows_as_shown(Path(download_info.value.path()).read_bytes())
     assert header[:3] == ["접수번호", "접수일시", "분야"]
     assert len(lines) == received > 0
     assert reference in {line[0] for line in lines}

@@ -56,23 +56,3 @@ def test_a_supervisor_opens_an_acknowledged_overdue_ticket_and_triages_the_pool(
     expect(page.locator("#reference")).to_have_text(reference)
     expect(page.locator("#deadline")).to_have_class("overdue")
     assert fits_the_width(page) and severe_violations(page) == []
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("size", list(SIZES))
-def test_the_report_charts_keep_their_text_readable(
-    live_server: LiveServer,  # noqa: F811
-    browser_page: Any,  # noqa: F811
-    size: str,
-) -> None:
-    page = browser_page
-    page.set_viewport_size(SIZES[size])
-    log_in(page, live_server.url, "supervisor")
-    page.goto(f"{live_server.url}/supervisor/reports")
-    # Each chart label's size on screen: its font size times the drawing's scale.
-    sizes = page.eval_on_selector_all(
-        "svg.chart text",
-        "els => els.map(e => e.getScreenCTM().a * parseFloat(getComputedStyle(e).fontSize))",
-    )
-    assert sizes and min(sizes) >= 11
-    assert fits_the_width(page) and severe_violations(page) == []

@@ -3,12 +3,11 @@ check; nobody else gets in."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from tests.spreadsheet import rows_as_shown
 from tests.tickets.test_console_auth import _csrf, login
 from tickets import access_log
 from tickets.access_log import AccessLogEntry, AccessReview
@@ -44,7 +43,7 @@ def test_an_auditor_searches_by_number_and_the_export_is_itself_logged(
     )  # the search is logged
     assert client.get("/console/audit/export.csv?user=it-kim").status_code == 400  # no reason, no file
     exported = client.get("/console/audit/export.csv?user=it-kim&reason=분기 점검")
-    rows = list(csv.reader(io.StringIO(exported.get_data().decode("utf-8-sig"))))
+    rows = rows_as_shown(exported.get_data())
     assert {r[5] for r in rows[1:]} == {ticket.reference, other.reference}
     logged = session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id.desc())).first()
     assert (logged.action, logged.reason, logged.actor_name) == ("download", "분기 점검", "audit-lee")

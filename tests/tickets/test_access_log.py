@@ -3,8 +3,6 @@ changed or removed unnoticed."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import pytest
@@ -12,6 +10,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from ivr.cli import cli
+from tests.spreadsheet import rows_as_shown
 from tests.tickets.test_console_auth import login
 from tickets import access_chain, access_log
 from tickets.access_log import AccessLogEntry, AppendOnlyError
@@ -102,7 +101,7 @@ def test_an_export_asks_for_a_reason_then_logs_it_with_masked_numbers(
     assert asked.status_code == 400 and 'name="reason"' in asked.get_data(as_text=True)
     assert not asked.get_data(as_text=True).startswith("\ufeff") and len(_rows(session)) == before
     got = client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=월간 보고")
-    lines = list(csv.reader(io.StringIO(got.get_data().decode("utf-8-sig"))))
+    lines = rows_as_shown(got.get_data())
     assert ticket.reference in {line[0] for line in lines}
     row = _last(session)
     assert (row.action, row.reason, row.actor_name) == ("download", "월간 보고", "boss")

@@ -5,8 +5,6 @@ and is logged); the monthly check with its sign-off.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 
-from tickets import access_log, access_review, access_search, clock, downloads, sla
+from tickets import access_log, access_review, access_search, clock, downloads, sla, spreadsheet
 from tickets.access_log import Action
 from tickets.auth import current_user, login_required
 from tickets.console import bp
@@ -90,28 +88,18 @@ def audit_export() -> Any:
     return response
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these (CSV injection)
-
-
-def _cell(value: Any) -> Any:
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
 def _csv(rows: list[access_log.AccessLogEntry]) -> Iterator[str]:
     zone = _zone()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    lines = [spreadsheet.BOM + spreadsheet.line(CSV_HEADER)]
     for row in rows:
-        writer.writerow(
-            _cell(value)
-            for value in (
+        lines.append(
+            spreadsheet.line((
                 row.id, row.at.astimezone(zone).isoformat(timespec="seconds"), row.actor_name,
                 row.address or "", row.action, " ".join(row.subjects), row.reason or "",
                 " ".join(f"{k}={v}" for k, v in sorted(row.detail.items())),
-            )
+            ))
         )  # fmt: skip
-    yield "\ufeff" + buffer.getvalue()
+    yield "".join(lines)
 
 
 def _working_time() -> Any:
