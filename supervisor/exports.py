@@ -122,13 +122,13 @@ def ticket_rows(
         with reading() as session:
             batch = session.execute(batch_query).all()
         for row in batch:
-            yield _ticketline(row, labels)
+            yield _ticket_line(row, labels)
         if len(batch) < BATCH:
             return
         last_seen = (batch[-1].created_at, batch[-1].id)
 
 
-def _ticketline(row: Row[Any], labels: Labels) -> str:
+def _ticket_line(row: Row[Any], labels: Labels) -> str:
     finished_at: datetime | None = row.resolved_at or row.closed_at
     on_time = ""
     if row.status in FINISHED_STATUSES and finished_at and row.sla_due_at:
