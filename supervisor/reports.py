@@ -17,10 +17,11 @@ Definitions (shown on the report page too):
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -80,9 +81,11 @@ def percent(part: int, whole: int) -> float | None:
 # --- the period's tickets, read once -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Received:
-    """What a report needs of one ticket (the columns Ticket's report indexes cover)."""
+class Received(NamedTuple):
+    """What a report needs of one ticket (the columns Ticket's report indexes cover).
+
+    A tuple rather than a dataclass: a year's report makes one per ticket received.
+    """
 
     day: date  # local day of receipt
     channel: str  # phone or web (tickets.models.Channel)
@@ -121,28 +124,44 @@ def received(session: Session, period: Period) -> list[Received]:
         Ticket.closed_at,
         Ticket.sla_due_at,
         Ticket.first_attempt_at,
-        Ticket.unreached_notified_at,
+        Ticket.unreached_notified_at.is_not(None),
         Ticket.missed_call,
     ).where(Ticket.created_at >= period.start, Ticket.created_at < period.end)
     if period.field:
         query = query.where(Ticket.field == period.field)
-    zone = period.zone
+    days = period.days()
+    # The local day of receipt is the last day whose local midnight is not after the ticket's creation:
+    # the same midnights that bound the period, found by bisection rather than converting each ticket.
+    midnights = [midnight(day, period.zone) for day in days]
     found = []
-    for row in session.execute(query):
-        finished = row.status in FINISHED_STATUSES
+    # Plain rows through the session's connection: the ORM's row processing is no use for columns.
+    for (
+        created_at,
+        channel,
+        field_key,
+        support_type,
+        status,
+        resolved_at,
+        closed_at,
+        sla_due_at,
+        first_attempt_at,
+        notified,
+        missed_call,
+    ) in session.connection().execute(query):
+        finished = status in FINISHED_STATUSES
         found.append(
             Received(
-                day=row.created_at.astimezone(zone).date(),
-                channel=row.channel,
-                field=row.field,
-                support_type=row.support_type or None,
-                created_at=row.created_at,
-                finished_at=(row.resolved_at or row.closed_at) if finished else None,
-                sla_due_at=row.sla_due_at,
-                open=row.status in OPEN_STATUSES,
-                first_attempt_at=row.first_attempt_at,
-                notified=row.unreached_notified_at is not None,
-                missed_call=row.missed_call,
+                day=days[bisect_right(midnights, created_at) - 1],
+                channel=channel,
+                field=field_key,
+                support_type=support_type or None,
+                created_at=created_at,
+                finished_at=(resolved_at or closed_at) if finished else None,
+                sla_due_at=sla_due_at,
+                open=status in OPEN_STATUSES,
+                first_attempt_at=first_attempt_at,
+                notified=notified,
+                missed_call=missed_call,
             )
         )
     return found

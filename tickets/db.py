@@ -58,8 +58,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
+        # PostgreSQL connections speak UTC (make_engine), so its values come back as they must leave.
+        if value is None or value.tzinfo is UTC:
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
@@ -202,7 +203,9 @@ def make_engine(url: str, budgets: DatabaseBudgets | None = None, **kwargs: Any)
     if make_url(url).get_backend_name() == "postgresql":
         connect_args = {
             "connect_timeout": max(2, round(budgets.connect_seconds)),
-            "options": f"-c statement_timeout={webhook_ms} -c lock_timeout={webhook_ms}",
+            # TimeZone=UTC: psycopg then reads timestamptz values as UTC, which UTCDateTime passes on as they
+            # are, rather than converting each to the server's zone and back. The instants are the same.
+            "options": f"-c statement_timeout={webhook_ms} -c lock_timeout={webhook_ms} -c TimeZone=UTC",
             **connect_args,
         }
     engine = create_engine(url, connect_args=connect_args, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,16 @@ def test_times_come_back_timezone_aware_in_utc(session: Session) -> None:
     stored = session.scalar(select(Ticket).where(Ticket.id == ticket.id))
     assert stored is not None and stored.sla_due_at == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     assert stored.sla_due_at.utcoffset() == timedelta(0)
+
+
+def test_times_come_back_in_utc_from_a_connection_in_another_time_zone(session: Session) -> None:
+    # make_engine opens PostgreSQL connections in UTC; a connection set otherwise must not leak its zone.
+    ticket = _ticket(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL TimeZone = 'Asia/Seoul'"))
+    session.expire_all()
+    created_at = session.scalar(select(Ticket.created_at).where(Ticket.id == ticket.id))
+    assert created_at == T0 and created_at.utcoffset() == timedelta(0)
 
 
 def test_naive_times_are_refused(session: Session) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -130,6 +130,23 @@ def test_daily_figures_use_the_seoul_calendar_and_list_every_day(
         assert figures.breached == sum(fx.breached(s) for s in chosen)
     # Tickets received at 00:30 in Seoul are still the previous day in UTC: the fixture has some.
     assert any(s.local_day != s.created_at.date() for s in specs)
+
+
+def test_a_ticket_received_at_local_midnight_counts_on_the_day_it_opens(session: Session) -> None:
+    def midnight(day: int) -> datetime:
+        return datetime(2026, 10, day, tzinfo=fx.SEOUL).astimezone(UTC)
+
+    moment = timedelta(microseconds=1)
+    received = [
+        (midnight(10), "2026-10-10"),  # the period's first instant
+        (midnight(11) - moment, "2026-10-10"),
+        (midnight(11), "2026-10-11"),
+        (midnight(11), "2026-10-11"),
+        (midnight(12), None),  # the next period's first instant
+    ]
+    fx.write(session, [fx.Spec(f"{n:04d}-0024", "it", None, "new", at) for n, (at, _) in enumerate(received)])
+    days = reports.daily(session, Period(date(2026, 10, 10), date(2026, 10, 11)), fx.NOW)
+    assert {d.day: d.received for d in days} == Counter(day for _, day in received if day)
 
 
 def test_monthly_report_splits_support_types(session: Session, specs: list[fx.Spec]) -> None:
