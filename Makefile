@@ -30,8 +30,9 @@ run: $(VENV)/.installed
 	@echo
 	$(BIN)/hotline run --host $(HOST) --port $(PORT)
 
-# pytest-xdist workers: each has its own SQLite file, PostgreSQL database, live servers and chromium.
-TEST_WORKERS ?= auto
+# pytest-xdist workers: each has its own SQLite file, PostgreSQL database, live servers and chromium. One more
+# than the cores: many tests wait on a browser, a subprocess or a database, and a third worker runs meanwhile.
+TEST_WORKERS ?= $(shell expr $$(nproc) + 1)
 # The five fault scenarios (tests/faults) mostly wait, on the callers' thinking and on 20 s faults, each on
 # a throwaway PostgreSQL cluster of its own: they run all at once, beside the rest of the suite, and their
 # report follows it. Run alone they take as long as the longest scenario, but the CPU they leave idle is
