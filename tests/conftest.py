@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ivr.app import create_app
 from ivr.config import ROOT, HotlineConfig, load_config
+from tests.url_builders import share_compiled_builders
 from tickets import accounts
 from tickets.clock import FrozenClock, frozen
 from tickets.db import db, make_engine
@@ -61,6 +62,7 @@ DAYS_AHEAD = int(os.environ.get("HOTLINE_TEST_DAYS_AHEAD") or 0)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.add_cleanup(share_compiled_builders())
     if DAYS_AHEAD:
         import time_machine
 

@@ -95,8 +95,10 @@ def _postgres_required() -> bool:
     return "postgresql" in os.environ.get("HOTLINE_TEST_DATABASES", "")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cluster() -> Iterator[ThrowawayCluster]:
+    """A cluster of the scenario's own: a freeze or a stop strikes no other scenario running beside it
+    (`pytest -n 5` runs the five at once, as `make test` does)."""
     listed = os.environ.get("HOTLINE_TEST_DATABASES")
     if listed is not None and not _postgres_required():
         pytest.skip("HOTLINE_TEST_DATABASES leaves PostgreSQL out; the fault tests need it")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from tickets.models import Call, CallbackAttempt, Escalation, Ticket, User
@@ -95,30 +96,41 @@ def make_specs(count: int = 240, seed: int = 1379) -> list[Spec]:
 
 
 def write(session: Session, specs: list[Spec]) -> None:
+    """The specs as rows, inserted in bulk: about 700 of them in every test that asks for a history."""
     consultant = User(username="report-consultant", display_name="보고서 상담원", role="consultant")
     session.add(consultant)
     session.flush()
-    for spec in specs:
-        ticket = Ticket(
-            reference=spec.reference,
-            field=spec.field,
-            support_type=spec.support_type,
-            status=spec.status,
-            created_at=spec.created_at,
-            updated_at=spec.created_at,
-            sla_due_at=spec.sla_due_at,
-            first_attempt_at=spec.first_attempt_at,
-            resolved_at=spec.finished_at if spec.status == "resolved" else None,
-            closed_at=spec.finished_at if spec.status == "closed" else None,
-            unreached_notified_at=spec.created_at if spec.unreached_notified else None,
-            assignee_id=consultant.id if spec.status != "new" else None,
-        )
-        session.add(ticket)
-        for outcome, at in spec.attempts:
-            session.add(CallbackAttempt(ticket=ticket, user_id=consultant.id, outcome=outcome, at=at))
-        for level, due in spec.escalations:
-            session.add(Escalation(ticket=ticket, level=level, due_at=due, created_at=due))
-    session.flush()
+    tickets = [
+        {
+            "reference": spec.reference,
+            "field": spec.field,
+            "support_type": spec.support_type,
+            "status": spec.status,
+            "created_at": spec.created_at,
+            "updated_at": spec.created_at,
+            "sla_due_at": spec.sla_due_at,
+            "first_attempt_at": spec.first_attempt_at,
+            "resolved_at": spec.finished_at if spec.status == "resolved" else None,
+            "closed_at": spec.finished_at if spec.status == "closed" else None,
+            "unreached_notified_at": spec.created_at if spec.unreached_notified else None,
+            "assignee_id": consultant.id if spec.status != "new" else None,
+        }
+        for spec in specs
+    ]
+    ids = session.scalars(insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True), tickets).all()
+    attempts = [
+        {"ticket_id": ticket_id, "user_id": consultant.id, "outcome": outcome, "at": at}
+        for ticket_id, spec in zip(ids, specs, strict=True)
+        for outcome, at in spec.attempts
+    ]
+    escalations = [
+        {"ticket_id": ticket_id, "level": level, "due_at": due, "created_at": due}
+        for ticket_id, spec in zip(ids, specs, strict=True)
+        for level, due in spec.escalations
+    ]
+    for model, rows in ((CallbackAttempt, attempts), (Escalation, escalations)):
+        if rows:
+            session.execute(insert(model), rows)
 
 
 def write_calls(session: Session) -> None:
