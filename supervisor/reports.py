@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -133,45 +134,40 @@ def received(session: Session, period: Period) -> list[Received]:
     # The local day of receipt is the last day whose local midnight is not after the ticket's creation:
     # the same midnights that bound the period, found by bisection rather than converting each ticket.
     midnights = [midnight(day, period.zone) for day in days]
-    found = []
     # Plain rows through the session's connection: the ORM's row processing is no use for columns.
-    for (
-        created_at,
-        channel,
-        field_key,
-        support_type,
-        status,
-        resolved_at,
-        closed_at,
-        sla_due_at,
-        first_attempt_at,
-        notified,
-        missed_call,
-    ) in session.connection().execute(query):
-        finished = status in FINISHED_STATUSES
-        found.append(
-            Received(
-                day=days[bisect_right(midnights, created_at) - 1],
-                channel=channel,
-                field=field_key,
-                support_type=support_type or None,
-                created_at=created_at,
-                finished_at=(resolved_at or closed_at) if finished else None,
-                sla_due_at=sla_due_at,
-                open=status in OPEN_STATUSES,
-                first_attempt_at=first_attempt_at,
-                notified=notified,
-                missed_call=missed_call,
-            )
+    rows = session.connection().execute(query)
+    return [
+        Received(  # positional, in the order of Received's fields
+            days[bisect_right(midnights, created_at) - 1],
+            channel,
+            field_key,
+            support_type or None,
+            created_at,
+            (resolved_at or closed_at) if status in FINISHED_STATUSES else None,
+            sla_due_at,
+            status in OPEN_STATUSES,
+            first_attempt_at,
+            notified,
+            missed_call,
         )
-    return found
+        for (
+            created_at,
+            channel,
+            field_key,
+            support_type,
+            status,
+            resolved_at,
+            closed_at,
+            sla_due_at,
+            first_attempt_at,
+            notified,
+            missed_call,
+        ) in rows
+    ]
 
 
 def _split(tickets: Sequence[Received]) -> dict[tuple[str, str | None], int]:
-    split: dict[tuple[str, str | None], int] = {}
-    for t in tickets:
-        split[(t.field, t.support_type)] = split.get((t.field, t.support_type), 0) + 1
-    return split
+    return dict(Counter((t.field, t.support_type) for t in tickets))
 
 
 # --- the reports -------------------------------------------------------------------------------------------
@@ -193,8 +189,12 @@ class Compliance:
 
 def _compliance(tickets: Sequence[Received], now: datetime) -> Compliance:
     """The 3-day figures: requests only. A missed call is not a request and has its own target."""
-    requests = [t for t in tickets if not t.missed_call]
-    return Compliance(met=sum(t.met() for t in requests), breached=sum(t.breached(now) for t in requests))
+    met = breached = 0
+    for t in tickets:
+        if not t.missed_call:
+            met += t.met()
+            breached += t.breached(now)
+    return Compliance(met, breached)
 
 
 @dataclass(frozen=True)
