@@ -258,18 +258,26 @@ class Server:
     port: int
 
     def cpu_and_wait(self) -> tuple[float, float]:
-        """Seconds the gunicorn master and workers (every thread) have run on a CPU, and waited for one
-        while runnable (the kernel's schedstat: on a shared machine, the other work's share of the time)."""
+        """Seconds the gunicorn master and workers have run on a CPU, and waited for one while runnable.
+
+        CPU time comes from each process's /proc/PID/stat, which counts every thread, the short-lived
+        thread each webhook's work runs in included (per-thread figures leave with their thread). The
+        wait comes from the kernel's schedstat of the threads still alive (the request threads), so it
+        leaves the work threads' wait out: a floor, on a shared machine the other work's share of the time.
+        """
         pids = [self.process.pid]
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids += [int(pid) for pid in children.read_text().split()] if children.exists() else []
-        on_cpu = waiting = 0
+        ticks = os.sysconf("SC_CLK_TCK")
+        on_cpu = waiting = 0.0
         for pid in pids:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                on_cpu += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime of all its threads
             for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
                 with contextlib.suppress(OSError):
-                    ran, waited, _ = task.read_text().split()
-                    on_cpu, waiting = on_cpu + int(ran), waiting + int(waited)
-        return on_cpu / 1e9, waiting / 1e9
+                    waiting += int(task.read_text().split()[1]) / 1e9
+        return on_cpu, waiting
 
 
 def _free_port() -> int:
