@@ -42,8 +42,8 @@ from tickets.ticket_config import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
-# libyaml's parser (in PyYAML's wheels) reads config.yaml ten times faster than the pure-Python one: every
-# CLI command, web worker and test loads it.
+# libyaml's parser (in PyYAML's wheels) when there is one: every CLI command, web worker and test loads
+# config.yaml, and the pure-Python parser is several times slower.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CHANNELS = ("sms", "email", "webhook", "console")
 ROLES_TO_ALERT = ("assignee", "supervisor", "head")

@@ -121,10 +121,9 @@ def freeze_loaded_objects() -> None:
     """Put everything loaded so far (modules, the app, SQLAlchemy's mappers and statement caches) out of
     the garbage collector's reach, for the life of the process.
 
-    A full collection otherwise walks all of it while holding the GIL, and every request in flight waits:
-    in `bench/webhooks.py` (50 calls at once on SQLite) one took 386 ms mid-burst, the slowest webhooks of
-    the run; with the startup objects frozen it took 17 ms. Done before the fork, it also leaves those
-    pages shared between the workers instead of copied when the collector touches them.
+    A full collection otherwise walks all of it while holding the GIL, and every request in flight waits
+    for it: under a burst those pauses were the slowest webhooks (bench/README.md). Done before the fork,
+    it also leaves those pages shared between the workers instead of copied when the collector touches them.
     """
     gc.freeze()
 
