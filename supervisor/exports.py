@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from supervisor.reports import FINISHED_STATUSES, MonthFigures, Period
+from supervisor.reports import MonthFigures, Period, finished_at
 from tickets.labels import Labels
 from tickets.masking import mask_number
 from tickets.models import Ticket, User
@@ -129,10 +129,10 @@ def ticket_rows(
 
 
 def _ticket_line(row: Row[Any], labels: Labels) -> str:
-    finished_at: datetime | None = row.resolved_at or row.closed_at
+    finished = finished_at(row.status, row.resolved_at, row.closed_at)
     on_time = ""
-    if row.status in FINISHED_STATUSES and finished_at and row.sla_due_at:
-        on_time = "예" if finished_at <= row.sla_due_at else "아니오"
+    if finished and row.sla_due_at:
+        on_time = "예" if finished <= row.sla_due_at else "아니오"
     return line(
         (
             row.reference,
@@ -144,7 +144,7 @@ def _ticket_line(row: Row[Any], labels: Labels) -> str:
             _phone(row.callback_number),
             labels.local(row.sla_due_at),
             labels.local(row.first_attempt_at),
-            labels.local(finished_at),
+            labels.local(finished),
             on_time,
             # The on-screen name of the level ("기한 초과", "2단계 상향"); empty before any breach.
             labels.level(row.escalation_level) if row.escalation_level else "",

@@ -33,6 +33,12 @@ from tickets.models import OPEN_STATUSES, CallbackAttempt, Channel, Escalation, 
 FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
 
+def finished_at(status: str, resolved_at: datetime | None, closed_at: datetime | None) -> datetime | None:
+    """When a finished ticket was finished (resolved, else closed); None while it is not finished, a reopened
+    one included, whose old times no longer count."""
+    return (resolved_at or closed_at) if status in FINISHED_STATUSES else None
+
+
 def midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(UTC)
 
@@ -143,7 +149,7 @@ def received(session: Session, period: Period) -> list[Received]:
             field_key,
             support_type or None,
             created_at,
-            (resolved_at or closed_at) if status in FINISHED_STATUSES else None,
+            finished_at(status, resolved_at, closed_at),
             sla_due_at,
             status in OPEN_STATUSES,
             first_attempt_at,

@@ -489,6 +489,26 @@ def test_callback_numbers_in_the_csv_are_masked(
     assert numbers == {"7000-0000": "010-****-5678", "7001-0000": "'+1 ***-***-0000"}
 
 
+def test_a_reopened_ticket_is_exported_as_not_finished(
+    session: Session, client: Any, supervisor: User, clocked: Flask
+) -> None:
+    due, done = fx.NOW + timedelta(days=3), fx.NOW + timedelta(hours=2)
+    for reference, status in (("7100-0000", "resolved"), ("7101-0000", "in_progress")):
+        # 7101 was resolved too, then reopened when the company called back: its old time no longer counts
+        session.add(
+            Ticket(reference=reference, field="it", status=status, created_at=fx.NOW, sla_due_at=due,
+                   resolved_at=done)
+        )  # fmt: skip
+    session.commit()
+    _log_in(client, supervisor)
+    header, *rows = _csv_rows(
+        client.get("/supervisor/export/tickets.csv?first=2026-11-27&last=2026-11-27&reason=test")
+    )
+    by_reference = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    assert by_reference["7100-0000"]["완료일시"] != "" and by_reference["7100-0000"]["기한 준수"] == "예"
+    assert by_reference["7101-0000"]["완료일시"] == "" and by_reference["7101-0000"]["기한 준수"] == ""
+
+
 # --- actions ----------------------------------------------------------------------------------------------
 
 
