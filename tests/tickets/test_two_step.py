@@ -202,7 +202,7 @@ def test_enrolling_from_my_page_then_turning_it_off(app: Any, make_user: Any, cl
     secret = _shown_secret(page)
     assert _shown_secret(client.get("/console/two-step/enrol").get_data(as_text=True)) == secret  # a reload
     totp = pyotp.TOTP(secret)
-    done = _code(client, totp.at(clock()), "/console/two-step/enrol")
+    done = _enrol(client, totp.at(clock()), password="hotline1379")
     assert done.status_code == 200 and done.headers["Cache-Control"] == "no-store"
     assert "켜짐 · 남은 복구 코드 10개" in client.get("/console/me").get_data(as_text=True)
 
@@ -213,6 +213,28 @@ def test_enrolling_from_my_page_then_turning_it_off(app: Any, make_user: Any, cl
     assert _code(client, totp.at(clock()), "/console/me/two-step/off").status_code == 303
     assert "꺼짐" in client.get("/console/me").get_data(as_text=True)
     assert _password(app.test_client(), "it-kim").headers["Location"] == "/console/"
+
+
+def _enrol(client: Any, code: str, *, password: str) -> Any:
+    db.session.commit()
+    form = {"code": code, "password": password, "csrf_token": _csrf(client)}
+    return client.post("/console/two-step/enrol", data=form)
+
+
+def test_a_logged_in_session_enrols_an_authenticator_only_with_the_password(
+    app: Any, make_user: Any, clock: Any
+) -> None:
+    """A borrowed or stolen session cookie must not put its own authenticator on the account."""
+    make_user("it-kim")
+    client = app.test_client()
+    assert _password(client, "it-kim").status_code == 302 and _logged_in(client)
+    totp = pyotp.TOTP(_shown_secret(client.get("/console/two-step/enrol").get_data(as_text=True)))
+    for password in ("", "not-the-password"):
+        refused = _enrol(client, totp.at(clock()), password=password)
+        assert refused.status_code == 200 and "recovery-codes" not in refused.get_data(as_text=True)
+        assert "꺼짐" in client.get("/console/me").get_data(as_text=True)
+    assert _enrol(client, totp.at(clock()), password="hotline1379").headers["Cache-Control"] == "no-store"
+    assert "켜짐" in client.get("/console/me").get_data(as_text=True)
 
 
 def _shown_secret(page: str) -> str:

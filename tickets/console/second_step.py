@@ -55,6 +55,20 @@ def _check(user: User, *, enrolling: bool = False) -> tuple[Any, str | None, int
     return passed, None, None
 
 
+def _password_again(user: User) -> tuple[str | None, int | None]:
+    """The logged-in user's password from the form, throttled like a login: (error, retry-after)."""
+    try:
+        auth.authenticate(
+            db.session(), user.username, request.form.get("password", ""), clock.now(),
+            address=auth.client_address(),
+        )  # fmt: skip
+    except auth.LoginLocked as locked:
+        return str(locked), locked.minutes * 60
+    except auth.LoginError as failure:
+        return str(failure), None
+    return None, None
+
+
 def _recovery_codes_page(codes: list[str], continue_to: str) -> Any:
     page = render_template("console/recovery_codes.html", codes=codes, continue_to=continue_to)
     # Shown once: no cache or back button may show them again.
@@ -100,7 +114,12 @@ def enrol() -> Any:
     error, retry_after = None, None
     if request.method == "POST":
         auth.check_csrf()
-        codes, error, retry_after = _check(user, enrolling=True)
+        # Logged in, the password is asked again: a borrowed or stolen session must not put its own
+        # authenticator on the account. A pending login has just given it.
+        error, retry_after = _password_again(user) if logged_in else (None, None)
+        codes = None
+        if error is None:
+            codes, error, retry_after = _check(user, enrolling=True)
         if codes is not None:
             if logged_in is None:
                 auth.log_in(user, clock.now())
