@@ -51,9 +51,15 @@ class LiveServer:
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file with the demo data, seeded at the tests' NOW: built once per session (per
     xdist worker), then copied for each live server, so every browser test starts from the same data."""
+    path = tmp_path_factory.mktemp("live") / "demo.sqlite3"
+    build_demo_database(path)
+    return path
+
+
+def build_demo_database(path: Path) -> None:
+    """Migrate a new SQLite file at `path` and seed the demo data into it at the tests' NOW."""
     from tests.conftest import NOW, test_config
 
-    path = tmp_path_factory.mktemp("live") / "demo.sqlite3"
     database_url = f"sqlite:///{path}"
     engine = make_engine(database_url)
     upgrade(engine)
@@ -63,7 +69,6 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with frozen(NOW), app.app_context(), db.transaction() as session:
         demo.seed(session, config)
     db.of(app).engine.dispose()
-    return path
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:

@@ -20,39 +20,48 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from ivr.app import create_app  # noqa: E402
 from scheduler.sweep import AlertSettings, sweep  # noqa: E402
 from tests.conftest import CHEAP_PASSWORD_HASH, NOW, test_config  # noqa: E402
-from tests.live import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.live import CHROMIUM, CHROMIUM_ARGS, build_demo_database  # noqa: E402
 from tests.tickets.test_console_workday_browser import SIZES, log_in  # noqa: E402
-from tickets import accounts, demo  # noqa: E402
+from tickets import accounts  # noqa: E402
 from tickets.clock import frozen  # noqa: E402
-from tickets.db import db, make_engine  # noqa: E402
-from tickets.migrate import upgrade  # noqa: E402
+from tickets.db import db  # noqa: E402
 from tickets.models import Ticket, User  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
+
+
+def shoot(browser: Browser, url: str, username: str, landing: str, pages: dict[str, str]) -> None:
+    """Log `username` in at each size and save each of `pages` (name: path, "" for the landing page)."""
+    for size, viewport in SIZES.items():
+        page = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul").new_page()
+        page.set_viewport_size(viewport)
+        log_in(page, url, username)
+        page.wait_for_url(f"{url}{landing}")
+        for name, path in pages.items():
+            if path:
+                page.goto(f"{url}{path}")
+            page.screenshot(path=OUT / f"after-{name}-{size}.png", full_page=True)
+        page.context.close()
 
 
 def main() -> None:
     accounts.PASSWORD_HASH_METHOD = CHEAP_PASSWORD_HASH  # the demo logins, made in a second
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     with tempfile.TemporaryDirectory() as folder, frozen(NOW) as clock:
-        database_url = f"sqlite:///{folder}/demo.sqlite3"
-        engine = make_engine(database_url)
-        upgrade(engine)
-        engine.dispose()
-        config = test_config(database_url)
+        path = Path(folder) / "demo.sqlite3"
+        build_demo_database(path)
+        config = test_config(f"sqlite:///{path}")
         app = create_app(config)
         with app.app_context():
-            with db.transaction() as session:
-                demo.seed(session, config)
-                consultant = session.scalar(select(User).where(User.username == "it-kim"))
-                reference = session.scalar(select(Ticket.reference).where(Ticket.assignee == consultant))
+            consultant = db.session.scalar(select(User).where(User.username == "it-kim"))
+            reference = db.session.scalar(select(Ticket.reference).where(Ticket.assignee == consultant))
             db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -60,31 +69,22 @@ def main() -> None:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                for size, viewport in SIZES.items():
-                    page = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul").new_page()
-                    page.set_viewport_size(viewport)
-                    log_in(page, url, "it-kim")
-                    page.wait_for_url(f"{url}/console/")
-                    page.screenshot(path=OUT / f"after-queue-{size}.png", full_page=True)
-                    page.goto(f"{url}/console/tickets/{reference}")
-                    page.screenshot(path=OUT / f"after-ticket-{size}.png", full_page=True)
-                    page.context.close()
+                shoot(
+                    browser,
+                    url,
+                    "it-kim",
+                    "/console/",
+                    {"queue": "", "ticket": f"/console/tickets/{reference}"},
+                )
                 clock.advance(hours=40)
                 with app.app_context():
                     sweep(db.transaction, AlertSettings.from_config(config), clock.at)
-                for size, viewport in SIZES.items():
-                    page = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul").new_page()
-                    page.set_viewport_size(viewport)
-                    log_in(page, url, "supervisor")
-                    page.wait_for_url(f"{url}/supervisor/")
-                    page.screenshot(path=OUT / f"after-dashboard-{size}.png", full_page=True)
-                    page.context.close()
+                shoot(browser, url, "supervisor", "/supervisor/", {"dashboard": ""})
                 browser.close()
         finally:
             server.shutdown()
             server.server_close()
-            if db.engine is not None:
-                db.engine.dispose()
+            db.of(app).engine.dispose()
 
 
 if __name__ == "__main__":
