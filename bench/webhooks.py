@@ -359,9 +359,14 @@ def replay_spool(url: str, spool: str) -> int:
     from ivr.app import create_app
     from ivr.config import load_config
     from ivr.webhooks import replay_spooled
+    from tickets.db import db
 
     environ = {"DATABASE_URL": url, "SECRET_KEY": "bench", "HOTLINE_SPOOL_DIR": spool}
-    return replay_spooled(create_app(load_config(environ=environ)))
+    app = create_app(load_config(environ=environ))
+    try:
+        return replay_spooled(app)
+    finally:
+        db.of(app).engine.dispose()  # the database is dropped next: no connection may stay open
 
 
 def check_tickets(url: str, calls: int) -> None:
