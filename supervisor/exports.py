@@ -180,6 +180,6 @@ def monthly_rows(months: list[MonthFigures], labels: Labels) -> Iterator[str]:
                 month.finished,
                 month.met,
                 month.breached,
-                "" if compliance is None else f"{compliance:.1f}",
+                "" if compliance is None else round(compliance, 1),  # a number, not text to a spreadsheet
             )
         )

@@ -381,6 +381,9 @@ def test_monthly_csv_matches_the_monthly_figures(
         assert int(figures["접수"]) == len(chosen)
         assert int(figures["장비활용"]) == sum(s.support_type == "equipment" for s in chosen)
         assert int(figures["기한 내 완료"]) == sum(map(fx.met, chosen))
+    # Figures are numbers a supervisor can sum and chart: none is written as text (="…" or '…).
+    for raw in _raw_csv_rows(response)[1:]:
+        assert all(not cell.startswith(("=", "'")) for cell in raw[1:]), raw
 
 
 def test_ticket_csv_reads_batch_after_batch_without_losing_or_repeating_a_ticket(
