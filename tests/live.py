@@ -39,6 +39,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+PHONE = SIZES["phone"]
+
+
+def fits_the_width(page: Any) -> bool:
+    """Nothing to scroll sideways to, once the page's stylesheets have loaded.
+
+    A URL matches as soon as the new page commits; measured before its stylesheets arrive, an unstyled
+    table is wider than a phone. On a loaded CI machine that happened.
+    """
+    page.wait_for_load_state("load")
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 @dataclass

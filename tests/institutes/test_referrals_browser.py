@@ -11,16 +11,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from tests.live import ARTIFACTS, LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
+from tests.live import ARTIFACTS, SIZES, LiveServer, browser_page, fits_the_width, live_server  # noqa: F401  (fixtures)
 from tickets.db import db
 from tickets.models import OutboxMessage, Referral, Ticket, User
 
-VIEWPORTS = {"desk": (1366, 900), "phone": (390, 844)}
 BRAND_BLUE = "rgb(20, 61, 107)"  # #143d6b, the buttons of the institute page's stylesheet
-
-
-def _fits(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def _held_ticket(live: LiveServer) -> str:
@@ -49,16 +44,15 @@ def _answer_link(live: LiveServer, reference: str) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("size", list(SIZES))
 def test_a_consultant_refers_and_the_institute_accepts_through_its_link(
     live_server: LiveServer,  # noqa: F811
     browser_page: Any,  # noqa: F811
-    viewport: str,
+    size: str,
 ) -> None:
-    width, height = VIEWPORTS[viewport]
     reference = _held_ticket(live_server)
     page = browser_page
-    page.set_viewport_size({"width": width, "height": height})
+    page.set_viewport_size(SIZES[size])
     page.goto(f"{live_server.url}/console/login")
     page.get_by_label("아이디").fill("it-kim")
     page.get_by_label("비밀번호").fill("hotline1379")
@@ -87,14 +81,12 @@ def test_a_consultant_refers_and_the_institute_accepts_through_its_link(
     expect(page.get_by_role("status")).to_contain_text("연계 요청을 보냈습니다")
     row = page.locator(f"#referral-list tr[data-institute='{key}']")
     assert "응답 대기" in row.inner_text()
-    assert _fits(page), "the ticket page is wider than the screen"
-    page.screenshot(path=str(ARTIFACTS / f"referral-console-{viewport}.png"), full_page=True)
+    assert fits_the_width(page), "the ticket page is wider than the screen"
+    page.screenshot(path=str(ARTIFACTS / f"referral-console-{size}.png"), full_page=True)
 
     # The institute's contact, in a browser of their own, opens the link from the e-mail.
     link = _answer_link(live_server, reference)
-    contact = page.context.browser.new_context(
-        locale="ko-KR", timezone_id="Asia/Seoul", viewport={"width": width, "height": height}
-    )
+    contact = page.context.browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", viewport=SIZES[size])
     try:
         institute = contact.new_page()
         institute.goto(link)
@@ -107,13 +99,13 @@ def test_a_consultant_refers_and_the_institute_accepts_through_its_link(
             accept.get_by_role("button", name="수락하기").evaluate("b => getComputedStyle(b).backgroundColor")
             == BRAND_BLUE
         )  # the stylesheet loaded (an inline <style> is blocked by the CSP)
-        assert _fits(institute), "the institute page is wider than the screen"
+        assert fits_the_width(institute), "the institute page is wider than the screen"
         accept.get_by_label("기업에 연락할 담당자").fill("박시험")
         accept.get_by_label("예상 완료일").fill("2026-12-10")
         accept.get_by_role("button", name="수락하기").click()
         assert "수락했습니다" in institute.get_by_role("status").inner_text()
         assert institute.locator("#referral-status").inner_text() == "수락됨"
-        institute.screenshot(path=str(ARTIFACTS / f"referral-institute-{viewport}.png"), full_page=True)
+        institute.screenshot(path=str(ARTIFACTS / f"referral-institute-{size}.png"), full_page=True)
         # The other tab's form was used already: it says so and changes nothing.
         stale.locator("#accept").get_by_label("기업에 연락할 담당자").fill("누군가")
         stale.locator("#accept").get_by_label("예상 완료일").fill("2026-12-30")

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from scheduler.sweep import AlertSettings, sweep
 from supervisor.dashboard import NOTHING_DECIDED, NOTHING_RECEIVED
 from tests.axe import severe_violations
-from tests.live import LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
-from tests.tickets.test_console_workday_browser import SIZES, fits_the_width, log_in
+from tests.live import SIZES, LiveServer, browser_page, fits_the_width, live_server  # noqa: F401  (fixtures)
+from tests.tickets.test_console_workday_browser import log_in
 from tickets.clock import FrozenClock, now
 from tickets.db import db
 

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from scheduler.sweep import AlertSettings, sweep
 from tests.axe import severe_violations
-from tests.live import LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
-from tests.tickets.test_console_workday_browser import SIZES, fits_the_width, log_in
+from tests.live import SIZES, LiveServer, browser_page, fits_the_width, live_server  # noqa: F401  (fixtures)
+from tests.tickets.test_console_workday_browser import log_in
 from tickets.clock import now
 from tickets.db import db
 

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.axe import severe_violations
-from tests.live import browser_page, live_server  # noqa: F401  (fixtures)
-from tests.tickets.test_console_workday_browser import SIZES, fits_the_width, log_in
+from tests.live import SIZES, browser_page, fits_the_width, live_server  # noqa: F401  (fixtures)
+from tests.tickets.test_console_workday_browser import log_in
 
 
 @pytest.mark.browser

@@ -11,16 +11,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from tests.axe import severe_violations
-from tests.live import browser_page, live_server  # noqa: F401  (fixtures)
+from tests.live import SIZES, browser_page, fits_the_width, live_server  # noqa: F401  (fixtures)
 from tickets.access_log import AccessLogEntry
 from tickets.db import db
 from tickets.models import Status, Ticket, User
-
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-def fits_the_width(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def log_in(page: Any, url: str, username: str) -> None:

@@ -9,12 +9,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.live import ARTIFACTS, browser_page, live_server  # noqa: F401  (fixtures)
+from tests.live import ARTIFACTS, SIZES, browser_page, fits_the_width, live_server  # noqa: F401  (fixtures)
 from tickets import clock, inbox
 from tickets.db import db
 from tickets.models import Ticket
-
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 def _two_alerts_for(app: Any, username: str) -> list[str]:
@@ -32,11 +30,6 @@ def _two_alerts_for(app: Any, username: str) -> list[str]:
                 now=clock.now(),
             )
     return references
-
-
-def _fits_the_width(page: Any) -> bool:
-    """Nothing to scroll sideways to (the queue's wide tables may; the inbox must not)."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 @pytest.mark.browser
@@ -62,7 +55,7 @@ def test_a_supervisor_reads_and_clears_the_console_inbox(live_server, browser_pa
     items = page.locator("#notifications li")
     assert items.count() == 2
     assert second in items.nth(0).inner_text() and first in items.nth(1).inner_text()  # newest first
-    assert _fits_the_width(page)
+    assert fits_the_width(page)
     page.screenshot(path=str(ARTIFACTS / f"inbox-{size}.png"), full_page=True)
 
     # each click posts and reloads the page: wait for the new one, never read the one going away

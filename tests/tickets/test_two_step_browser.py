@@ -11,9 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from tests.live import ARTIFACTS, LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
-
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+from tests.live import ARTIFACTS, SIZES, LiveServer, browser_page, fits_the_width, live_server  # noqa: F401  (fixtures)
 
 
 def _csp_refusals(page: Any) -> list[str]:
@@ -34,7 +32,7 @@ def _enrol_from_the_page(page: Any, size: str, clock: Any, name: str) -> tuple[p
     qr = page.locator("figure.qr svg")
     box = qr.bounding_box()
     assert box is not None and box["width"] >= 150 and box["x"] + box["width"] <= SIZES[size]["width"]
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_the_width(page)
     page.screenshot(path=str(ARTIFACTS / f"two-step-{name}-{size}.png"), full_page=True)
     totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().replace(" ", ""))
     if page.get_by_label("비밀번호").count():  # logged in: the password is asked again

@@ -10,11 +10,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.live import ARTIFACTS, LiveServer, browser_page, live_server  # noqa: F401  (fixtures)
+from tests.live import ARTIFACTS, PHONE, SIZES, LiveServer, browser_page, fits_the_width, live_server  # noqa: F401  (fixtures)
 from tickets.db import db
 from tickets.models import OutboxMessage, Ticket
-
-PHONE = {"width": 390, "height": 844}
 
 
 def _watch_csp(page: Any) -> list[str]:
@@ -44,17 +42,13 @@ def _fill_the_form(page: Any, server: LiveServer, number: str = "010-2345-6789")
     page.get_by_role("button", name="인증번호 받기").click()
 
 
-def _fits_the_screen(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
 @pytest.mark.browser
 def test_a_company_files_a_request_on_a_phone(live_server: LiveServer, browser_page: Any) -> None:  # noqa: F811
     page = browser_page
     page.set_viewport_size(PHONE)
     refused = _watch_csp(page)
     page.goto(f"{live_server.url}/request")
-    assert _fits_the_screen(page)
+    assert fits_the_width(page)
     assert "상담에만 쓰이며" in page.locator("#privacy-notice").inner_text()
     button = page.get_by_role("button", name="인증번호 받기").bounding_box()
     assert button is not None and button["height"] >= 44 and button["x"] + button["width"] <= PHONE["width"]
@@ -62,13 +56,13 @@ def test_a_company_files_a_request_on_a_phone(live_server: LiveServer, browser_p
 
     _fill_the_form(page, live_server)
     expect(page.locator("#code-sent")).to_contain_text("010-****-6789")
-    assert _fits_the_screen(page)
+    assert fits_the_width(page)
     page.get_by_label("인증번호").fill(_latest_code(live_server))
     page.get_by_role("button", name="확인하고 접수하기").click()
 
     expect(page.locator("#reference")).to_have_text(re.compile(r"^\d{4}-\d{4}$"))
     assert "3일 이내" in page.locator("#promise").inner_text()
-    assert _fits_the_screen(page)
+    assert fits_the_width(page)
     page.screenshot(path=str(ARTIFACTS / "web-request-done-phone.png"), full_page=True)
     reference = page.locator("#reference").inner_text()
     with live_server.app.app_context():
@@ -90,10 +84,10 @@ def test_the_form_in_english_and_the_privacy_page(live_server: LiveServer, brows
     assert "only to help you" in page.locator("#privacy-notice").inner_text()  # the call's notice
     page.get_by_role("link", name="Full privacy notice").click()
     expect(page.get_by_role("heading", name="Asking for deletion")).to_be_visible()
-    assert _fits_the_screen(page)
+    assert fits_the_width(page)
     page.get_by_role("link", name="한국어").click()
     expect(page.get_by_role("heading", name="삭제 요청 방법")).to_be_visible()
-    page.set_viewport_size({"width": 1366, "height": 900})
+    page.set_viewport_size(SIZES["desktop"])
     main = page.locator("main").bounding_box()
     assert main is not None and main["width"] <= 700  # a readable column at a desktop too
     assert refused == []
