@@ -50,6 +50,7 @@ EVENT_NAMES = {
     "referral_declined": "기관 거절", "referral_completed": "기관 지원 완료",
     "referral_expired": "연계 기한 만료", "referral_reminded": "기관 재안내",
     "referral_alert": "연계 후속 알림", "referral_link_revoked": "연계 링크 취소",
+    "referral_link_sent": "연계 새 링크 보냄",
     "company_sms_skipped": "기업 안내 문자 생략(휴대전화 아님)",
     "recording_deleted": "녹음 삭제", "numbers_masked": "번호 가림(보존기간)", "anonymised": "개인정보 삭제",
 }  # fmt: skip

@@ -4,7 +4,8 @@ institute's private link.
 A referral moves `sent → accepted | declined | expired`, then `accepted → completed`; every move is an event
 on the ticket. The institute answers through a link whose token is random (`secrets`) and stored only as its
 SHA-256: it serves one referral, expires (config `referrals.link_valid_days`, stretched on acceptance until
-the outcome is due), can be revoked, and once the referral is final it changes nothing more. The scheduler's
+the outcome is due), can be revoked (and a new one sent to a right address), and once the referral is final
+it changes nothing more. The scheduler's
 follow-up sweep (scheduler.referral_followup) reminds, alerts and expires: a change here only asks it to
 look (`follow_up_at = now`), so its rules live in one place.
 
@@ -51,6 +52,7 @@ SUMMARY_MAX = 4000
 ANSWER_PATH = "/institute/r/{token}"
 RECORDING_PATH = "/institute/r/{token}/recording"
 REFERRED = "referred"  # the resolution_type of a ticket an institute took on
+NEW_LINK = "new-link"  # the message kind of a link sent after the earlier ones were revoked
 
 
 class ReferralError(Exception):
@@ -277,6 +279,49 @@ def revoke_links(session: Session, referral: Referral, *, by: User, now: datetim
     return revoked
 
 
+def send_new_link(
+    session: Session,
+    referral: Referral,
+    *,
+    contact_name: Any = None,
+    by: User,
+    now: datetime,
+    texts: MessageTexts,
+) -> Referral:
+    """After the links were revoked (a wrong address, a forwarded e-mail): one new link to the institute's
+    contact, who may be another of its contacts now or the same one at a corrected address.
+
+    The referral keeps its dates: the new link expires with the revoked ones, and the sweep's reminder and
+    expiry stay where they were, so the company's deadline does not move. The reminder, if still due, now
+    goes out again (with a link of its own) because a link works again."""
+    if contact_name is not None and not isinstance(contact_name, str):
+        raise ReferralError(422, "invalid_contact", "contact is a contact's name.")
+    if not referral.is_open:
+        raise ReferralError(409, "referral_closed", f"A {referral.status} referral gets no new link.")
+    if not links_revoked(session, referral):
+        raise ReferralError(409, "link_works", "The referral's link still works: revoke it first.")
+    links = _links(session, referral)
+    if max(link.expires_at for link in links) <= now:
+        raise ReferralError(409, "link_expired", "The referral's links have expired; it gets no new one.")
+    contact = _contact(referral.institute, contact_name)
+    token = reissue_link(session, referral, now)
+    referral.contact = contact
+    ticket = referral.ticket
+    events.record(
+        session, ticket, "referral_link_sent", by=by, at=now, referral=referral.id,
+        institute=referral.institute.key, contact=contact.name,
+    )  # fmt: skip
+    _touch(ticket, by, now)
+    # Each new link is its own message: one per link, so a second revocation and resend also reaches them.
+    _message_institute(session, referral, token, texts, now, kind=f"{NEW_LINK}-{len(links) + 1}")
+    session.flush()
+    access_log.record_request(
+        session, Action.CHANGE, [ticket.reference], what="referral_new_link", referral=referral.id,
+        institute=referral.institute.key,
+    )  # fmt: skip
+    return referral
+
+
 def links_revoked(session: Session, referral: Referral) -> bool:
     """Whether the consultant withdrew every link of the referral (nothing may hand it a fresh one)."""
     links = _links(session, referral)
@@ -462,7 +507,8 @@ def _message_institute(
     session: Session, referral: Referral, token: str, texts: MessageTexts, now: datetime, *, kind: str
 ) -> list[str]:
     """The institute's e-mail (and SMS, to a mobile): a summary, the company's number, the recording's and
-    the answer's links. `kind` is "referral" or "reminder"; each is written once per contact address."""
+    the answer's links. `kind` is "referral", "reminder" or NEW_LINK and the link's number; each is written
+    once per contact address."""
     ticket, contact = referral.ticket, referral.contact
     if contact is None:
         return []
@@ -490,6 +536,8 @@ def _message_institute(
     ]
     if referral.note:
         lines.append(f"전문위원 메모: {referral.note}")
+    if kind.startswith(NEW_LINK):
+        lines.append("앞서 보낸 링크는 취소되었습니다. 이 메시지의 링크를 쓰세요.")
     lines.append(f"기업 연락처: {callback}")
     if recording:
         lines.append(f"기업의 문의 녹음: {recording}")

@@ -106,18 +106,38 @@ def refer(reference: str) -> Any:
     return referrals.referral_json(referral), 201
 
 
-@bp.post("/tickets/<reference>/referrals/<int:referral_id>/revoke")
-@api_auth(roles=ticket_actions.TICKET_ROLES)
-def revoke(reference: str, referral_id: int) -> Any:
-    """Stop the referral's links from working (sent to the wrong address, forwarded)."""
-    ticket = _held(reference)
+def _referral(ticket: Ticket, referral_id: int) -> Referral:
     referral = db.session.scalar(
         select(Referral).where(Referral.id == referral_id, Referral.ticket_id == ticket.id)
     )
     if referral is None:
         raise ActionError(404, "not_found", f"No referral {referral_id} on this ticket.")
+    return referral
+
+
+@bp.post("/tickets/<reference>/referrals/<int:referral_id>/revoke")
+@api_auth(roles=ticket_actions.TICKET_ROLES)
+def revoke(reference: str, referral_id: int) -> Any:
+    """Stop the referral's links from working (sent to the wrong address, forwarded)."""
+    ticket = _held(reference)
+    referral = _referral(ticket, referral_id)
     revoked = referrals.revoke_links(db.session(), referral, by=_me(), now=clock.now())
     return {"referral": referrals.referral_json(referral), "links_revoked": revoked}
+
+
+@bp.post("/tickets/<reference>/referrals/<int:referral_id>/new-link")
+@api_auth(roles=ticket_actions.TICKET_ROLES)
+def send_new_link(reference: str, referral_id: int) -> Any:
+    """After revoking: a new link to the institute's contact (named, else the referral's own or first)."""
+    ticket = _held(reference)
+    referral = _referral(ticket, referral_id)
+    contact = _body().get("contact") if request.content_length else None  # the body is optional
+    if contact is None and referral.contact is not None:
+        contact = referral.contact.name
+    referrals.send_new_link(
+        db.session(), referral, contact_name=contact, by=_me(), now=clock.now(), texts=message_texts()
+    )
+    return referrals.referral_json(referral), 201
 
 
 def init_app(app: Flask) -> None:

@@ -163,4 +163,32 @@ PATHS: dict[str, Any] = {
             "responses": {"200": json_response("LinksRevoked", "revoked"), **ERRORS},
         }
     },
+    "/tickets/{reference}/referrals/{referral_id}/new-link": {
+        "post": {
+            "summary": "After revoking, send one new private link to the institute's contact",
+            "description": "The referral keeps its dates: the new link expires with the revoked ones.",
+            "parameters": [
+                *REFERENCE,
+                {"name": "referral_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+            ],
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"contact": {**STRING, "description": "default: the referral's"}},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": json_response("Referral", "sent"),
+                "400": json_response("Error", "not a JSON object"),
+                **ERRORS,
+                "409": json_response("Error", "the referral is final, its link still works, or it expired"),
+                "422": json_response("Error", "unknown contact"),
+            },
+        }
+    },
 }

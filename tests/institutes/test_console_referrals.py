@@ -152,6 +152,53 @@ def test_revoking_asks_first_then_the_link_and_its_reminders_stop(
     assert reminders == []
 
 
+def test_after_revoking_a_new_link_goes_to_the_contact_chosen_and_only_that_link_works(
+    client, session, ticket, make_institute, config, clock
+) -> None:
+    make_institute("lab-n", contacts="담당 갑|wrong@example.org|;담당 을|right@example.org|")
+    db.session.commit()
+    login(client, "it-kim")
+    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-n")
+    referral = session.scalars(select(Referral)).one()
+    old_token = _answer_token(session, referral)
+    base = f"/console/tickets/{ticket.reference}/referrals/{referral.id}"
+    new_link_path = f"{base}/new-link"
+    assert f'action="{new_link_path}"' not in _page(client, ticket)  # the first link still works
+    working = _post(client, new_link_path, contact="담당 을")
+    assert working.status_code == 303 and "먼저 링크를 취소하세요" in _page(client, ticket)
+
+    _post(client, f"{base}/revoke")
+    page = _page(client, ticket)
+    assert f'action="{new_link_path}"' in page and "새 링크 보내기" in page
+    clock.advance(hours=2)
+    assert _post(client, new_link_path, contact="담당 을").status_code == 303
+    assert "담당 을님께 새 링크를 보냈습니다" in _page(client, ticket)
+    (message,) = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key.startswith(f"referral:{referral.id}:new-link"))
+    ).all()
+    assert message.recipient == "right@example.org"
+    assert "앞서 보낸 링크는 취소되었습니다" in message.payload["text"]
+    new_token = re.search(r"/institute/r/([\w-]+)", message.payload["text"]).group(1)
+    assert client.get(f"/institute/r/{old_token}").status_code == 410
+    assert client.get(f"/institute/r/{new_token}").status_code == 200
+    (change,) = [e for e in _log(session, "change") if e.detail.get("what") == "referral_new_link"]
+    assert (change.actor_name, change.detail["referral"]) == ("it-kim", referral.id)
+    assert f'action="{new_link_path}"' not in _page(client, ticket)  # one working link at a time
+
+    # The sweep's reminder is due again, now that a link works: it goes to the new contact. The referral
+    # kept its dates, so it still expires when the first link would have.
+    clock.advance(days=5)
+    follow_up_due_referrals(session, FollowUpSettings.from_config(config), clock.at)
+    reminders = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key.startswith(f"referral:{referral.id}:reminder"))
+    ).all()
+    assert [r.recipient for r in reminders] == ["right@example.org"]
+    clock.advance(days=config.referrals.link_valid_days - 5)
+    follow_up_due_referrals(session, FollowUpSettings.from_config(config), clock.at)
+    assert session.get(Referral, referral.id).status == "expired"
+    assert client.get(f"/institute/r/{new_token}").status_code == 410
+
+
 def test_the_resolve_form_offers_referred_once_an_institute_accepted(
     client, session, ticket, make_institute
 ) -> None:

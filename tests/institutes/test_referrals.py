@@ -248,6 +248,27 @@ def test_a_tampered_expired_or_revoked_link_changes_nothing(
     assert statuses == ["sent", "sent"]
 
 
+def test_a_new_link_only_after_revoking_and_only_while_the_referral_has_time(
+    client, session, kim, ticket, make_institute, clock
+) -> None:
+    make_institute("kitech-n", contacts="담당 갑|a@example.org|;담당 을|b@example.org|")
+    referral = _refer(client, kim, ticket, "kitech-n", contact="담당 을").get_json()
+    path = f"/tickets/{ticket.reference}/referrals/{referral['id']}"
+    early = api(client, kim[1], "POST", f"{path}/new-link")
+    assert (early.status_code, early.get_json()["error"]["code"]) == (409, "link_works")
+    api(client, kim[1], "POST", f"{path}/revoke")
+    unknown = api(client, kim[1], "POST", f"{path}/new-link", {"contact": "누구"})
+    assert (unknown.status_code, unknown.get_json()["error"]["code"]) == (422, "invalid_contact")
+    assert api(client, kim[1], "POST", f"{path}/new-link").status_code == 201
+    (sent,) = _outbox(session, f"referral:{referral['id']}:new-link")
+    assert sent.recipient == "b@example.org"  # no contact named: the referral's own
+    api(client, kim[1], "POST", f"{path}/revoke")
+    clock.advance(days=15)  # past the link's 14 days, before the sweep marks the referral expired
+    late = api(client, kim[1], "POST", f"{path}/new-link")
+    assert (late.status_code, late.get_json()["error"]["code"]) == (409, "link_expired")
+    assert len(_outbox(session, f"referral:{referral['id']}:new-link")) == 1
+
+
 def test_decline_is_recorded_with_its_reason(client, session, kim, ticket, make_institute) -> None:
     make_institute("kitech-d")
     referral = _refer(client, kim, ticket, "kitech-d").get_json()

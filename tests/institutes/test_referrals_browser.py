@@ -120,3 +120,14 @@ def test_a_consultant_refers_and_the_institute_accepts_through_its_link(
     with live_server.app.app_context(), db.transaction() as session:
         referral = session.scalars(select(Referral).where(Referral.accepted_by.is_not(None))).one()
         assert (referral.accepted_by, str(referral.expected_at)) == ("박시험", "2026-12-10")
+
+    # The link was forwarded: the consultant revokes it, then sends a new one to the same contact.
+    row.get_by_role("button", name="링크 취소").click()
+    page.get_by_role("button", name="링크 취소 확인").click()
+    expect(page.get_by_role("status")).to_contain_text("링크를 취소했습니다")
+    row = page.locator(f"#referral-list tr[data-institute='{key}']")
+    assert "링크 취소됨" in row.inner_text()
+    assert fits_the_width(page), "the ticket page with the new-link form is wider than the screen"
+    row.get_by_role("button", name="새 링크 보내기").click()
+    expect(page.get_by_role("status")).to_contain_text("새 링크를 보냈습니다")
+    assert "링크 취소됨" not in page.locator(f"#referral-list tr[data-institute='{key}']").inner_text()

@@ -2,9 +2,10 @@
 
 The consultant records a diagnosis (summary and needed support types), sees the suggested institutes with
 why they come first (the company's region, their open referrals), refers the ticket (institute, optional
-contact, note) and revokes a referral's links after a confirmation page (no script: the CSP forbids inline
-code, and a page works without any). Every change goes through tickets.referrals, exactly as the API's do,
-which also writes the access-log rows; this module parses forms and words refusals in Korean.
+contact, note), revokes a referral's links after a confirmation page (no script: the CSP forbids inline
+code, and a page works without any) and then sends a new link to the right contact. Every change goes
+through tickets.referrals, exactly as the API's do, which also writes the access-log rows; this module parses
+forms and words refusals in Korean.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ ERRORS = {
     "invalid_contact": "그 기관에 그런 이름의 담당자가 없습니다.",
     "invalid_note": "메모는 4000자 이내로 입력하세요.",
     "already_referred": "이미 이 기관에 연계한 접수입니다.",
+    "referral_closed": "끝난 연계입니다. 새 링크를 보낼 수 없습니다.",
+    "link_works": "아직 쓸 수 있는 링크가 있습니다. 먼저 링크를 취소하세요.",
+    "link_expired": "연계 기한이 지나 새 링크를 보낼 수 없습니다.",
 }
 
 
@@ -146,4 +150,22 @@ def revoke(reference: str, referral_id: int) -> Any:
         )
     else:
         flash("이미 취소된 링크입니다.", "ok")
+    return _back(ticket)
+
+
+@bp.post("/tickets/<reference>/referrals/<int:referral_id>/new-link")
+@login_required(roles=ticket_actions.TICKET_ROLES)
+def send_new_link(reference: str, referral_id: int) -> Response:
+    """A new link, to the contact chosen, for a referral whose links were revoked."""
+    ticket = _held(reference)
+    referral = _referral(ticket, referral_id)
+    try:
+        referrals.send_new_link(
+            db.session(), referral, contact_name=request.form.get("contact") or None, by=_me(),
+            now=clock.now(), texts=MessageTexts.from_config(current_app.config["HOTLINE"]),
+        )  # fmt: skip
+    except ReferralError as error:
+        return _refused(ticket, error)
+    assert referral.contact is not None
+    flash(f"{referral.institute.name_ko} {referral.contact.name}님께 새 링크를 보냈습니다.", "ok")
     return _back(ticket)
