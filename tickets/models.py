@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tickets import clock
@@ -535,6 +535,8 @@ class ReferralStatus(enum.StrEnum):
 
 
 OPEN_REFERRAL_STATUSES = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+# The same condition in SQL, for the partial index below and its migration (0014).
+OPEN_REFERRAL_SQL = f"status IN ({', '.join(repr(str(s)) for s in OPEN_REFERRAL_STATUSES)})"
 
 
 class Referral(Base):
@@ -543,8 +545,16 @@ class Referral(Base):
     __tablename__ = "referrals"
     __table_args__ = (
         _enum_check("status", "status", ReferralStatus),
-        # One referral per ticket and institute: two consultants referring at once make one (the other 409).
-        UniqueConstraint("ticket_id", "institute_id"),
+        # One open referral per ticket and institute: two consultants referring at once make one (the other
+        # 409). Once the institute declined or let it expire, it may be asked again.
+        Index(
+            None,
+            "ticket_id",
+            "institute_id",
+            unique=True,
+            sqlite_where=text(OPEN_REFERRAL_SQL),
+            postgresql_where=text(OPEN_REFERRAL_SQL),
+        ),  # fmt: skip
         # The follow-up sweep reads only what is due (scheduler.referral_followup).
         Index(None, "follow_up_at"),
         # Suggestions rank institutes by their open referrals; the reports count by institute.

@@ -199,14 +199,14 @@ def refer(
         raise ReferralError(
             409, "ticket_closed", f"A {ticket.status} ticket is not referred; reopen it first."
         )
-    duplicate = ReferralError(409, "already_referred", f"This ticket is referred to {institute.key} already.")
-    if session.scalar(
-        select(Referral.id).where(Referral.ticket_id == ticket.id, Referral.institute_id == institute.id)
-    ):
+    duplicate = ReferralError(
+        409, "already_referred", f"This ticket has an open referral to {institute.key} already."
+    )
+    if any(r.institute_id == institute.id and r.is_open for r in ticket.referrals):
         raise duplicate
     try:
-        # The unique (ticket, institute) decides a race between two consultants; the savepoint keeps the
-        # request's transaction usable for the 409 (PostgreSQL aborts a transaction on an error).
+        # The unique index over open referrals decides a race between two consultants; the savepoint keeps
+        # the request's transaction usable for the 409 (PostgreSQL aborts a transaction on an error).
         with session.begin_nested():
             referral = Referral(
                 ticket=ticket, institute=institute, contact=contact, status=ReferralStatus.SENT,

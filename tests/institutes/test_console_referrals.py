@@ -95,7 +95,7 @@ def test_a_consultant_diagnoses_sees_why_institutes_are_suggested_and_refers(
     assert (referral.institute.key, referral.note, referral.by.username) == ("near-lab", "급함", "it-kim")
     # Referring there again is refused in Korean, and changes nothing.
     again = _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="near-lab")
-    assert again.status_code == 303 and "이미 이 기관에 연계한 접수입니다" in _page(client, ticket)
+    assert again.status_code == 303 and "이 기관에 진행 중인 연계가 있습니다" in _page(client, ticket)
     assert len(session.scalars(select(Referral)).all()) == 1
     # Both changes are in the access log as inputs by the consultant.
     inputs = [(e.actor_name, e.subjects, e.detail.get("what")) for e in _log(session, "input")]
@@ -103,6 +103,12 @@ def test_a_consultant_diagnoses_sees_why_institutes_are_suggested_and_refers(
         ("it-kim", [ticket.reference], "diagnosis"),
         ("it-kim", [ticket.reference], "referral"),
     ]
+    refer_form = _page(client, ticket).split('id="refer-form"')[1].split("</form>")[0]
+    assert 'value="near-lab"' not in refer_form  # not offered while its referral is open ...
+    referral.status = "declined"
+    db.session.commit()
+    refer_form = _page(client, ticket).split('id="refer-form"')[1].split("</form>")[0]
+    assert 'value="near-lab"' in refer_form  # ... but once it declined, it may be asked again
 
 
 def test_only_the_holder_or_a_supervisor_refers_and_a_closed_ticket_is_not_referred(

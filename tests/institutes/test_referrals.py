@@ -283,3 +283,27 @@ def test_decline_is_recorded_with_its_reason(client, session, kim, ticket, make_
     shown = api(client, kim[1], "GET", f"/tickets/{ticket.reference}").get_json()
     assert shown["referrals"][0]["status"] == "declined"
     assert shown["events"][-1]["detail"]["reason"] == "장비 고장"
+
+
+def test_an_institute_that_declined_may_be_asked_again_once_at_a_time(
+    client, session, kim, ticket, make_institute
+) -> None:
+    make_institute("kitech-a")
+    first = _refer(client, kim, ticket, "kitech-a").get_json()
+    busy = _refer(client, kim, ticket, "kitech-a")
+    assert (busy.status_code, busy.get_json()["error"]["code"]) == (409, "already_referred")
+    token = _token(session, first["id"])
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"/institute/r/{token}").text).group(1)
+    client.post(
+        f"/institute/r/{token}/decline", data={"reason": "이번 달 장비 예약 마감", "csrf_token": csrf}
+    )
+    # A week later the equipment is free: the consultant asks the same institute again.
+    again = _refer(client, kim, ticket, "kitech-a", note="다음 달 일정으로 다시 부탁드립니다")
+    assert again.status_code == 201 and again.get_json()["id"] != first["id"]
+    assert _token(session, again.get_json()["id"]) != token  # a message and a link of its own
+    statuses = [
+        r["status"]
+        for r in api(client, kim[1], "GET", f"/tickets/{ticket.reference}").get_json()["referrals"]
+    ]
+    assert statuses == ["declined", "sent"]
+    assert _refer(client, kim, ticket, "kitech-a").status_code == 409  # one open referral at a time

@@ -32,7 +32,7 @@ ERRORS = {
     "invalid_institute": "연계할 수 있는(활성) 기관을 선택하세요.",
     "invalid_contact": "그 기관에 그런 이름의 담당자가 없습니다.",
     "invalid_note": "메모는 4000자 이내로 입력하세요.",
-    "already_referred": "이미 이 기관에 연계한 접수입니다.",
+    "already_referred": "이 기관에 진행 중인 연계가 있습니다.",
     "referral_closed": "끝난 연계입니다. 새 링크를 보낼 수 없습니다.",
     "link_works": "아직 쓸 수 있는 링크가 있습니다. 먼저 링크를 취소하세요.",
     "link_expired": "연계 기한이 지나 새 링크를 보낼 수 없습니다.",
@@ -79,10 +79,11 @@ def referral_section(ticket: Ticket) -> dict[str, Any]:
         "suggestions": suggestions,
         "company_region": REGIONS.get(region) if region else None,
         # Any other active institute may be chosen too: the consultant knows things the registry does not.
+        # One that declined or let a referral expire is among them: it may be asked again.
         "other_institutes": [
             i
             for i in institutes.list_institutes(session, active_only=True)
-            if i.id not in suggested and i.id not in {r.institute_id for r in ticket.referrals}
+            if i.id not in suggested and i.id not in {r.institute_id for r in ticket.referrals if r.is_open}
         ],  # fmt: skip
         "referrals": sorted(ticket.referrals, key=lambda r: r.id),
         "revoked": {r.id for r in ticket.referrals if referrals.links_revoked(session, r)},
