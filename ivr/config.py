@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +23,7 @@ from callflows.flow_config import LANGUAGES, FlowConfig, Language, MenuOption
 from callflows.state import OTHER_SUPPORT_TYPE
 from scheduler.recipients import HEAD_ROLE, can_reach
 from scheduler.scheduler_config import NotificationConfig, SchedulerConfig
-from tickets import clock
+from tickets import clock, throttle
 from tickets.business_hours import HOLIDAY_YEARS, holidays_known
 from tickets.db import DatabaseBudgets
 from tickets.models import Role
@@ -495,6 +495,10 @@ def _logins(top: _Section) -> LoginConfig:
     )
     if config.proxies_in_front < 0:
         section.fail(f"must not be negative, got {config.proxies_in_front!r}", "proxies_in_front")
+    if timedelta(minutes=config.throttle_minutes) > throttle.LONGEST_WINDOW:
+        section.fail(
+            f"at most a day ({throttle.LONGEST_WINDOW}), got {config.throttle_minutes!r}", "throttle_minutes"
+        )
     section.done()
     return config
 

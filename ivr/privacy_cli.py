@@ -51,6 +51,8 @@ def privacy_purge(dry_run: bool, as_json: bool) -> None:
     click.echo(f"numbers ({verb} mask): {_listed(plan.masked)}")
     click.echo(f"incomplete tickets ({verb} anonymise): {_listed(plan.anonymised)}")
     click.echo(f"missed calls ({verb} anonymise): {_listed(plan.missed_calls)}")
+    click.echo(f"unproved web requests ({verb} delete): {plan.web_requests}")
+    click.echo(f"login throttle rows past their window ({verb} delete): {plan.throttle_rows}")
 
 
 def _listed(items: list[str] | dict[str, int]) -> str:

@@ -8,6 +8,8 @@
   the reports count received tickets, attempts and alerts by period and deleting them would rewrite past
   figures. The access log keeps its rows either way: it names references, never numbers.
 - Web form requests whose number was never proved, an hour after they started: deleted.
+- The login throttle's rows (client addresses and the names tried), a day after their window started: they
+  count nothing by then (tickets.throttle).
 
 Each step is one short transaction per batch that sets the ticket's (or call's) marker column, so a rerun,
 a crash midway or two schedulers do each exactly once: rows are taken with FOR UPDATE SKIP LOCKED on
@@ -27,7 +29,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from scheduler.access_checkpoint import retention_start
-from tickets import web_requests
+from tickets import throttle, web_requests
 from tickets.erasure import anonymise_missed_call, anonymise_ticket, mask_ticket_numbers
 from tickets.models import OPEN_STATUSES, Call, RepeatCall, Status, Ticket
 from tickets.recording_deletion import delete_ticket_recordings, ticket_recordings
@@ -50,6 +52,7 @@ class Purge:
     anonymised: list[str] = field(default_factory=list)
     missed_calls: list[str] = field(default_factory=list)
     web_requests: int = 0  # web form requests whose number was never proved (tickets.web_requests)
+    throttle_rows: int = 0  # the login throttle's rows past every window (tickets.throttle)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,11 +61,17 @@ class Purge:
             "tickets_anonymised": self.anonymised,
             "missed_calls_anonymised": self.missed_calls,
             "unproved_web_requests_deleted": self.web_requests,
+            "stale_login_throttle_rows_deleted": self.throttle_rows,
         }
 
     def __bool__(self) -> bool:
         return bool(
-            self.recordings or self.masked or self.anonymised or self.missed_calls or self.web_requests
+            self.recordings
+            or self.masked
+            or self.anonymised
+            or self.missed_calls
+            or self.web_requests
+            or self.throttle_rows
         )
 
 
@@ -125,6 +134,7 @@ def due(session: Session, now: datetime, retention: RetentionConfig, timezone: s
     plan.anonymised = [t.reference for t in session.scalars(_incomplete_due(cut).order_by(Ticket.id))]
     plan.missed_calls = [c.call_sid for c in session.scalars(_missed_calls_due(cut).order_by(Call.id))]
     plan.web_requests = web_requests.count_stale(session, now)
+    plan.throttle_rows = throttle.count_stale(session, now)
     return plan
 
 
@@ -156,6 +166,7 @@ def purge(transaction: Transaction, now: datetime, retention: RetentionConfig, t
     _in_batches(transaction, _missed_calls_due(cut), missed)
     with transaction() as session:
         done.web_requests = web_requests.forget_stale(session, now)
+        done.throttle_rows = throttle.forget_stale(session, now)
     return done
 
 

@@ -173,8 +173,10 @@ def configure(scheduler: BaseScheduler, app: Flask) -> None:
         if done:
             log.info(
                 "retention: recordings of %d ticket(s) deleted, %d ticket(s) masked, %d anonymised, "
-                "%d missed call(s) anonymised",
+                "%d missed call(s) anonymised, %d unproved web request(s) and %d login throttle row(s) "
+                "deleted",
                 len(done.recordings), len(done.masked), len(done.anonymised), len(done.missed_calls),
+                done.web_requests, done.throttle_rows,
             )  # fmt: skip
 
     add_job(

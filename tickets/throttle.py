@@ -17,7 +17,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, delete, literal, select, update
+from sqlalchemy import Table, and_, case, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,9 @@ from tickets.models import LoginThrottle
 from tickets.ticket_config import LoginConfig
 
 ANY_NAME = ""  # the username of an address's own row: its failures with every name and token
+# No window is longer (config checks `logins.throttle_minutes`; the web form counts by the hour), so a row
+# whose window started before this counts nothing and may go (forget_stale).
+LONGEST_WINDOW = timedelta(days=1)
 KEY_LENGTH = 64  # the columns' size; longer names cannot exist (tickets.accounts) and are cut to fit
 
 _TABLE = cast(Table, LoginThrottle.__table__)
@@ -118,6 +121,22 @@ def check_address(session: Session, address: str, now: datetime, config: LoginCo
 def count_token_failure(session: Session, address: str, now: datetime, config: LoginConfig) -> None:
     """A wrong API token from this address."""
     _count(session, address, ANY_NAME, now, _window(config))
+
+
+def _stale(now: datetime) -> Any:
+    return _TABLE.c.window_started_at < now - LONGEST_WINDOW
+
+
+def forget_stale(session: Session, now: datetime) -> int:
+    """Delete the rows that count nothing any more (a new failure would start a new window); how many went.
+
+    They hold client addresses and the names tried, and a name tried is now and then a password typed into
+    the wrong field: kept no longer than a window can need them (daily, by scheduler.retention)."""
+    return session.execute(delete(_TABLE).where(_stale(now))).rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+def count_stale(session: Session, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(_TABLE).where(_stale(now))) or 0
 
 
 def forget_username(session: Session, username: str) -> None:

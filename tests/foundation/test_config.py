@@ -111,6 +111,12 @@ BROKEN = [
         ),
         "sla.escalation_levels[1].notify[1]",
     ),
+    # The retention job deletes throttle rows a day old: a longer lock would be lifted by it.
+    (
+        "a lock longer than a day",
+        lambda d: d["logins"].update(throttle_minutes=1441),
+        "logins.throttle_minutes",
+    ),
     (
         "a warning by e-mail only, with e-mail switched off",
         lambda d: d["sla"].update(warning_notify=[{"role": "assignee", "channels": ["email"]}]),

@@ -1,6 +1,6 @@
 """A web request's own words (the contact person, the description) stand in for a recording: retention and
 erasure delete them with the recordings, from the ticket and from the requests that joined it. Requests whose
-number was never proved are deleted by the daily job."""
+number was never proved, and the login throttle's rows past their window, are deleted by the daily job."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import retention
 from tests.conftest import NOW
 from tests.privacy.test_retention import RETENTION, ZONE, closed, purge
-from tickets import web_requests
+from tickets import throttle, web_requests
 from tickets.access_log import AccessLogEntry
 from tickets.erasure import erase_number
 from tickets.intake import WebAnswers
-from tickets.models import Ticket, WebRequest
+from tickets.models import LoginThrottle, Ticket, WebRequest
 from tickets.web_requests import Answers
 
 NUMBER = "+821023456789"
@@ -68,3 +69,23 @@ def test_the_daily_job_deletes_requests_whose_number_was_never_proved(session: S
     assert purge().web_requests == 1
     session.expire_all()
     assert [r.created_at for r in session.scalars(select(WebRequest))] == [NOW - timedelta(minutes=30)]
+
+
+def test_the_daily_job_forgets_login_failures_once_they_count_nothing(session: Session, config: Any) -> None:
+    """The throttle's rows hold addresses and the names tried (now and then a password typed in the name
+    field): a day after their window started they go, and a lock still running is kept."""
+    limits = config.logins
+    guesser, earlier = "203.0.113.9", "198.51.100.20"
+    day = timedelta(days=1)
+    for _ in range(limits.failures_per_username):
+        throttle.count_login_attempt(
+            session, earlier, "hunter2-typed-as-name", NOW - day - timedelta(minutes=1), limits
+        )
+        throttle.count_login_attempt(session, guesser, "admin", NOW - timedelta(minutes=1), limits)
+    session.commit()
+    assert retention.due(session, NOW, RETENTION, ZONE).throttle_rows == 2  # the name's row and the address's
+    assert purge().throttle_rows == 2
+    remaining = {(r.address, r.username) for r in session.scalars(select(LoginThrottle))}
+    assert remaining == {(guesser, "admin"), (guesser, throttle.ANY_NAME)}
+    with pytest.raises(throttle.Locked):  # the running lock was not lifted
+        throttle.count_login_attempt(session, guesser, "admin", NOW, limits)
