@@ -4,7 +4,8 @@ desk (1366×900) and a phone (390×844), as the README shows them.
 The same set-up as the browser tests (tests/live.py): the demo data on a fresh SQLite file, the clock
 stopped at the tests' NOW, the app on loopback and Debian's chromium. The queue and the ticket are
 it-kim's at NOW; the dashboard is the supervisor's 40 hours later, once the scheduler's sweep has
-raised the alerts of the tickets no one closed: two overdue, one due soon. Run from the repository root:
+raised the alerts of the tickets no one closed: two overdue, one due soon (and recorded its heartbeat, as
+the scheduler does, so its tile shows it running). Run from the repository root:
 
     .venv/bin/python docs/screenshots/take.py
 """
@@ -25,10 +26,11 @@ from sqlalchemy import select  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from ivr.app import create_app  # noqa: E402
+from scheduler.heartbeat import record_sweep  # noqa: E402
 from scheduler.sweep import AlertSettings, sweep  # noqa: E402
 from tests.conftest import CHEAP_PASSWORD_HASH, NOW, test_config  # noqa: E402
-from tests.live import CHROMIUM, CHROMIUM_ARGS, build_demo_database  # noqa: E402
-from tests.tickets.test_console_workday_browser import SIZES, log_in  # noqa: E402
+from tests.live import CHROMIUM, CHROMIUM_ARGS, SIZES, build_demo_database  # noqa: E402
+from tests.tickets.test_console_workday_browser import log_in  # noqa: E402
 from tickets import accounts  # noqa: E402
 from tickets.clock import frozen  # noqa: E402
 from tickets.db import db  # noqa: E402
@@ -78,7 +80,10 @@ def main() -> None:
                 )
                 clock.advance(hours=40)
                 with app.app_context():
+                    started = clock.at
                     sweep(db.transaction, AlertSettings.from_config(config), clock.at)
+                    with db.transaction() as session:  # as the scheduler records it: the tile shows it alive
+                        record_sweep(session, "scheduler", started, seconds=0.1)
                 shoot(browser, url, "supervisor", "/supervisor/", {"dashboard": ""})
                 browser.close()
         finally:
