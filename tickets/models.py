@@ -554,7 +554,7 @@ class Referral(Base):
             unique=True,
             sqlite_where=text(OPEN_REFERRAL_SQL),
             postgresql_where=text(OPEN_REFERRAL_SQL),
-        ),  # fmt: skip
+        ),
         # The follow-up sweep reads only what is due (scheduler.referral_followup).
         Index(None, "follow_up_at"),
         # Suggestions rank institutes by their open referrals; the reports count by institute.

@@ -4,10 +4,9 @@ institute's private link.
 A referral moves `sent → accepted | declined | expired`, then `accepted → completed`; every move is an event
 on the ticket. The institute answers through a link whose token is random (`secrets`) and stored only as its
 SHA-256: it serves one referral, expires (config `referrals.link_valid_days`, stretched on acceptance until
-the outcome is due), can be revoked (and a new one sent to a right address), and once the referral is final
-it changes nothing more. The scheduler's
-follow-up sweep (scheduler.referral_followup) reminds, alerts and expires: a change here only asks it to
-look (`follow_up_at = now`), so its rules live in one place.
+the outcome is due), can be revoked (and a new one sent to the right address), and once the referral is
+final it changes nothing more. The scheduler's follow-up sweep (scheduler.referral_followup) reminds, alerts
+and expires: a change here only asks it to look (`follow_up_at = now`), so its rules live in one place.
 
 Service functions flush; the request wrapper commits. Side effects go through the one outbox writer.
 """
@@ -289,7 +288,7 @@ def send_new_link(
     texts: MessageTexts,
 ) -> Referral:
     """After the links were revoked (a wrong address, a forwarded e-mail): one new link to the institute's
-    contact, who may be another of its contacts now or the same one at a corrected address.
+    contact named (by default the referral's own, perhaps at a corrected address), or to another of them.
 
     The referral keeps its dates: the new link expires with the revoked ones, and the sweep's reminder and
     expiry stay where they were, so the company's deadline does not move. The reminder, if still due, now
@@ -303,6 +302,8 @@ def send_new_link(
     links = _links(session, referral)
     if max(link.expires_at for link in links) <= now:
         raise ReferralError(409, "link_expired", "The referral's links have expired; it gets no new one.")
+    if contact_name is None and referral.contact is not None:
+        contact_name = referral.contact.name
     contact = _contact(referral.institute, contact_name)
     token = reissue_link(session, referral, now)
     referral.contact = contact
@@ -323,7 +324,8 @@ def send_new_link(
 
 
 def links_revoked(session: Session, referral: Referral) -> bool:
-    """Whether the consultant withdrew every link of the referral (nothing may hand it a fresh one)."""
+    """Whether the consultant withdrew every link of the referral: no reminder hands it a fresh one; only
+    the consultant's `send_new_link` does."""
     links = _links(session, referral)
     return bool(links) and all(link.revoked_at is not None for link in links)
 

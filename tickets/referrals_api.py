@@ -128,12 +128,10 @@ def revoke(reference: str, referral_id: int) -> Any:
 @bp.post("/tickets/<reference>/referrals/<int:referral_id>/new-link")
 @api_auth(roles=ticket_actions.TICKET_ROLES)
 def send_new_link(reference: str, referral_id: int) -> Any:
-    """After revoking: a new link to the institute's contact (named, else the referral's own or first)."""
+    """After revoking: a new link to the institute's contact (the one named, else the referral's own)."""
     ticket = _held(reference)
     referral = _referral(ticket, referral_id)
     contact = _body().get("contact") if request.content_length else None  # the body is optional
-    if contact is None and referral.contact is not None:
-        contact = referral.contact.name
     referrals.send_new_link(
         db.session(), referral, contact_name=contact, by=_me(), now=clock.now(), texts=message_texts()
     )
