@@ -505,6 +505,12 @@ class MessageTexts:
         )
 
 
+def can_message(contact: InstituteContact | None) -> bool:
+    """Whether the institute's messages can reach this contact: an e-mail address or a mobile number (a
+    landline gets no SMS, and the link cannot be read out over the phone)."""
+    return contact is not None and (bool(contact.email) or is_mobile(contact.phone))
+
+
 def _message_institute(
     session: Session, referral: Referral, token: str, texts: MessageTexts, now: datetime, *, kind: str
 ) -> list[str]:

@@ -205,6 +205,27 @@ def test_after_revoking_a_new_link_goes_to_the_contact_chosen_and_only_that_link
     assert client.get(f"/institute/r/{new_token}").status_code == 410
 
 
+def test_a_contact_with_only_a_landline_gets_no_link_and_the_consultant_is_told(
+    client, session, ticket, make_institute
+) -> None:
+    make_institute("lab-l", name_ko="유선연구원", contacts="담당 병||02-2345-6789;담당 정|jung@example.org|")
+    db.session.commit()
+    login(client, "it-kim")
+    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-l")
+    page = _page(client, ticket)
+    assert "담당 병님은 이메일도 휴대전화 번호도 없어 링크를 보내지 못했습니다" in page
+    assert "연계 요청을 보냈습니다" not in page
+    referral = session.scalars(select(Referral)).one()
+    assert session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("referral:"))).all() == []
+    # The way on: revoke, and send a new link to the contact with an address.
+    base = f"/console/tickets/{ticket.reference}/referrals/{referral.id}"
+    _post(client, f"{base}/revoke")
+    _post(client, f"{base}/new-link", contact="담당 정")
+    assert "담당 정님께 새 링크를 보냈습니다" in _page(client, ticket)
+    (sent,) = session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("referral:"))).all()
+    assert sent.recipient == "jung@example.org"
+
+
 def test_the_resolve_form_offers_referred_once_an_institute_accepted(
     client, session, ticket, make_institute
 ) -> None:
