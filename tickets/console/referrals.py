@@ -122,24 +122,22 @@ def refer(reference: str) -> Response:
         )  # fmt: skip
     except ReferralError as error:
         return _refused(ticket, error)
-    if _unreachable(referral):
-        return _back(ticket)
+    if not referrals.can_message(referral.contact):
+        return _nothing_sent(referral)
     flash(f"{referral.institute.name_ko}에 연계 요청을 보냈습니다.", "ok")
     return _back(ticket)
 
 
-def _unreachable(referral: Referral) -> bool:
-    """Say so when the contact has neither an e-mail address nor a mobile number: nothing went, and the
-    consultant must fix the contact (or choose another), then revoke and send a new link."""
-    if referrals.can_message(referral.contact):
-        return False
+def _nothing_sent(referral: Referral) -> Response:
+    """The contact has neither an e-mail address nor a mobile number: nothing went, and the consultant must
+    fix the contact (or choose another), then revoke and send a new link."""
     name = referral.contact.name if referral.contact else "담당자"
     flash(
         f"{referral.institute.name_ko} {name}님은 이메일도 휴대전화 번호도 없어 링크를 보내지 못했습니다. "
         "기관 정보에서 연락처를 고치거나 다른 담당자를 골라, 링크를 취소하고 새 링크를 보내세요.",
         "error",
     )
-    return True
+    return _back(referral.ticket)
 
 
 def _referral(ticket: Ticket, referral_id: int) -> Referral:
@@ -183,8 +181,8 @@ def send_new_link(reference: str, referral_id: int) -> Response:
         )  # fmt: skip
     except ReferralError as error:
         return _refused(ticket, error)
-    if _unreachable(referral):
-        return _back(ticket)
+    if not referrals.can_message(referral.contact):
+        return _nothing_sent(referral)
     assert referral.contact is not None
     flash(f"{referral.institute.name_ko} {referral.contact.name}님께 새 링크를 보냈습니다.", "ok")
     return _back(ticket)
