@@ -250,8 +250,12 @@ def _touch(ticket: Ticket, by: User | None, now: datetime) -> None:
 def reissue_link(session: Session, referral: Referral, now: datetime) -> str:
     """A fresh token for the same referral (the reminder carries it: the first is known only by its hash),
     expiring with the referral's current link."""
-    current = max((link.expires_at for link in _links(session, referral)), default=now)
-    return _new_link(session, referral, current, now)
+    return _new_link(session, referral, _lasts_until(_links(session, referral), now), now)
+
+
+def _lasts_until(links: Sequence[ReferralLink], now: datetime) -> datetime:
+    """When the referral's links stop working: a new one expires then too, so it moves no date."""
+    return max((link.expires_at for link in links), default=now)
 
 
 def _links(session: Session, referral: Referral) -> list[ReferralLink]:
@@ -297,15 +301,16 @@ def send_new_link(
         raise ReferralError(422, "invalid_contact", "contact is a contact's name.")
     if not referral.is_open:
         raise ReferralError(409, "referral_closed", f"A {referral.status} referral gets no new link.")
-    if not links_revoked(session, referral):
-        raise ReferralError(409, "link_works", "The referral's link still works: revoke it first.")
     links = _links(session, referral)
-    if max(link.expires_at for link in links) <= now:
+    if not _all_revoked(links):
+        raise ReferralError(409, "link_works", "The referral's link still works: revoke it first.")
+    expires_at = _lasts_until(links, now)
+    if expires_at <= now:
         raise ReferralError(409, "link_expired", "The referral's links have expired; it gets no new one.")
     if contact_name is None and referral.contact is not None:
         contact_name = referral.contact.name
     contact = _contact(referral.institute, contact_name)
-    token = reissue_link(session, referral, now)
+    token = _new_link(session, referral, expires_at, now)
     referral.contact = contact
     ticket = referral.ticket
     events.record(
@@ -326,7 +331,10 @@ def send_new_link(
 def links_revoked(session: Session, referral: Referral) -> bool:
     """Whether the consultant withdrew every link of the referral: no reminder hands it a fresh one; only
     the consultant's `send_new_link` does."""
-    links = _links(session, referral)
+    return _all_revoked(_links(session, referral))
+
+
+def _all_revoked(links: Sequence[ReferralLink]) -> bool:
     return bool(links) and all(link.revoked_at is not None for link in links)
 
 
