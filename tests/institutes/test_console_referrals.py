@@ -43,6 +43,14 @@ def _log(session, action: str) -> list[AccessLogEntry]:
     )
 
 
+def _referred_by_kim(client, session, ticket: Ticket, institute: str) -> Referral:
+    """it-kim logs in and refers the ticket to `institute` (already made) from the ticket page."""
+    db.session.commit()
+    login(client, "it-kim")
+    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute=institute)
+    return session.scalars(select(Referral).where(Referral.ticket_id == ticket.id)).one()
+
+
 def _answer_token(session, referral: Referral) -> str:
     email = session.scalars(
         select(OutboxMessage).where(OutboxMessage.key.startswith(f"referral:{referral.id}:referral:email"))
@@ -133,10 +141,7 @@ def test_revoking_asks_first_then_the_link_and_its_reminders_stop(
     client, session, ticket, make_institute, config, clock
 ) -> None:
     make_institute("lab-r", name_ko="취소연구원")
-    db.session.commit()
-    login(client, "it-kim")
-    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-r")
-    referral = session.scalars(select(Referral)).one()
+    referral = _referred_by_kim(client, session, ticket, "lab-r")
     token = _answer_token(session, referral)
     revoke_path = f"/console/tickets/{ticket.reference}/referrals/{referral.id}/revoke"
     assert f'action="{revoke_path}"' in _page(client, ticket)
@@ -162,10 +167,7 @@ def test_after_revoking_a_new_link_goes_to_the_contact_chosen_and_only_that_link
     client, session, ticket, make_institute, config, clock
 ) -> None:
     make_institute("lab-n", contacts="담당 갑|wrong@example.org|;담당 을|right@example.org|")
-    db.session.commit()
-    login(client, "it-kim")
-    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-n")
-    referral = session.scalars(select(Referral)).one()
+    referral = _referred_by_kim(client, session, ticket, "lab-n")
     old_token = _answer_token(session, referral)
     base = f"/console/tickets/{ticket.reference}/referrals/{referral.id}"
     new_link_path = f"{base}/new-link"
@@ -209,13 +211,10 @@ def test_a_contact_with_only_a_landline_gets_no_link_and_the_consultant_is_told(
     client, session, ticket, make_institute
 ) -> None:
     make_institute("lab-l", name_ko="유선연구원", contacts="담당 병||02-2345-6789;담당 정|jung@example.org|")
-    db.session.commit()
-    login(client, "it-kim")
-    _post(client, f"/console/tickets/{ticket.reference}/referrals", institute="lab-l")
+    referral = _referred_by_kim(client, session, ticket, "lab-l")
     page = _page(client, ticket)
     assert "담당 병님은 이메일도 휴대전화 번호도 없어 링크를 보내지 못했습니다" in page
     assert "연계 요청을 보냈습니다" not in page
-    referral = session.scalars(select(Referral)).one()
     assert session.scalars(select(OutboxMessage).where(OutboxMessage.key.startswith("referral:"))).all() == []
     # The way on: revoke, and send a new link to the contact with an address.
     base = f"/console/tickets/{ticket.reference}/referrals/{referral.id}"
