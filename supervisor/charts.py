@@ -4,8 +4,9 @@ Each function takes plain numbers and returns markup safe to put in a template; 
 <title>, so hovering shows the exact figure and screen readers get it too.
 
 A drawing scales with its `viewBox`, and its text with it: a chart drawn 720 units wide for a desk shows
-its 14-unit labels at 6 px on a phone. So each chart is drawn twice, for a wide and a narrow screen, and
-the style sheet shows the one that keeps every label at 11 px or more on screen (supervisor.css). A chart
+its 14-unit labels at 6 px on a phone. So each chart is drawn twice, for a wide and a narrow box, and the
+style sheet shows the one that keeps every label at 11 px or more in the box it has (supervisor.css, a
+container query: a card's width, not the screen's). A chart
 with nothing to show is a sentence saying so, never an empty frame of grid lines.
 """
 
@@ -23,7 +24,7 @@ PALETTE = ("#2f6fde", "#e0792b", "#2e9e6a", "#c9423f", "#8a5cc9", "#b58a12", "#4
 
 @dataclass(frozen=True)
 class Layout:
-    """One drawing of a chart: its name is the class the style sheet shows or hides by screen width."""
+    """One drawing of a chart: its name is the class the style sheet shows or hides by its box's width."""
 
     name: str
     width: int
