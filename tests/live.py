@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +96,13 @@ def live_server(demo_database: Path, tmp_path: Path) -> Iterator[LiveServer]:
 
     path = tmp_path / "live.sqlite3"
     _copy_sqlite(demo_database, path)
-    app = create_app(test_config(f"sqlite:///{path}"))
+    with serving(create_app(test_config(f"sqlite:///{path}"))) as live:
+        yield live
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[LiveServer]:
+    """`app` on a free loopback port in a thread; stopped, and its connections closed, on the way out."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

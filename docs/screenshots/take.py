@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,13 +22,12 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 from sqlalchemy import select  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 from ivr.app import create_app  # noqa: E402
 from scheduler.heartbeat import record_sweep  # noqa: E402
 from scheduler.sweep import AlertSettings, sweep  # noqa: E402
 from tests.conftest import CHEAP_PASSWORD_HASH, NOW, test_config  # noqa: E402
-from tests.live import CHROMIUM, CHROMIUM_ARGS, SIZES, build_demo_database  # noqa: E402
+from tests.live import CHROMIUM, CHROMIUM_ARGS, SIZES, build_demo_database, serving  # noqa: E402
 from tests.tickets.test_console_workday_browser import log_in  # noqa: E402
 from tickets import accounts  # noqa: E402
 from tickets.clock import frozen  # noqa: E402
@@ -65,31 +63,23 @@ def main() -> None:
             consultant = db.session.scalar(select(User).where(User.username == "it-kim"))
             reference = db.session.scalar(select(Ticket.reference).where(Ticket.assignee == consultant))
             db.session.remove()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_port}"
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                shoot(
-                    browser,
-                    url,
-                    "it-kim",
-                    "/console/",
-                    {"queue": "", "ticket": f"/console/tickets/{reference}"},
-                )
-                clock.advance(hours=40)
-                with app.app_context():
-                    started = clock.at
-                    sweep(db.transaction, AlertSettings.from_config(config), clock.at)
-                    with db.transaction() as session:  # as the scheduler records it: the tile shows it alive
-                        record_sweep(session, "scheduler", started, seconds=0.1)
-                shoot(browser, url, "supervisor", "/supervisor/", {"dashboard": ""})
-                browser.close()
-        finally:
-            server.shutdown()
-            server.server_close()
-            db.of(app).engine.dispose()
+        with serving(app) as live, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            shoot(
+                browser,
+                live.url,
+                "it-kim",
+                "/console/",
+                {"queue": "", "ticket": f"/console/tickets/{reference}"},
+            )
+            clock.advance(hours=40)
+            with app.app_context():
+                started = clock.at
+                sweep(db.transaction, AlertSettings.from_config(config), clock.at)
+                with db.transaction() as session:  # as the scheduler records it: the tile shows it alive
+                    record_sweep(session, "scheduler", started, seconds=0.1)
+            shoot(browser, live.url, "supervisor", "/supervisor/", {"dashboard": ""})
+            browser.close()
 
 
 if __name__ == "__main__":
