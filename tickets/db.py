@@ -357,15 +357,11 @@ class Database:
                 "no app context: the database belongs to an app; work inside `with app.app_context():`, "
                 "or use db.of(app)"
             )
-        return self.of(current_app._get_current_object())  # type: ignore[attr-defined]
+        return self.of(current_app)
 
     @property
     def engine(self) -> Engine:
         return self.current().engine
-
-    @property
-    def reading_engine(self) -> Engine | Connection:
-        return self.current().reading_engine
 
     @property
     def session(self) -> scoped_session[Session]:
