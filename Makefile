@@ -36,7 +36,8 @@ TEST_WORKERS ?= $(shell expr $$(nproc) + 1)
 # The five fault scenarios (tests/faults) mostly wait, on the callers' thinking and on 20 s faults, each on
 # a throwaway PostgreSQL cluster of its own: they run all at once, beside the rest of the suite, and their
 # report follows it. Run alone they take as long as the longest scenario, but the CPU they leave idle is
-# where the rest of the suite runs.
+# where the rest of the suite runs. `-n 5` below is one worker a scenario (the parametrize list of
+# tests/faults/test_faults.py): a sixth scenario needs a sixth worker, or it waits for another's turn.
 FAULTS_LOG := var/test-faults.log
 
 test: $(VENV)/.installed-dev

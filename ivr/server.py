@@ -122,8 +122,9 @@ def freeze_loaded_objects() -> None:
     the garbage collector's reach, for the life of the process.
 
     A full collection otherwise walks all of it while holding the GIL, and every request in flight waits
-    for it: under a burst those pauses were the slowest webhooks (bench/README.md). Done before the fork,
-    it also leaves those pages shared between the workers instead of copied when the collector touches them.
+    for it: under a burst those pauses were the slowest webhooks (bench/README.md). `hotline web` does it
+    before gunicorn forks, which also leaves those pages shared between the workers instead of copied when
+    the collector touches them; `ivr.wsgi` does it in each worker, once its app is built.
     """
     gc.freeze()
 

@@ -1,4 +1,5 @@
-"""The WSGI entry point for production servers: `gunicorn -w 4 'ivr.wsgi:app'`.
+"""The WSGI entry point for other servers, e.g. `gunicorn -k gthread -w 2 --threads 8 'ivr.wsgi:app'`
+(`hotline web`, which deploy/ uses, runs gunicorn so itself).
 
 Each worker builds its own app (and connection pool) from config.yaml and the environment; none starts a
 scheduler. A broken config, or no SECRET_KEY, stops the worker with the same one-line message as the CLI
